@@ -1,0 +1,50 @@
+# The README's two commands, `make demo` and `make test`, and their steps.
+#   make deps    install the Debian packages that are missing (apt-get, via sudo when not root)
+#   make build   configure and build into build/ (Ninja when present)
+#   make test    deps + build + the default test run (everything but the `slow` label)
+#   make demo    deps + build + the quickstart: inspect and run the tiny LLaVA checkpoint
+
+BUILD_DIR ?= build
+BUILD_TYPE ?= Release
+CMAKE_ARGS ?=
+JOBS ?= $(shell nproc)
+VLTUNE := $(BUILD_DIR)/cli/vltune
+DEMO_MODEL := tests/data/hf-tiny-llava-clip-llama
+
+# Build tools, LibTorch (CPU) with OpenBLAS, and the libraries vltune links; ffmpeg for tests.
+PACKAGES := cmake g++ ninja-build ccache pkg-config \
+  libtorch-dev libopenblas0-pthread libprotobuf-dev \
+  libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev \
+  libsentencepiece-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev \
+  libgtest-dev googletest ffmpeg
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+
+.PHONY: deps build test demo clean
+
+deps:
+	@missing=""; for p in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "make deps: all $(words $(PACKAGES)) Debian packages are present"; fi
+
+build:
+	@[ -f $(BUILD_DIR)/CMakeCache.txt ] || cmake -S . -B $(BUILD_DIR) $(GENERATOR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS)
+	cmake --build $(BUILD_DIR) --parallel $(JOBS)
+
+test: deps build
+	ctest --test-dir $(BUILD_DIR) --label-exclude slow --output-on-failure --parallel $(JOBS)
+
+demo: deps build
+	@echo "== vltune inspect $(DEMO_MODEL)/base"
+	@$(VLTUNE) inspect $(DEMO_MODEL)/base
+	@echo "== vltune forward on the fixture's inputs"
+	@$(VLTUNE) forward --model $(DEMO_MODEL)/base --inputs $(DEMO_MODEL)/inputs.safetensors --out $(BUILD_DIR)/demo-forward.safetensors
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,11 @@
+// Each `vltune <command>` registers itself on the CLI11 app here; the command bodies are thin
+// wrappers over the library.
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace vltune::cli {
+
+void add_inspect_command(CLI::App& app);
+void add_forward_command(CLI::App& app);
+
+}  // namespace vltune::cli

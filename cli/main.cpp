@@ -1,0 +1,25 @@
+// vltune: fine-tune vision-language models with DoRA and its relatives. `vltune --help` lists the
+// commands; each lives in cli/<command>_command.cpp.
+#include <iostream>
+
+#include "cli/commands.h"
+#include "core/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"vltune: DoRA-family fine-tuning of vision-language models"};
+  app.require_subcommand(1);
+  vltune::cli::add_inspect_command(app);
+  vltune::cli::add_forward_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const vltune::Error& e) {
+    std::cerr << "vltune: error: " << e.what() << "\n";
+    return 1;
+  } catch (const c10::Error& e) {
+    std::cerr << "vltune: error (LibTorch): " << e.what_without_backtrace() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,47 @@
+// Typed, path-aware access to JSON documents such as HF config.json. Every error names the file
+// and the dotted key, and says what was expected:
+//   "[config] m/config.json: key 'text_config.hidden_size': expected an integer, found "64x""
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vltune {
+
+nlohmann::json read_json_file(const std::string& path);  // throws naming the file and position
+
+class JsonView {
+ public:
+  JsonView(const nlohmann::json& node, std::string file, std::string key_path = "")
+      : node_(&node), file_(std::move(file)), path_(std::move(key_path)) {}
+
+  bool has(const std::string& key) const;  // present and not null
+  JsonView child(const std::string& key) const;  // must be an object
+  std::optional<JsonView> optional_child(const std::string& key) const;
+
+  std::string str(const std::string& key) const;
+  int64_t integer(const std::string& key) const;
+  double number(const std::string& key) const;
+  bool boolean(const std::string& key) const;
+  std::string str_or(const std::string& key, const std::string& fallback) const;
+  int64_t integer_or(const std::string& key, int64_t fallback) const;
+  double number_or(const std::string& key, double fallback) const;
+  bool boolean_or(const std::string& key, bool fallback) const;
+  // An integer or a list of integers (e.g. vision_feature_layer, eos_token_id).
+  std::vector<int64_t> integers(const std::string& key) const;
+
+  const nlohmann::json& raw() const { return *node_; }
+  const std::string& file() const { return file_; }
+  std::string key_path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+  [[noreturn]] void fail_at(const std::string& key, const std::string& problem) const;
+
+ private:
+  const nlohmann::json& at(const std::string& key) const;  // throws when missing or null
+  const nlohmann::json* node_;
+  std::string file_;
+  std::string path_;
+};
+
+}  // namespace vltune

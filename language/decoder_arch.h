@@ -1,0 +1,60 @@
+// LLaMA-family decoder architectures, registered as data. Llama, Mistral and Qwen2 share one
+// implementation (language/llama.h); what differs is listed in DecoderArch. To add a family, add a
+// row to decoder_archs() (docs/add-a-model.md).
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/json_view.h"
+
+namespace vltune::language {
+
+enum class BiasRule { kConfigAttentionBias, kQkvOnly, kNone };
+enum class SlidingRule { kNone, kAllLayers, kLayersFromMaxWindowLayers };
+
+struct DecoderArch {
+  std::string model_type;
+  BiasRule bias;        // where the attention projections carry a bias
+  SlidingRule sliding;  // how `sliding_window` applies to layers
+};
+
+const std::vector<DecoderArch>& decoder_archs();
+const DecoderArch& decoder_arch(const std::string& model_type);  // throws listing known types
+
+struct RopeConfig {
+  std::string type = "default";  // default | linear | llama3
+  double theta = 10000.0;
+  double factor = 1.0;            // linear, llama3
+  double low_freq_factor = 1.0;   // llama3
+  double high_freq_factor = 4.0;  // llama3
+  int64_t original_max_position_embeddings = 8192;  // llama3
+};
+
+struct DecoderConfig {
+  DecoderArch arch;
+  int64_t vocab_size = 0;
+  int64_t hidden_size = 0;
+  int64_t intermediate_size = 0;
+  int64_t num_layers = 0;
+  int64_t num_heads = 0;
+  int64_t num_kv_heads = 0;
+  int64_t head_dim = 0;
+  double rms_norm_eps = 1e-6;
+  std::string hidden_act = "silu";
+  bool qkv_bias = false;
+  bool o_bias = false;
+  bool mlp_bias = false;
+  bool tie_word_embeddings = false;
+  int64_t max_position_embeddings = 2048;
+  RopeConfig rope;
+  std::vector<std::optional<int64_t>> layer_window;  // per layer: sliding window, or full attention
+  std::optional<int64_t> bos_token_id, eos_token_id, pad_token_id;
+};
+
+// `json` is the decoder's own config (a top-level llama/mistral/qwen2 config.json, or a llava
+// config's text_config). Accepts both a top-level rope_theta/rope_scaling and transformers 5's
+// rope_parameters.
+DecoderConfig parse_decoder_config(const JsonView& json);
+
+}  // namespace vltune::language

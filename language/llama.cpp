@@ -1,0 +1,111 @@
+#include "language/llama.h"
+
+#include "core/error.h"
+#include "core/torch_compat.h"
+#include "language/rope.h"
+
+namespace vltune::language {
+
+namespace {
+double lowest_value(torch::Dtype dtype) {
+  switch (dtype) {
+    case torch::kFloat32: return std::numeric_limits<float>::lowest();
+    case torch::kFloat64: return std::numeric_limits<double>::lowest();
+    case torch::kBFloat16: return static_cast<double>(std::numeric_limits<c10::BFloat16>::lowest());
+    case torch::kFloat16: return static_cast<double>(std::numeric_limits<c10::Half>::lowest());
+    default: fail("[language] attention needs a floating dtype, got ", c10::toString(dtype));
+  }
+}
+}  // namespace
+
+torch::Tensor build_attention_mask(const torch::Tensor& attention_mask, std::optional<int64_t> window,
+                                   torch::Dtype dtype) {
+  const int64_t length = attention_mask.size(1);
+  auto positions = torch::arange(length, torch::TensorOptions().device(attention_mask.device()));
+  auto query = positions.view({-1, 1});
+  auto key = positions.view({1, -1});
+  auto allowed = key <= query;  // [L, L]
+  if (window) allowed = allowed & (key > query - *window);
+  allowed = allowed.unsqueeze(0) & attention_mask.to(torch::kBool).unsqueeze(1);  // [B, L, L]
+  auto mask = torch::zeros(allowed.sizes(), torch::TensorOptions().dtype(dtype).device(attention_mask.device()));
+  return mask.masked_fill(allowed.logical_not(), lowest_value(dtype)).unsqueeze(1);
+}
+
+LlamaAttentionImpl::LlamaAttentionImpl(const DecoderConfig& c, torch::Dtype dtype)
+    : num_heads(c.num_heads), num_kv_heads(c.num_kv_heads), head_dim(c.head_dim) {
+  q_proj = register_module("q_proj", Linear(LinearOptions{c.hidden_size, c.num_heads * c.head_dim, c.qkv_bias, dtype}));
+  k_proj = register_module("k_proj", Linear(LinearOptions{c.hidden_size, c.num_kv_heads * c.head_dim, c.qkv_bias, dtype}));
+  v_proj = register_module("v_proj", Linear(LinearOptions{c.hidden_size, c.num_kv_heads * c.head_dim, c.qkv_bias, dtype}));
+  o_proj = register_module("o_proj", Linear(LinearOptions{c.num_heads * c.head_dim, c.hidden_size, c.o_bias, dtype}));
+}
+
+torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                                          const torch::Tensor& mask) {
+  const int64_t batch = x.size(0), length = x.size(1);
+  auto q = q_proj(x).view({batch, length, num_heads, head_dim}).transpose(1, 2);
+  auto k = k_proj(x).view({batch, length, num_kv_heads, head_dim}).transpose(1, 2);
+  auto v = v_proj(x).view({batch, length, num_kv_heads, head_dim}).transpose(1, 2);
+  q = apply_rope(q, cos, sin);
+  k = apply_rope(k, cos, sin);
+  if (num_kv_heads != num_heads) {
+    const int64_t groups = num_heads / num_kv_heads;
+    k = k.repeat_interleave(groups, 1);
+    v = v.repeat_interleave(groups, 1);
+  }
+  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
+  auto out = compat::scaled_dot_product_attention(q, k, v, mask, scale);
+  return o_proj(out.transpose(1, 2).reshape({batch, length, num_heads * head_dim}));
+}
+
+LlamaMlpImpl::LlamaMlpImpl(const DecoderConfig& c, torch::Dtype dtype) : act(c.hidden_act) {
+  gate_proj = register_module("gate_proj", Linear(LinearOptions{c.hidden_size, c.intermediate_size, c.mlp_bias, dtype}));
+  up_proj = register_module("up_proj", Linear(LinearOptions{c.hidden_size, c.intermediate_size, c.mlp_bias, dtype}));
+  down_proj = register_module("down_proj", Linear(LinearOptions{c.intermediate_size, c.hidden_size, c.mlp_bias, dtype}));
+}
+
+torch::Tensor LlamaMlpImpl::forward(const torch::Tensor& x) {
+  return down_proj(activation(act, gate_proj(x)) * up_proj(x));
+}
+
+LlamaLayerImpl::LlamaLayerImpl(const DecoderConfig& c, torch::Dtype dtype) {
+  input_layernorm = register_module("input_layernorm", RMSNorm(c.hidden_size, c.rms_norm_eps, dtype));
+  self_attn = register_module("self_attn", LlamaAttention(c, dtype));
+  post_attention_layernorm = register_module("post_attention_layernorm", RMSNorm(c.hidden_size, c.rms_norm_eps, dtype));
+  mlp = register_module("mlp", LlamaMlp(c, dtype));
+}
+
+torch::Tensor LlamaLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                                      const torch::Tensor& mask) {
+  auto h = x + self_attn(input_layernorm(x), cos, sin, mask);
+  return h + mlp(post_attention_layernorm(h));
+}
+
+LlamaDecoderImpl::LlamaDecoderImpl(const DecoderConfig& config, torch::Dtype dtype) : config_(config) {
+  embed_tokens = register_module("embed_tokens", Embedding(config.vocab_size, config.hidden_size, dtype));
+  layers = register_module("layers", torch::nn::ModuleList());
+  for (int64_t i = 0; i < config.num_layers; ++i) layers->push_back(LlamaLayer(config, dtype));
+  norm = register_module("norm", RMSNorm(config.hidden_size, config.rms_norm_eps, dtype));
+  inv_freq_ = rope_inv_freq(config.rope, config.head_dim);
+}
+
+torch::Tensor LlamaDecoderImpl::forward(const torch::Tensor& inputs_embeds, const torch::Tensor& attention_mask) {
+  const auto dtype = inputs_embeds.scalar_type();
+  const int64_t length = inputs_embeds.size(1);
+  if (attention_mask.sizes() != inputs_embeds.sizes().slice(0, 2))
+    fail("[language] attention_mask ", attention_mask.sizes(), " does not match the inputs' [batch, length] ",
+         inputs_embeds.sizes().slice(0, 2));
+  auto positions = torch::arange(length, torch::TensorOptions().dtype(torch::kInt64).device(inputs_embeds.device()));
+  auto [cos, sin] = rope_cos_sin(inv_freq_, positions, dtype);
+
+  std::map<std::optional<int64_t>, torch::Tensor> masks;  // one per distinct window
+  auto h = inputs_embeds;
+  for (int64_t i = 0; i < config_.num_layers; ++i) {
+    const auto window = config_.layer_window[i];
+    auto it = masks.find(window);
+    if (it == masks.end()) it = masks.emplace(window, build_attention_mask(attention_mask, window, dtype)).first;
+    h = layers[i]->as<LlamaLayerImpl>()->forward(h, cos, sin, it->second);
+  }
+  return norm(h);
+}
+
+}  // namespace vltune::language

@@ -1,0 +1,71 @@
+// The LLaMA-family decoder (Llama, Mistral, Qwen2; differences in DecoderArch):
+//   h = embed(ids)
+//   per layer:  h += o_proj(attn(rope(q_proj(rms1(h))), rope(k_proj(·)), v_proj(·), mask))
+//               h += down_proj(silu(gate_proj(rms2(h))) ⊙ up_proj(rms2(h)))
+//   out = rms_final(h)
+// GQA repeats each of the num_kv_heads keys/values over num_heads / num_kv_heads query heads. The
+// mask is causal, drops padded keys, and (per layer) limits keys to a sliding window.
+#pragma once
+#include <torch/torch.h>
+
+#include "core/layers.h"
+#include "language/decoder_arch.h"
+
+namespace vltune::language {
+
+class LlamaAttentionImpl : public torch::nn::Module {
+ public:
+  LlamaAttentionImpl(const DecoderConfig& c, torch::Dtype dtype);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                        const torch::Tensor& mask);
+  Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+  int64_t num_heads, num_kv_heads, head_dim;
+};
+TORCH_MODULE(LlamaAttention);
+
+class LlamaMlpImpl : public torch::nn::Module {
+ public:
+  LlamaMlpImpl(const DecoderConfig& c, torch::Dtype dtype);
+  torch::Tensor forward(const torch::Tensor& x);
+  Linear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+  std::string act;
+};
+TORCH_MODULE(LlamaMlp);
+
+class LlamaLayerImpl : public torch::nn::Module {
+ public:
+  LlamaLayerImpl(const DecoderConfig& c, torch::Dtype dtype);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                        const torch::Tensor& mask);
+  RMSNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
+  LlamaAttention self_attn{nullptr};
+  LlamaMlp mlp{nullptr};
+};
+TORCH_MODULE(LlamaLayer);
+
+class LlamaDecoderImpl : public torch::nn::Module {
+ public:
+  LlamaDecoderImpl(const DecoderConfig& config, torch::Dtype dtype);
+
+  torch::Tensor embed(const torch::Tensor& input_ids) { return embed_tokens(input_ids); }
+  // inputs_embeds [B, L, hidden], attention_mask [B, L] (1 = token, 0 = padding) -> [B, L, hidden]
+  torch::Tensor forward(const torch::Tensor& inputs_embeds, const torch::Tensor& attention_mask);
+
+  const DecoderConfig& config() const { return config_; }
+
+  Embedding embed_tokens{nullptr};
+  torch::nn::ModuleList layers;
+  RMSNorm norm{nullptr};
+
+ private:
+  DecoderConfig config_;
+  torch::Tensor inv_freq_;  // fp32 rotary frequencies, derived from the config (not a checkpoint tensor)
+};
+TORCH_MODULE(LlamaDecoder);
+
+// Additive attention mask [B, 1, L, L]: 0 where query i may attend key j, the dtype's lowest value
+// elsewhere. Causal, padded keys excluded, and keys older than `window` excluded when given.
+torch::Tensor build_attention_mask(const torch::Tensor& attention_mask, std::optional<int64_t> window,
+                                   torch::Dtype dtype);
+
+}  // namespace vltune::language

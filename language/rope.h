@@ -1,0 +1,21 @@
+// Rotary position embeddings as LLaMA applies them (rotate_half convention):
+//   inv_freq_i = 1 / theta^(2i/d), optionally rescaled (linear: /factor; llama3: by wavelength band)
+//   q' = q ⊙ cos(p·inv_freq) + rotate_half(q) ⊙ sin(p·inv_freq), cos/sin repeated over both halves
+#pragma once
+#include <torch/torch.h>
+
+#include <utility>
+
+#include "language/decoder_arch.h"
+
+namespace vltune::language {
+
+torch::Tensor rope_inv_freq(const RopeConfig& rope, int64_t head_dim);  // [head_dim/2], fp32
+
+// cos and sin for positions [B, L] (or [L]), shaped [B, 1, L, head_dim], in `dtype`.
+std::pair<torch::Tensor, torch::Tensor> rope_cos_sin(const torch::Tensor& inv_freq, const torch::Tensor& positions,
+                                                     torch::Dtype dtype);
+
+torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin);
+
+}  // namespace vltune::language

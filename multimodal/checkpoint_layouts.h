@@ -1,0 +1,20 @@
+// The HF key layouts vltune loads, as prefix maps onto its canonical module names
+// (vision_tower.*, multi_modal_projector.*, language_model.*, lm_head.*):
+//   llava-hf hub     language_model.model.*, language_model.lm_head.*, vision_tower.vision_model.*
+//   transformers 5   language_model.model.*, language_model.lm_head.*, vision_tower.*
+//   model.*-nested   model.language_model.*, model.vision_tower.*, model.multi_modal_projector.*, lm_head.*
+//   bare llama       model.*, lm_head.*                                  (text-only checkpoints)
+#pragma once
+#include <string>
+#include <vector>
+
+#include "core/checkpoint.h"
+
+namespace vltune::multimodal {
+
+const std::vector<KeyLayout>& checkpoint_layouts();
+
+// The layout that maps the most checkpoint tensors onto `module_names` (ties: the first listed).
+const KeyLayout& detect_layout(const Checkpoint& checkpoint, const std::vector<std::string>& module_names);
+
+}  // namespace vltune::multimodal

@@ -1,0 +1,71 @@
+#include "multimodal/llava.h"
+
+#include "core/error.h"
+
+namespace vltune::multimodal {
+
+VisionLanguageModelImpl::VisionLanguageModelImpl(const ModelConfig& config, torch::Dtype dtype, bool with_lm_head)
+    : config_(config) {
+  if (config.has_vision()) {
+    vision_tower = register_module("vision_tower", vision::VisionTower(*config.vision, dtype));
+    multi_modal_projector = register_module("multi_modal_projector", Projector(*config.projector, dtype));
+  }
+  language_model = register_module("language_model", language::LlamaDecoder(config.text, dtype));
+  if (with_lm_head)
+    lm_head = register_module("lm_head", Linear(LinearOptions{config.text.hidden_size, config.text.vocab_size, false, dtype}));
+}
+
+torch::Tensor VisionLanguageModelImpl::image_features(const torch::Tensor& pixel_values) {
+  if (!vision_tower) fail("[model] pixel_values were given but ", config_.path, " describes a text-only model");
+  auto features = vision_tower->hidden_states(pixel_values, config_.vision_feature_layers);
+  if (config_.vision_feature_select_strategy == "default") features = features.narrow(1, 1, features.size(1) - 1);
+  return multi_modal_projector(features);
+}
+
+torch::Tensor VisionLanguageModelImpl::embed_inputs(const torch::Tensor& input_ids, const torch::Tensor& image_features) {
+  const int64_t vocab = config_.text.vocab_size;
+  const auto image_mask = config_.has_vision() ? input_ids == config_.image_token_index : torch::zeros_like(input_ids, torch::kBool);
+  // Image-token ids may lie outside the vocabulary; their embeddings are replaced below anyway.
+  auto ids = input_ids.masked_fill(image_mask, 0);
+  const auto out_of_range = (ids < 0).logical_or(ids >= vocab);
+  if (out_of_range.any().item<bool>())
+    fail("[model] input_ids hold ids outside the vocabulary [0, ", vocab, "): ",
+         std::get<0>(at::_unique(ids.masked_select(out_of_range))).slice(0, 0, 8));
+  auto embeds = language_model->embed(ids);
+  const int64_t n_image_tokens = image_mask.sum().item<int64_t>();
+  const int64_t n_features = image_features.defined() ? image_features.size(0) * image_features.size(1) : 0;
+  if (n_image_tokens != n_features)
+    fail("[model] input_ids hold ", n_image_tokens, " image tokens (id ", config_.image_token_index, ") but the images give ",
+         n_features, " visual tokens (", image_features.defined() ? image_features.size(0) : 0, " images x ",
+         config_.tokens_per_image(), ")");
+  if (n_features == 0) return embeds;
+  return embeds.masked_scatter(image_mask.unsqueeze(-1).expand_as(embeds), image_features.to(embeds.scalar_type()));
+}
+
+torch::Tensor VisionLanguageModelImpl::lm_logits(const torch::Tensor& hidden) {
+  if (lm_head) return lm_head(hidden);
+  return torch::nn::functional::linear(hidden, language_model->embed_tokens->weight);
+}
+
+ForwardOutput VisionLanguageModelImpl::forward(const ForwardInputs& inputs) {
+  if (!inputs.input_ids.defined() || inputs.input_ids.dim() != 2)
+    fail("[model] input_ids must be a [batch, length] tensor");
+  ForwardOutput out;
+  if (inputs.pixel_values.defined()) out.image_features = image_features(inputs.pixel_values);
+  auto embeds = embed_inputs(inputs.input_ids, out.image_features);
+  auto mask = inputs.attention_mask.defined() ? inputs.attention_mask : torch::ones_like(inputs.input_ids);
+  out.logits = lm_logits(language_model->forward(embeds, mask));
+  if (inputs.labels.defined()) out.loss = causal_lm_loss(out.logits, inputs.labels);
+  return out;
+}
+
+torch::Tensor causal_lm_loss(const torch::Tensor& logits, const torch::Tensor& labels) {
+  if (labels.sizes() != logits.sizes().slice(0, 2))
+    fail("[model] labels ", labels.sizes(), " do not match the logits' [batch, length] ", logits.sizes().slice(0, 2));
+  auto shifted = torch::constant_pad_nd(labels, {0, 1}, -100).narrow(1, 1, labels.size(1));
+  return torch::nn::functional::cross_entropy(
+      logits.to(torch::kFloat32).reshape({-1, logits.size(-1)}), shifted.reshape({-1}),
+      torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
+}
+
+}  // namespace vltune::multimodal

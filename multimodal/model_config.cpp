@@ -1,0 +1,82 @@
+#include "multimodal/model_config.h"
+
+#include <filesystem>
+
+#include "core/error.h"
+
+namespace vltune::multimodal {
+
+torch::Dtype parse_dtype(const std::string& name, const std::string& where) {
+  if (name == "float32" || name == "fp32") return torch::kFloat32;
+  if (name == "bfloat16" || name == "bf16") return torch::kBFloat16;
+  if (name == "float16" || name == "fp16") return torch::kFloat16;
+  fail(where, ": unsupported dtype '", name, "' (expected float32, bfloat16 or float16)");
+}
+
+int64_t ModelConfig::tokens_per_image() const {
+  if (!vision) return 0;
+  return vision->num_positions() - (vision_feature_select_strategy == "default" ? 1 : 0);
+}
+
+namespace {
+
+torch::Dtype config_dtype(const JsonView& json) {
+  for (const char* key : {"dtype", "torch_dtype"})
+    if (json.has(key)) return parse_dtype(json.str(key), cat(json.file(), ": key '", key, "'"));
+  return torch::kFloat32;
+}
+
+void read_llava(const JsonView& json, ModelConfig& c) {
+  c.vision = vision::parse_vision_config(json.child("vision_config"));
+  const JsonView text = json.child("text_config");
+  c.text = language::parse_decoder_config(text);
+  c.image_token_index = json.has("image_token_index") ? json.integer("image_token_index")
+                                                      : json.integer_or("image_token_id", 32000);
+  c.vision_feature_layers = json.has("vision_feature_layer") ? json.integers("vision_feature_layer")
+                                                             : std::vector<int64_t>{-2};
+  c.vision_feature_select_strategy = json.str_or("vision_feature_select_strategy", "default");
+  if (c.vision_feature_select_strategy != "default" && c.vision_feature_select_strategy != "full")
+    json.fail_at("vision_feature_select_strategy", "expected 'default' or 'full', found '" +
+                                                       c.vision_feature_select_strategy + "'");
+  const int64_t states = c.vision->num_layers + 1;
+  for (int64_t layer : c.vision_feature_layers)
+    if (layer < -states || layer >= states)
+      json.fail_at("vision_feature_layer", cat(layer, " is out of range for ", c.vision->num_layers, " vision layers"));
+  ProjectorConfig projector;
+  projector.in_features = c.vision->hidden_size * static_cast<int64_t>(c.vision_feature_layers.size());
+  projector.out_features = c.text.hidden_size;
+  projector.act = json.str_or("projector_hidden_act", "gelu");
+  check_activation_name(projector.act, json.file() + ": key 'projector_hidden_act'");
+  projector.bias = json.boolean_or("multimodal_projector_bias", true);
+  c.projector = projector;
+  c.tie_word_embeddings = json.boolean_or("tie_word_embeddings", c.text.tie_word_embeddings);
+}
+
+}  // namespace
+
+ModelConfig read_model_config(const std::string& model_dir) {
+  ModelConfig c;
+  c.path = (std::filesystem::path(model_dir) / "config.json").string();
+  if (!std::filesystem::exists(c.path))
+    fail("[model] ", model_dir, ": no config.json (expected a Hugging Face model folder)");
+  const auto document = read_json_file(c.path);
+  const JsonView json(document, c.path);
+  c.model_type = json.str("model_type");
+  c.dtype = config_dtype(json);
+  if (c.model_type == "llava") {
+    read_llava(json, c);
+  } else {
+    try {
+      language::decoder_arch(c.model_type);
+    } catch (const Error&) {
+      std::string known = "llava";
+      for (const auto& arch : language::decoder_archs()) known += ", " + arch.model_type;
+      json.fail_at("model_type", "'" + c.model_type + "' is not supported (supported: " + known + ")");
+    }
+    c.text = language::parse_decoder_config(json);
+    c.tie_word_embeddings = c.text.tie_word_embeddings;
+  }
+  return c;
+}
+
+}  // namespace vltune::multimodal

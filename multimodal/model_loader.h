@@ -1,0 +1,30 @@
+// Loads a Hugging Face model folder (config.json + safetensors, single or sharded) into a
+// VisionLanguageModel: reads the config, detects the key layout, builds the modules in the chosen
+// dtype and fills them strictly. The base weights come back frozen (requires_grad false).
+#pragma once
+#include <torch/torch.h>
+
+#include <optional>
+#include <string>
+
+#include "core/checkpoint.h"
+#include "multimodal/llava.h"
+
+namespace vltune::multimodal {
+
+struct LoadOptions {
+  std::optional<torch::Dtype> dtype;  // default: the dtype config.json names (float32 if none)
+  torch::Device device = torch::kCPU;
+};
+
+struct LoadedModel {
+  std::string dir;
+  ModelConfig config;
+  VisionLanguageModel model{nullptr};
+  std::string layout;  // the key layout the checkpoint was read with
+  LoadReport report;
+};
+
+LoadedModel load_model(const std::string& model_dir, const LoadOptions& options = {});
+
+}  // namespace vltune::multimodal

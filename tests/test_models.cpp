@@ -1,0 +1,222 @@
+// Model parity against golden outputs from transformers (tests/data/*/expected.safetensors, made
+// by tests/data/make_fixtures.py and ../shared/fixtures), plus the key layouts and loading errors.
+// VLTUNE_TEST_DEVICE=cuda runs the same checks on the GPU at 1e-3.
+#include <fstream>
+
+#include "core/atomic_file.h"
+#include "core/safetensors.h"
+#include "language/rope.h"
+#include "multimodal/model_loader.h"
+#include "test_support.h"
+
+namespace vltune {
+namespace {
+
+using multimodal::ForwardInputs;
+using multimodal::load_model;
+using test::data_path;
+using test::expect_error;
+using test::max_abs_diff;
+using test::TempDir;
+
+struct Fixture {
+  std::string base;
+  std::shared_ptr<safetensors::File> inputs, expected;
+  explicit Fixture(const std::string& name)
+      : base(data_path(name + "/base")),
+        inputs(safetensors::File::open(data_path(name + "/inputs.safetensors"))),
+        expected(safetensors::File::open(data_path(name + "/expected.safetensors"))) {}
+
+  ForwardInputs forward_inputs(torch::Device device) const {
+    ForwardInputs in;
+    in.input_ids = inputs->tensor("input_ids").to(device);
+    in.attention_mask = inputs->tensor("attention_mask").to(device);
+    in.labels = inputs->tensor("labels").to(device);
+    if (inputs->find("pixel_values")) in.pixel_values = inputs->tensor("pixel_values").to(device);
+    return in;
+  }
+};
+
+double tolerance() { return test::test_device().is_cpu() ? 1e-4 : 1e-3; }
+double loss_tolerance() { return test::test_device().is_cpu() ? 1e-5 : 1e-3; }
+
+multimodal::ForwardOutput run(const Fixture& f, const std::string& model_dir, multimodal::LoadOptions options = {}) {
+  options.device = test::test_device();
+  auto loaded = load_model(model_dir, options);
+  torch::NoGradGuard no_grad;
+  return loaded.model->forward(f.forward_inputs(options.device));
+}
+
+void expect_base_parity(const std::string& fixture_name, const torch::Tensor& positions_to_compare = {}) {
+  const Fixture f(fixture_name);
+  const auto out = run(f, f.base);
+  auto logits = out.logits.cpu();
+  auto expected = f.expected->tensor("base_logits");
+  if (positions_to_compare.defined()) {
+    logits = logits.index({positions_to_compare});
+    expected = expected.index({positions_to_compare});
+  }
+  EXPECT_LT(max_abs_diff(logits, expected), tolerance());
+  const double loss = out.loss.item<double>(), expected_loss = f.expected->tensor("base_loss").item<double>();
+  EXPECT_NEAR(loss, expected_loss, loss_tolerance() * std::abs(expected_loss));
+  if (f.expected->find("image_features")) {
+    ASSERT_TRUE(out.image_features.defined());
+    EXPECT_LT(max_abs_diff(out.image_features, f.expected->tensor("image_features")), tolerance());
+  }
+}
+
+TEST(Parity, LlavaClipLlama) { expect_base_parity("hf-tiny-llava-clip-llama"); }
+
+// SigLIP tower (no CLS, gelu-tanh, feature layer -1, strategy full), no projector bias, Qwen2
+// decoder with q/k/v bias and tied embeddings.
+TEST(Parity, LlavaSiglipQwen2) { expect_base_parity("hf-tiny-llava-siglip-qwen2"); }
+
+// Mistral with a sliding window of 8 over 38 tokens.
+TEST(Parity, LlavaClipMistralSlidingWindow) { expect_base_parity("hf-tiny-llava-clip-mistral"); }
+
+// Bare LLaMA checkpoint (model.*, lm_head.*) with Llama-3 rope scaling and a left-padded row.
+// transformers numbers positions 0..L-1 and gives padded query rows a fully masked (uniform)
+// attention; only real tokens are compared.
+TEST(Parity, Llama3TextLeftPadded) {
+  const Fixture f("hf-tiny-llama3-text");
+  expect_base_parity("hf-tiny-llama3-text", f.inputs->tensor("attention_mask").to(torch::kBool));
+  const auto config = multimodal::read_model_config(f.base);
+  EXPECT_EQ(config.text.rope.type, "llama3");
+  EXPECT_LT(max_abs_diff(language::rope_inv_freq(config.text.rope, config.text.head_dim),
+                         f.expected->tensor("rope_inv_freq")),
+            1e-6 * f.expected->tensor("rope_inv_freq").abs().max().item<double>());
+}
+
+// Rewrites `src`'s checkpoint into `dst` with renamed keys, a dtype and a number of shards.
+void rewrite_checkpoint(const std::string& src, const std::string& dst,
+                        const std::function<std::string(const std::string&)>& rename, torch::Dtype dtype, int shards) {
+  std::filesystem::copy_file(src + "/config.json", dst + "/config.json");
+  const auto file = safetensors::File::open(src + "/model.safetensors");
+  std::vector<std::vector<std::pair<std::string, torch::Tensor>>> parts(shards);
+  nlohmann::json weight_map;
+  for (std::size_t i = 0; i < file->tensors().size(); ++i) {
+    const auto& info = file->tensors()[i];
+    const int shard = static_cast<int>(i % shards);
+    parts[shard].emplace_back(rename(info.name), file->tensor(info.name).to(dtype));
+    weight_map[rename(info.name)] = cat("model-", shard, ".safetensors");
+  }
+  if (shards == 1) {
+    safetensors::write_file(dst + "/model.safetensors", parts[0]);
+    return;
+  }
+  for (int shard = 0; shard < shards; ++shard)
+    safetensors::write_file(cat(dst, "/model-", shard, ".safetensors"), parts[shard]);
+  write_file_atomically(dst + "/model.safetensors.index.json", nlohmann::json{{"weight_map", weight_map}}.dump());
+}
+
+std::string replace_prefix(const std::string& name, const std::string& from, const std::string& to) {
+  return name.rfind(from, 0) == 0 ? to + name.substr(from.size()) : name;
+}
+
+// The llava-hf Hub layout (vision_tower.vision_model.*) stored as bf16: loads into an fp32 model
+// (exact upcast) and into a bf16 model; both agree with the fp32 reference to bf16's precision.
+TEST(Layouts, HubLayoutInBf16) {
+  const Fixture f("hf-tiny-llava-clip-llama");
+  TempDir dir;
+  rewrite_checkpoint(f.base, dir.path().string(),
+                     [](const std::string& n) { return replace_prefix(n, "vision_tower.", "vision_tower.vision_model."); },
+                     torch::kBFloat16, 1);
+  const auto expected = f.expected->tensor("base_logits");
+  const double scale = expected.abs().max().item<double>();
+
+  auto loaded = load_model(dir.path().string());
+  EXPECT_EQ(loaded.layout, "llava-hf hub");
+  EXPECT_EQ(loaded.report.converted, loaded.report.tensors);
+  torch::NoGradGuard no_grad;
+  const auto fp32 = loaded.model->forward(f.forward_inputs(torch::kCPU));
+  // Weights rounded to bf16 (relative error <= 2^-9) move the logits by a few bf16 ulps at most.
+  EXPECT_LT(max_abs_diff(fp32.logits, expected), 4 * std::pow(2.0, -8) * scale);
+
+  multimodal::LoadOptions bf16;
+  bf16.dtype = torch::kBFloat16;
+  const auto low = run(f, dir.path().string(), bf16);
+  EXPECT_EQ(low.logits.scalar_type(), torch::kBFloat16);
+  EXPECT_LT(max_abs_diff(low.logits, expected), 8 * std::pow(2.0, -8) * scale);
+}
+
+// model.language_model.* / model.vision_tower.* / lm_head.*, split over three shards.
+TEST(Layouts, NestedModelLayoutSharded) {
+  const Fixture f("hf-tiny-llava-clip-llama");
+  TempDir dir;
+  rewrite_checkpoint(f.base, dir.path().string(),
+                     [](const std::string& n) {
+                       if (n.rfind("language_model.lm_head.", 0) == 0) return replace_prefix(n, "language_model.", "");
+                       if (n.rfind("language_model.model.", 0) == 0)
+                         return replace_prefix(n, "language_model.model.", "model.language_model.");
+                       return "model." + n;
+                     },
+                     torch::kFloat32, 3);
+  auto loaded = load_model(dir.path().string());
+  EXPECT_EQ(loaded.layout, "model.*-nested");
+  torch::NoGradGuard no_grad;
+  const auto out = loaded.model->forward(f.forward_inputs(torch::kCPU));
+  EXPECT_LT(max_abs_diff(out.logits, f.expected->tensor("base_logits")), 1e-4);
+}
+
+// Without lm_head in the checkpoint the output projection is tied to the embeddings.
+TEST(Layouts, MissingLmHeadTiesEmbeddings) {
+  const Fixture f("hf-tiny-llava-clip-llama");
+  TempDir dir;
+  rewrite_checkpoint(f.base, dir.path().string(), [](const std::string& n) { return n; }, torch::kFloat32, 1);
+  const auto file = safetensors::File::open(dir.file("model.safetensors"));
+  std::vector<std::pair<std::string, torch::Tensor>> kept;
+  for (const auto& info : file->tensors())
+    if (info.name != "language_model.lm_head.weight") kept.emplace_back(info.name, file->tensor(info.name).clone());
+  safetensors::write_file(dir.file("model.safetensors"), kept);
+  auto loaded = load_model(dir.path().string());
+  EXPECT_TRUE(loaded.model->tied_embeddings());
+  torch::NoGradGuard no_grad;
+  auto hidden = torch::randn({1, 2, 64});
+  EXPECT_TRUE(torch::allclose(loaded.model->lm_logits(hidden),
+                              torch::matmul(hidden, loaded.model->language_model->embed_tokens->weight.t())));
+}
+
+TEST(Loading, StrictErrorsNameEveryTensor) {
+  const Fixture f("hf-tiny-llava-clip-llama");
+  TempDir dir;
+  rewrite_checkpoint(f.base, dir.path().string(),
+                     [](const std::string& n) {
+                       if (n == "multi_modal_projector.linear_1.bias") return std::string("multi_modal_projector.extra.bias");
+                       return n;
+                     },
+                     torch::kFloat32, 1);
+  expect_error([&] { load_model(dir.path().string()); },
+               {"unexpected tensor 'multi_modal_projector.extra.bias'",
+                "missing tensor for 'multi_modal_projector.linear_1.bias'", "transformers 5 key layout"});
+}
+
+TEST(Loading, ConfigErrorsNameTheKey) {
+  TempDir dir;
+  write_file_atomically(dir.file("config.json"), R"({"model_type":"gpt2"})");
+  expect_error([&] { load_model(dir.path().string()); }, {"config.json", "'model_type'", "'gpt2' is not supported", "qwen2"});
+  write_file_atomically(dir.file("config.json"),
+                        R"({"model_type":"llama","vocab_size":10,"hidden_size":8,"intermediate_size":16,
+                            "num_hidden_layers":1,"num_attention_heads":2,"rope_scaling":{"rope_type":"yarn","factor":2}})");
+  expect_error([&] { load_model(dir.path().string()); }, {"'rope_scaling.rope_type'", "'yarn' is not supported"});
+  expect_error([&] { load_model(dir.file("nowhere")); }, {"nowhere", "no config.json"});
+}
+
+TEST(Loading, TopLevelRopeThetaIsRead) {
+  const auto doc = nlohmann::json::parse(R"({"model_type":"llama","vocab_size":10,"hidden_size":8,
+      "intermediate_size":16,"num_hidden_layers":1,"num_attention_heads":2,"rope_theta":500000.0})");
+  const auto config = language::parse_decoder_config(JsonView(doc, "config.json"));
+  EXPECT_EQ(config.rope.theta, 500000.0);
+  EXPECT_EQ(config.rope.type, "default");
+}
+
+TEST(Forward, ImageTokenCountMustMatchTheImages) {
+  const Fixture f("hf-tiny-llava-clip-llama");
+  auto loaded = load_model(f.base);
+  auto inputs = f.forward_inputs(torch::kCPU);
+  inputs.pixel_values = inputs.pixel_values.narrow(0, 0, 1);
+  torch::NoGradGuard no_grad;
+  expect_error([&] { loaded.model->forward(inputs); }, {"50 image tokens (id 299)", "25 visual tokens (1 images x 25)"});
+}
+
+}  // namespace
+}  // namespace vltune

@@ -1,0 +1,55 @@
+// Shared helpers for the vltune test suites.
+#pragma once
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "core/error.h"
+
+namespace vltune::test {
+
+inline std::string data_path(const std::string& relative) { return std::string(VLTUNE_TEST_DATA) + "/" + relative; }
+
+// VLTUNE_TEST_DEVICE=cuda runs the model suites on the GPU.
+inline torch::Device test_device() {
+  const char* name = std::getenv("VLTUNE_TEST_DEVICE");
+  return torch::Device(name && *name ? name : "cpu");
+}
+
+inline double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a.to(torch::kCPU, torch::kFloat64) - b.to(torch::kCPU, torch::kFloat64)).abs().max().item<double>();
+}
+
+// A fresh folder under the system temp dir, removed when the test ends.
+class TempDir {
+ public:
+  TempDir() {
+    std::string templ = (std::filesystem::temp_directory_path() / "vltune-test-XXXXXX").string();
+    if (!::mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = templ;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Expects `body` to throw vltune::Error whose message contains every one of `fragments`.
+template <class Body>
+void expect_error(Body&& body, std::initializer_list<std::string> fragments) {
+  try {
+    body();
+    ADD_FAILURE() << "expected a vltune::Error";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    for (const auto& fragment : fragments)
+      EXPECT_NE(message.find(fragment), std::string::npos) << "message lacks '" << fragment << "':\n" << message;
+  }
+}
+
+}  // namespace vltune::test
