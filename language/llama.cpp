@@ -18,7 +18,7 @@ double lowest_value(torch::Dtype dtype) {
 }
 }  // namespace
 
-torch::Tensor build_attention_mask(const torch::Tensor& attention_mask, std::optional<int64_t> window,
+AttentionMask build_attention_mask(const torch::Tensor& attention_mask, std::optional<int64_t> window,
                                    torch::Dtype dtype) {
   const int64_t length = attention_mask.size(1);
   auto positions = torch::arange(length, torch::TensorOptions().device(attention_mask.device()));
@@ -27,8 +27,11 @@ torch::Tensor build_attention_mask(const torch::Tensor& attention_mask, std::opt
   auto allowed = key <= query;  // [L, L]
   if (window) allowed = allowed & (key > query - *window);
   allowed = allowed.unsqueeze(0) & attention_mask.to(torch::kBool).unsqueeze(1);  // [B, L, L]
-  auto mask = torch::zeros(allowed.sizes(), torch::TensorOptions().dtype(dtype).device(attention_mask.device()));
-  return mask.masked_fill(allowed.logical_not(), lowest_value(dtype)).unsqueeze(1);
+  auto additive = torch::zeros(allowed.sizes(), torch::TensorOptions().dtype(dtype).device(attention_mask.device()));
+  AttentionMask mask{additive.masked_fill(allowed.logical_not(), lowest_value(dtype)).unsqueeze(1), {}};
+  auto empty_rows = allowed.any(-1).logical_not();  // [B, L]
+  if (empty_rows.any().item<bool>()) mask.empty_rows = empty_rows.view({empty_rows.size(0), 1, -1, 1});
+  return mask;
 }
 
 LlamaAttentionImpl::LlamaAttentionImpl(const DecoderConfig& c, torch::Dtype dtype)
@@ -40,7 +43,7 @@ LlamaAttentionImpl::LlamaAttentionImpl(const DecoderConfig& c, torch::Dtype dtyp
 }
 
 torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                                          const torch::Tensor& mask) {
+                                          const AttentionMask& mask) {
   const int64_t batch = x.size(0), length = x.size(1);
   auto q = q_proj(x).view({batch, length, num_heads, head_dim}).transpose(1, 2);
   auto k = k_proj(x).view({batch, length, num_kv_heads, head_dim}).transpose(1, 2);
@@ -53,7 +56,8 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const torch::T
     v = v.repeat_interleave(groups, 1);
   }
   const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
-  auto out = compat::scaled_dot_product_attention(q, k, v, mask, scale);
+  auto out = compat::scaled_dot_product_attention(q, k, v, mask.additive, scale);
+  if (mask.empty_rows.defined()) out = torch::where(mask.empty_rows, v.mean(-2, /*keepdim=*/true), out);
   return o_proj(out.transpose(1, 2).reshape({batch, length, num_heads * head_dim}));
 }
 
@@ -75,7 +79,7 @@ LlamaLayerImpl::LlamaLayerImpl(const DecoderConfig& c, torch::Dtype dtype) {
 }
 
 torch::Tensor LlamaLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                                      const torch::Tensor& mask) {
+                                      const AttentionMask& mask) {
   auto h = x + self_attn(input_layernorm(x), cos, sin, mask);
   return h + mlp(post_attention_layernorm(h));
 }
@@ -97,7 +101,7 @@ torch::Tensor LlamaDecoderImpl::forward(const torch::Tensor& inputs_embeds, cons
   auto positions = torch::arange(length, torch::TensorOptions().dtype(torch::kInt64).device(inputs_embeds.device()));
   auto [cos, sin] = rope_cos_sin(inv_freq_, positions, dtype);
 
-  std::map<std::optional<int64_t>, torch::Tensor> masks;  // one per distinct window
+  std::map<std::optional<int64_t>, AttentionMask> masks;  // one per distinct window
   auto h = inputs_embeds;
   for (int64_t i = 0; i < config_.num_layers; ++i) {
     const auto window = config_.layer_window[i];

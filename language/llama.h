@@ -13,11 +13,23 @@
 
 namespace vltune::language {
 
+// The decoder's attention mask. `additive` [B, 1, L, L] is 0 where query i may attend key j and the
+// dtype's lowest value elsewhere: causal, padded keys excluded, and keys older than a sliding
+// window excluded when given. A query row with no key at all (a left-padded position) gets, as in
+// transformers' eager attention, the uniform average over all keys; `empty_rows` [B, 1, L, 1]
+// marks those rows so every attention kernel agrees on them (undefined when there are none).
+struct AttentionMask {
+  torch::Tensor additive;
+  torch::Tensor empty_rows;
+};
+AttentionMask build_attention_mask(const torch::Tensor& attention_mask, std::optional<int64_t> window,
+                                   torch::Dtype dtype);
+
 class LlamaAttentionImpl : public torch::nn::Module {
  public:
   LlamaAttentionImpl(const DecoderConfig& c, torch::Dtype dtype);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                        const torch::Tensor& mask);
+                        const AttentionMask& mask);
   Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
   int64_t num_heads, num_kv_heads, head_dim;
 };
@@ -36,7 +48,7 @@ class LlamaLayerImpl : public torch::nn::Module {
  public:
   LlamaLayerImpl(const DecoderConfig& c, torch::Dtype dtype);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                        const torch::Tensor& mask);
+                        const AttentionMask& mask);
   RMSNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
   LlamaAttention self_attn{nullptr};
   LlamaMlp mlp{nullptr};
@@ -62,10 +74,5 @@ class LlamaDecoderImpl : public torch::nn::Module {
   torch::Tensor inv_freq_;  // fp32 rotary frequencies, derived from the config (not a checkpoint tensor)
 };
 TORCH_MODULE(LlamaDecoder);
-
-// Additive attention mask [B, 1, L, L]: 0 where query i may attend key j, the dtype's lowest value
-// elsewhere. Causal, padded keys excluded, and keys older than `window` excluded when given.
-torch::Tensor build_attention_mask(const torch::Tensor& attention_mask, std::optional<int64_t> window,
-                                   torch::Dtype dtype);
 
 }  // namespace vltune::language
