@@ -82,6 +82,18 @@ TEST(Parity, Llama3TextLeftPadded) {
             1e-6 * f.expected->tensor("rope_inv_freq").abs().max().item<double>());
 }
 
+// The towers' pooled embeddings: CLIP's post-LN CLS token, SigLIP's attention-pooling head.
+TEST(Parity, VisionPooledOutput) {
+  for (const char* name : {"hf-tiny-llava-clip-mistral", "hf-tiny-llava-siglip-qwen2"}) {
+    SCOPED_TRACE(name);
+    const Fixture f(name);
+    auto loaded = load_model(f.base, {std::nullopt, test::test_device()});
+    torch::NoGradGuard no_grad;
+    const auto pooled = loaded.model->vision_tower->pooled(f.inputs->tensor("pixel_values").to(test::test_device()));
+    EXPECT_LT(max_abs_diff(pooled, f.expected->tensor("vision_pooled")), tolerance());
+  }
+}
+
 // Rewrites `src`'s checkpoint into `dst` with renamed keys, a dtype and a number of shards.
 void rewrite_checkpoint(const std::string& src, const std::string& dst,
                         const std::function<std::string(const std::string&)>& rename, torch::Dtype dtype, int shards) {

@@ -138,6 +138,10 @@ def make(out_dir, name, model, inputs, highlights, llava=None):
             check("image_features", feats)
             check("vision_selected", sel)
             exp["image_features"], exp["vision_selected"] = feats, sel
+            if vo.pooler_output is None:
+                raise RuntimeError("the vision tower returned no pooler_output")
+            check("vision_pooled", vo.pooler_output)  # CLIP: post-LN CLS; SigLIP: attention-pooling head
+            exp["vision_pooled"] = vo.pooler_output
             facts.update(n_image_tokens=n_img, vision_hidden_states_count=len(vo.hidden_states),
                          vision_hidden_states_last_equals_last_hidden_state=bool(
                              torch.equal(vo.hidden_states[-1], vo.last_hidden_state)))
