@@ -5,6 +5,13 @@ find_package(Torch REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(spdlog REQUIRED)
+find_package(yaml-cpp REQUIRED)
+# yaml-cpp 0.8 (the GPU machine) names its target yaml-cpp::yaml-cpp; 0.7 (Debian 12) yaml-cpp.
+if(TARGET yaml-cpp::yaml-cpp)
+  set(VLTUNE_YAML_TARGET yaml-cpp::yaml-cpp)
+else()
+  set(VLTUNE_YAML_TARGET yaml-cpp)
+endif()
 
 # Torch as one interface target, with two link-order fixes. The dynamic linker binds each symbol
 # to the first library that defines it, in the order of the executable's DT_NEEDED entries, so:

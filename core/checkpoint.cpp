@@ -85,9 +85,10 @@ bool starts_with(const std::string& text, const std::string& prefix) {
 }  // namespace
 
 std::string KeyLayout::to_module(const std::string& checkpoint_name) const {
+  const KeyRule* best = nullptr;
   for (const auto& rule : rules)
-    if (starts_with(checkpoint_name, rule.from)) return rule.to + checkpoint_name.substr(rule.from.size());
-  return "";
+    if (starts_with(checkpoint_name, rule.from) && (!best || rule.from.size() > best->from.size())) best = &rule;
+  return best ? best->to + checkpoint_name.substr(best->from.size()) : "";
 }
 
 std::string KeyLayout::to_checkpoint(const std::string& module_name) const {

@@ -33,8 +33,9 @@ class Checkpoint {
   std::map<std::string, std::size_t> where_;  // tensor name -> index into files_
 };
 
-// Ordered prefix rewrites from checkpoint names to module names; the first rule whose prefix
-// matches wins. A rule with an empty replacement prefix strips the prefix.
+// Prefix rewrites between checkpoint names and module names. Reading, the longest matching
+// checkpoint prefix wins (so one layout can accept "a.b.x" and "a.x"); writing, the first rule
+// whose module prefix matches wins (the preferred spelling comes first).
 struct KeyRule {
   std::string from;
   std::string to;

@@ -29,7 +29,10 @@ LinearImpl::LinearImpl(const LinearOptions& o) {
   if (o.bias) bias = register_parameter("bias", torch::empty({o.out_features}, options_for(o.dtype)));
 }
 
-torch::Tensor LinearImpl::forward(const torch::Tensor& x) { return torch::nn::functional::linear(x, weight, bias); }
+torch::Tensor LinearImpl::forward(const torch::Tensor& x) {
+  if (adapter) return adapter->forward(x, weight, bias);
+  return torch::nn::functional::linear(x, weight, bias);
+}
 
 LayerNormImpl::LayerNormImpl(int64_t dim, double eps_, torch::Dtype dtype) : eps(eps_) {
   weight = register_parameter("weight", torch::empty({dim}, options_for(dtype)));

@@ -6,6 +6,14 @@
 
 namespace vltune {
 
+// What an adapter (adapters/) plugs into a Linear: it computes the layer's output from the input
+// and the layer's frozen weight and bias, which it reads in place and never copies.
+class LinearAdapter {
+ public:
+  virtual ~LinearAdapter() = default;
+  virtual torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) = 0;
+};
+
 // y = x Wᵀ + b. The one linear layer type in vltune, so that adapters have one slot to attach to.
 struct LinearOptions {
   int64_t in_features;
@@ -23,6 +31,9 @@ class LinearImpl : public torch::nn::Module {
 
   torch::Tensor weight;  // [out, in]
   torch::Tensor bias;    // [out], undefined without bias
+  // The attached adapter, if any. Not owned: the adapter set that attached it detaches it before
+  // it goes away (adapters/adapter_set.h).
+  LinearAdapter* adapter = nullptr;
 };
 TORCH_MODULE(Linear);
 

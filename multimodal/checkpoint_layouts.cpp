@@ -19,8 +19,8 @@ const std::vector<KeyLayout>& checkpoint_layouts() {
         {"multi_modal_projector.", "multi_modal_projector."}}},
       {"model.*-nested",
        {{"model.language_model.", "language_model."},
-        {"model.vision_tower.vision_model.", "vision_tower."},
         {"model.vision_tower.", "vision_tower."},
+        {"model.vision_tower.vision_model.", "vision_tower."},
         {"model.multi_modal_projector.", "multi_modal_projector."},
         {"lm_head.", "lm_head."}}},
       {"bare llama", {{"model.", "language_model."}, {"lm_head.", "lm_head."}}},
@@ -28,13 +28,13 @@ const std::vector<KeyLayout>& checkpoint_layouts() {
   return layouts;
 }
 
-const KeyLayout& detect_layout(const Checkpoint& checkpoint, const std::vector<std::string>& module_names) {
+const KeyLayout& detect_layout(const std::vector<std::string>& names, const std::vector<std::string>& module_names) {
   const std::set<std::string> targets(module_names.begin(), module_names.end());
   const KeyLayout* best = &checkpoint_layouts().front();
   std::size_t best_hits = 0;
   for (const auto& layout : checkpoint_layouts()) {
     std::size_t hits = 0;
-    for (const auto& name : checkpoint.names()) hits += targets.count(layout.to_module(name));
+    for (const auto& name : names) hits += targets.count(layout.to_module(name));
     if (hits > best_hits) {
       best = &layout;
       best_hits = hits;

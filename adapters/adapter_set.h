@@ -1,0 +1,63 @@
+// A named set of adapters on one loaded backbone. Sets hold references to the frozen base layers,
+// never copies, so several sets can exist side by side and be attached one at a time (switched,
+// or trained one after another) without reloading the model.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "adapters/adapter.h"
+#include "adapters/placement.h"
+#include "adapters/vera.h"
+
+namespace vltune::adapters {
+
+class AdapterSet {
+ public:
+  struct Entry {
+    std::string path;  // canonical module path of the adapted Linear
+    std::shared_ptr<Adapter> adapter;
+  };
+
+  explicit AdapterSet(std::string name) : name_(std::move(name)) {}
+  ~AdapterSet();
+  AdapterSet(const AdapterSet&) = delete;
+  AdapterSet& operator=(const AdapterSet&) = delete;
+
+  const std::string& name() const { return name_; }
+  const std::vector<Entry>& entries() const { return entries_; }
+  std::shared_ptr<Adapter> find(const std::string& path) const;
+  void add(std::string path, std::shared_ptr<Adapter> adapter);
+
+  // Plugs every adapter into its Linear. Fails, naming the module, if another set is attached there.
+  void attach();
+  void detach();
+  bool attached() const { return attached_; }
+
+  // "path.lora_A", ... for every trainable tensor; parameters() in the same order.
+  std::vector<std::pair<std::string, torch::Tensor>> named_parameters() const;
+  std::vector<torch::Tensor> parameters() const;
+  int64_t num_trainable() const;
+  void train(bool on);
+
+  // Writes W' into the base weights (and detaches), or restores W0.
+  void merge();
+  void unmerge();
+
+  std::shared_ptr<const VeraProjections> vera_projections;  // shared by the set's VeRA/DVoRA adapters
+
+ private:
+  std::string name_;
+  std::vector<Entry> entries_;
+  bool attached_ = false;
+};
+
+// Creates the adapters `plan` describes (initialised from `seed`); not attached yet.
+std::unique_ptr<AdapterSet> build_adapter_set(const std::string& name, const std::vector<PlannedAdapter>& plan,
+                                              uint64_t seed);
+
+// One adapter of `spec` on `base` (VeRA and DVoRA need the set's projections).
+std::shared_ptr<Adapter> make_adapter(const Linear& base, const AdapterSpec& spec, torch::Generator& generator,
+                                      const std::shared_ptr<const VeraProjections>& projections);
+
+}  // namespace vltune::adapters

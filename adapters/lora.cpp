@@ -1,0 +1,27 @@
+#include "adapters/lora.h"
+
+#include <cmath>
+
+namespace vltune::adapters {
+
+torch::Tensor kaiming_uniform_a_sqrt5(int64_t rows, int64_t cols, torch::Generator& generator) {
+  const double bound = 1.0 / std::sqrt(static_cast<double>(cols));
+  return torch::empty({rows, cols}, torch::kFloat32).uniform_(-bound, bound, generator);
+}
+
+LoraAdapter::LoraAdapter(Linear base, AdapterSpec spec, torch::Generator& generator)
+    : Adapter(std::move(base), spec) {
+  lora_a = register_parameter("lora_A", kaiming_uniform_a_sqrt5(spec.rank, base_->in_features(), generator));
+  lora_b = register_parameter("lora_B", torch::zeros({base_->out_features(), spec.rank}, torch::kFloat32));
+}
+
+torch::Tensor LoraAdapter::forward(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  namespace F = torch::nn::functional;
+  const auto dtype = x.scalar_type();
+  auto update = F::linear(F::linear(dropout(x), lora_a.to(dtype)), lora_b.to(dtype)) * spec_.scaling();
+  return F::linear(x, weight, bias) + update;
+}
+
+torch::Tensor LoraAdapter::delta_weight() { return spec_.scaling() * torch::matmul(lora_b, lora_a); }
+
+}  // namespace vltune::adapters

@@ -1,0 +1,272 @@
+#include "adapters/peft_io.h"
+
+#include <filesystem>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/json_view.h"
+#include "core/safetensors.h"
+#include "multimodal/checkpoint_layouts.h"
+
+namespace vltune::adapters {
+
+namespace {
+
+const std::string kPrefix = "base_model.model.";
+// Tensor suffixes by length, longest first, so "lora_magnitude_vector" wins over shorter ones.
+const std::vector<std::string> kSuffixes = {"lora_magnitude_vector", "lora_A.weight", "lora_B.weight",
+                                            "vera_lambda_b", "vera_lambda_d", "weight"};
+
+// Config fields that change the computation and that vltune does not implement: each must be
+// absent or at its neutral value.
+const std::vector<std::string> kUnsupportedFields = {
+    "fan_in_fan_out", "modules_to_save", "layers_to_transform", "layers_pattern", "layer_replication",
+    "use_qalora", "lora_bias", "target_parameters", "trainable_token_indices", "alora_invocation_tokens",
+    "use_bdlora", "exclude_modules", "megatron_config"};
+
+bool neutral(const nlohmann::json& value) {
+  return value.is_null() || (value.is_boolean() && !value.get<bool>()) || (value.is_array() && value.empty()) ||
+         (value.is_object() && value.empty());
+}
+
+// PEFT's pattern lookup for rank_pattern / alpha_pattern: a key matches a module when the module
+// name ends with it at a dot boundary (keys are regular expressions).
+std::optional<double> pattern_value(const nlohmann::json& patterns, const std::string& module) {
+  if (!patterns.is_object()) return std::nullopt;
+  for (const auto& [pattern, value] : patterns.items())
+    if (std::regex_match(module, std::regex("(.*\\.)?(" + pattern + ")"))) return value.get<double>();
+  return std::nullopt;
+}
+
+bool targets(const nlohmann::json& target_modules, const std::string& module) {
+  if (target_modules.is_string()) return std::regex_match(module, std::regex(target_modules.get<std::string>()));
+  if (target_modules.is_array())
+    for (const auto& t : target_modules) {
+      const auto name = t.get<std::string>();
+      if (module == name || (module.size() > name.size() && module.compare(module.size() - name.size() - 1, name.size() + 1, "." + name) == 0))
+        return true;
+    }
+  return false;
+}
+
+std::string regex_escape(const std::string& text) {
+  static const std::regex special(R"([.^$|()\[\]{}*+?\\])");
+  return std::regex_replace(text, special, R"(\$&)");
+}
+
+}  // namespace
+
+const KeyLayout& peft_layout(bool multimodal_model) {
+  const auto& layouts = multimodal::checkpoint_layouts();
+  for (const auto& layout : layouts)
+    if (layout.name == (multimodal_model ? "model.*-nested" : "bare llama")) return layout;
+  fail("[adapters] no PEFT layout");
+}
+
+std::string peft_key(const KeyLayout& layout, const std::string& module_path, const std::string& suffix) {
+  return kPrefix + layout.to_checkpoint(module_path) + "." + suffix;
+}
+
+std::unique_ptr<AdapterSet> load_peft_adapter(const std::string& dir, torch::nn::Module& model,
+                                              bool multimodal_model, const std::string& set_name) {
+  namespace fs = std::filesystem;
+  const std::string config_path = (fs::path(dir) / "adapter_config.json").string();
+  const std::string weights_path = (fs::path(dir) / "adapter_model.safetensors").string();
+  if (!fs::exists(config_path)) fail("[adapters] ", dir, ": no adapter_config.json (expected a PEFT adapter folder)");
+  const auto document = read_json_file(config_path);
+  const JsonView config(document, config_path);
+
+  const std::string peft_type = config.str("peft_type");
+  if (peft_type != "LORA" && peft_type != "VERA")
+    config.fail_at("peft_type", "'" + peft_type + "' is not supported (supported: LORA, with use_dora, and VERA)");
+  for (const auto& field : kUnsupportedFields)
+    if (config.raw().contains(field) && !neutral(config.raw()[field]))
+      config.fail_at(field, "is set to " + config.raw()[field].dump() + ", which vltune does not support");
+  if (config.str_or("bias", "none") != "none") config.fail_at("bias", "only \"none\" is supported");
+
+  AdapterSpec base_spec;
+  int64_t vera_seed = 0;
+  if (peft_type == "LORA") {
+    base_spec.method = config.boolean_or("use_dora", false) ? Method::kDora : Method::kLora;
+    base_spec.rank = config.integer("r");
+    base_spec.alpha = config.number_or("lora_alpha", 8);
+    base_spec.dropout = config.number_or("lora_dropout", 0);
+    base_spec.rslora = config.boolean_or("use_rslora", false);
+  } else {
+    base_spec.method = Method::kVera;
+    base_spec.rank = config.integer("r");
+    base_spec.dropout = config.number_or("vera_dropout", 0);
+    base_spec.d_initial = config.number_or("d_initial", 0.1);
+    vera_seed = config.integer_or("projection_prng_key", 0);
+  }
+  const auto& methods = config.raw().contains("vltune_methods") ? config.raw()["vltune_methods"] : nlohmann::json();
+  const auto& target_modules = config.raw().contains("target_modules") ? config.raw()["target_modules"] : nlohmann::json();
+
+  const auto weights = safetensors::File::open(weights_path);
+  std::map<std::string, std::map<std::string, std::string>> by_module;  // PEFT module -> suffix -> key
+  torch::Tensor saved_vera_a, saved_vera_b;
+  for (const auto& info : weights->tensors()) {
+    if (info.name == "base_model.vera_A" || info.name == "vera_A") { saved_vera_a = weights->tensor(info.name); continue; }
+    if (info.name == "base_model.vera_B" || info.name == "vera_B") { saved_vera_b = weights->tensor(info.name); continue; }
+    bool placed = false;
+    if (info.name.rfind(kPrefix, 0) == 0)
+      for (const auto& suffix : kSuffixes) {
+        const auto tail = "." + suffix;
+        if (info.name.size() > kPrefix.size() + tail.size() &&
+            info.name.compare(info.name.size() - tail.size(), tail.size(), tail) == 0) {
+          by_module[info.name.substr(kPrefix.size(), info.name.size() - kPrefix.size() - tail.size())][suffix] = info.name;
+          placed = true;
+          break;
+        }
+      }
+    if (!placed) fail("[adapters] ", weights_path, ": tensor '", info.name, "' is not an adapter tensor vltune knows");
+  }
+  if (by_module.empty()) fail("[adapters] ", weights_path, ": holds no adapter tensors");
+
+  const auto sites = linear_sites(model);
+  std::vector<std::string> module_weights, peft_weights;
+  for (const auto& site : sites) module_weights.push_back(site.path + ".weight");
+  for (const auto& entry : by_module) peft_weights.push_back(entry.first + ".weight");
+  const KeyLayout& layout = multimodal::detect_layout(peft_weights, module_weights);
+  std::map<std::string, const LinearSite*> site_of;
+  for (const auto& site : sites) site_of[site.path] = &site;
+
+  // Resolve every module first so one error can name all that do not fit.
+  struct Resolved { const LinearSite* site; AdapterSpec spec; std::string peft_module; };
+  std::vector<Resolved> resolved;
+  std::vector<std::string> problems;
+  for (const auto& [peft_module, tensors] : by_module) {
+    const auto path = layout.to_module(peft_module + ".weight");
+    auto it = site_of.find(path.empty() ? "" : path.substr(0, path.size() - 7));
+    if (it == site_of.end()) { problems.push_back("'" + peft_module + "' is not a linear module of this model"); continue; }
+    if (!target_modules.is_null() && !targets(target_modules, peft_module))
+      problems.push_back("'" + peft_module + "' has tensors but is not in target_modules");
+    AdapterSpec spec = base_spec;
+    if (methods.is_object() && methods.contains(peft_module))
+      spec.method = parse_method(methods[peft_module].get<std::string>(), config_path + ": vltune_methods");
+    else if (spec.method == Method::kVera && tensors.count("lora_magnitude_vector"))
+      spec.method = Method::kDvora;
+    if (spec.method == Method::kLora || spec.method == Method::kDora) {
+      if (auto r = pattern_value(config.raw().value("rank_pattern", nlohmann::json()), peft_module)) spec.rank = static_cast<int64_t>(*r);
+      if (auto a = pattern_value(config.raw().value("alpha_pattern", nlohmann::json()), peft_module)) spec.alpha = *a;
+      if (tensors.count("lora_A.weight")) spec.rank = weights->find(tensors.at("lora_A.weight"))->shape.at(0);
+    }
+    resolved.push_back({it->second, spec, peft_module});
+  }
+  if (!problems.empty()) {
+    std::string text = cat("[adapters] ", dir, ": the adapter does not fit the model (read with the ", layout.name, " layout):");
+    for (const auto& p : problems) text += "\n  - " + p;
+    throw Error(text + "\n  hint: was it trained on a different base model?");
+  }
+
+  auto set = std::make_unique<AdapterSet>(set_name);
+  int64_t max_in = 0, max_out = 0, vera_rank = 0;
+  for (const auto& r : resolved)
+    if (r.spec.method == Method::kVera || r.spec.method == Method::kDvora) {
+      max_in = std::max(max_in, r.site->linear->in_features());
+      max_out = std::max(max_out, r.site->linear->out_features());
+      vera_rank = r.spec.rank;
+    }
+  if (vera_rank > 0) {
+    auto projections = VeraProjections::draw(vera_rank, max_in, max_out, vera_seed);
+    if (saved_vera_a.defined() != saved_vera_b.defined())
+      fail("[adapters] ", weights_path, ": holds only one of vera_A and vera_B");
+    if (saved_vera_a.defined()) {
+      if (saved_vera_a.size(0) != vera_rank || saved_vera_a.size(1) < max_in || saved_vera_b.size(0) < max_out)
+        fail("[adapters] ", weights_path, ": vera_A ", saved_vera_a.sizes(), " / vera_B ", saved_vera_b.sizes(),
+             " are too small for rank ", vera_rank, " and layers up to ", max_out, "x", max_in);
+      projections.a = saved_vera_a.to(torch::kFloat32).clone();
+      projections.b = saved_vera_b.to(torch::kFloat32).clone();
+    }
+    set->vera_projections = std::make_shared<VeraProjections>(projections);
+  }
+  auto generator = at::detail::createCPUGenerator(0);
+  for (const auto& r : resolved) {
+    auto adapter = make_adapter(r.site->linear, r.spec, generator, set->vera_projections);
+    std::set<std::string> expected;
+    for (const auto& entry : adapter->file_tensors()) expected.insert(entry.first);
+    for (const auto& [suffix, key] : by_module.at(r.peft_module)) {
+      adapter->load_file_tensor(suffix, weights->tensor(key), weights_path + ": '" + key + "'");
+      expected.erase(suffix);
+    }
+    if (!expected.empty())
+      fail("[adapters] ", weights_path, ": module '", r.peft_module, "' (", method_name(r.spec.method), ") lacks '",
+           *expected.begin(), "'");
+    set->add(r.site->path, adapter);
+  }
+  return set;
+}
+
+void save_peft_adapter(AdapterSet& set, const std::string& dir, bool multimodal_model) {
+  namespace fs = std::filesystem;
+  if (set.entries().empty()) fail("[adapters] set '", set.name(), "' is empty: nothing to save");
+  fs::create_directories(dir);
+  const KeyLayout& layout = peft_layout(multimodal_model);
+
+  std::set<Method> methods;
+  std::map<int64_t, int> rank_count;
+  for (const auto& entry : set.entries()) {
+    methods.insert(entry.adapter->spec().method);
+    ++rank_count[entry.adapter->spec().rank];
+  }
+  const bool vera_family = methods.count(Method::kVera) || methods.count(Method::kDvora);
+  const auto& first = set.entries().front().adapter->spec();
+  int64_t common_rank = first.rank;
+  for (const auto& [rank, count] : rank_count)
+    if (count > rank_count[common_rank]) common_rank = rank;
+
+  nlohmann::json config = {{"peft_type", vera_family ? "VERA" : "LORA"},
+                           {"r", common_rank},
+                           {"bias", "none"},
+                           {"fan_in_fan_out", false},
+                           {"modules_to_save", nullptr},
+                           {"inference_mode", true},
+                           {"task_type", nullptr},
+                           {"base_model_name_or_path", nullptr},
+                           {"layers_to_transform", nullptr},
+                           {"layers_pattern", nullptr},
+                           {"vltune_version", "0.1.0"}};
+  std::vector<std::pair<std::string, torch::Tensor>> tensors;
+  nlohmann::json rank_pattern = nlohmann::json::object(), alpha_pattern = nlohmann::json::object();
+  nlohmann::json vltune_methods = nlohmann::json::object();
+  std::string target_regex;
+  for (const auto& entry : set.entries()) {
+    const auto& spec = entry.adapter->spec();
+    const std::string module = layout.to_checkpoint(entry.path + ".weight");
+    const std::string peft_module = module.substr(0, module.size() - 7);
+    target_regex += (target_regex.empty() ? "" : "|") + regex_escape(peft_module);
+    if (spec.rank != common_rank) rank_pattern[regex_escape(peft_module)] = spec.rank;
+    if (spec.alpha != first.alpha) alpha_pattern[regex_escape(peft_module)] = spec.alpha;
+    const bool native = vera_family ? spec.method == Method::kVera
+                                    : (spec.method == (first.method == Method::kDora ? Method::kDora : Method::kLora));
+    if (!native) vltune_methods[peft_module] = method_name(spec.method);
+    for (auto& [suffix, tensor] : entry.adapter->file_tensors())
+      tensors.emplace_back(kPrefix + peft_module + "." + suffix, tensor.detach().to(torch::kCPU).contiguous());
+  }
+  config["target_modules"] = "(" + target_regex + ")";
+  config["rank_pattern"] = rank_pattern;
+  config["alpha_pattern"] = alpha_pattern;
+  if (!vltune_methods.empty()) config["vltune_methods"] = vltune_methods;
+  if (vera_family) {
+    const auto& projections = *set.vera_projections;
+    config["projection_prng_key"] = projections.seed;
+    config["save_projection"] = true;
+    config["vera_dropout"] = first.dropout;
+    config["d_initial"] = first.d_initial;
+    tensors.emplace_back("base_model.vera_A", projections.a.contiguous());
+    tensors.emplace_back("base_model.vera_B", projections.b.contiguous());
+  } else {
+    config["lora_alpha"] = first.alpha;
+    config["lora_dropout"] = first.dropout;
+    config["use_dora"] = first.method == Method::kDora;
+    config["use_rslora"] = first.rslora;
+    config["init_lora_weights"] = true;
+  }
+  safetensors::write_file((fs::path(dir) / "adapter_model.safetensors").string(), tensors);
+  write_file_atomically((fs::path(dir) / "adapter_config.json").string(), config.dump(2) + "\n");
+}
+
+}  // namespace vltune::adapters

@@ -1,0 +1,45 @@
+#include "adapters/vera.h"
+
+#include <cmath>
+
+namespace vltune::adapters {
+
+namespace {
+// PEFT's _kaiming_init: U(−b, b) with b = √3 · √2 / √fan_in, fan_in = the tensor's second dimension.
+torch::Tensor kaiming_init(int64_t rows, int64_t cols, torch::Generator& generator) {
+  const double bound = std::sqrt(3.0) * std::sqrt(2.0) / std::sqrt(static_cast<double>(cols));
+  return torch::empty({rows, cols}, torch::kFloat32).uniform_(-bound, bound, generator);
+}
+}  // namespace
+
+VeraProjections VeraProjections::draw(int64_t rank, int64_t max_in, int64_t max_out, int64_t seed) {
+  auto generator = at::detail::createCPUGenerator(static_cast<uint64_t>(seed));
+  VeraProjections p;
+  p.seed = seed;
+  p.a = kaiming_init(rank, max_in, generator);
+  p.b = kaiming_init(max_out, rank, generator);
+  return p;
+}
+
+VeraAdapter::VeraAdapter(Linear base, AdapterSpec spec, std::shared_ptr<const VeraProjections> projections)
+    : Adapter(std::move(base), spec), projections_(std::move(projections)) {
+  lambda_b = register_parameter("lambda_b", torch::zeros({base_->out_features()}, torch::kFloat32));
+  lambda_d = register_parameter("lambda_d", torch::full({spec.rank}, spec.d_initial, torch::kFloat32));
+}
+
+torch::Tensor VeraAdapter::forward(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  namespace F = torch::nn::functional;
+  const auto dtype = x.scalar_type();
+  const auto a = projections_->a_for(base_->in_features()).to(x.device(), dtype);
+  const auto b = projections_->b_for(base_->out_features()).to(x.device(), dtype);
+  auto update = lambda_b.to(dtype) * F::linear(lambda_d.to(dtype) * F::linear(dropout(x), a), b);
+  return F::linear(x, weight, bias) + update;
+}
+
+torch::Tensor VeraAdapter::delta_weight() {
+  const auto a = projections_->a_for(base_->in_features()).to(lambda_b.device());
+  const auto b = projections_->b_for(base_->out_features()).to(lambda_b.device());
+  return torch::matmul(lambda_b.unsqueeze(1) * b * lambda_d.unsqueeze(0), a);
+}
+
+}  // namespace vltune::adapters

@@ -1,0 +1,71 @@
+#include "adapters/weight_decomposed.h"
+
+#include "adapters/weight_norm.h"
+
+namespace vltune::adapters {
+
+WeightDecomposedAdapter::WeightDecomposedAdapter(Linear base, AdapterSpec spec) : Adapter(std::move(base), spec) {
+  base_sq_ = squared_row_norms(base_->weight);
+  magnitude = register_parameter("magnitude", torch::ones({base_->out_features()}, torch::kFloat32));
+}
+
+void WeightDecomposedAdapter::init_magnitude() {
+  torch::NoGradGuard no_grad;
+  magnitude.copy_(weight_norm());
+}
+
+std::vector<int64_t> WeightDecomposedAdapter::current_versions() {
+  std::vector<int64_t> versions{static_cast<int64_t>(base_->weight._version())};
+  for (const auto& p : parameters()) versions.push_back(static_cast<int64_t>(p._version()));
+  return versions;
+}
+
+torch::Tensor WeightDecomposedAdapter::weight_norm() {
+  const auto f = factors();
+  if (!f.a.defined()) return base_sq_.sqrt();
+  return factored_row_norm(base_->weight, base_sq_, f.a, f.b, f.scale);
+}
+
+torch::Tensor WeightDecomposedAdapter::magnitude_scale() {
+  if (spec_.norm_grad && is_training()) return magnitude / weight_norm();
+  if (!is_training()) {
+    auto versions = current_versions();
+    if (!cached_norm_.defined() || versions != cache_key_) {
+      torch::NoGradGuard no_grad;
+      cached_norm_ = weight_norm();
+      cache_key_ = std::move(versions);
+    }
+    return magnitude / cached_norm_;
+  }
+  torch::Tensor norm;
+  {
+    torch::NoGradGuard no_grad;
+    norm = weight_norm();
+  }
+  return magnitude / norm;
+}
+
+torch::Tensor WeightDecomposedAdapter::delta_weight() {
+  const auto f = factors();
+  if (!f.a.defined()) return torch::zeros_like(base_->weight, torch::kFloat32);
+  return f.scale * torch::matmul(f.b.to(torch::kFloat32), f.a.to(torch::kFloat32));
+}
+
+torch::Tensor WeightDecomposedAdapter::forward(const torch::Tensor& x, const torch::Tensor& weight,
+                                               const torch::Tensor& bias) {
+  namespace F = torch::nn::functional;
+  const auto g = magnitude_scale().to(x.scalar_type());
+  const auto f = factors();
+  const auto xd = dropout(x);
+  auto base = F::linear(x, weight);
+  torch::Tensor y;
+  if (!f.a.defined()) {
+    y = g * base;
+  } else {
+    auto update = F::linear(F::linear(xd, f.a.to(x.scalar_type())), f.b.to(x.scalar_type())) * f.scale;
+    y = xd.is_same(x) ? g * (base + update) : base + (g - 1) * F::linear(xd, weight) + g * update;
+  }
+  return bias.defined() ? y + bias : y;
+}
+
+}  // namespace vltune::adapters

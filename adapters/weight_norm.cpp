@@ -1,0 +1,35 @@
+#include "adapters/weight_norm.h"
+
+namespace vltune::adapters {
+
+namespace {
+// At least fp32: fp64 stays fp64 (the finite-difference checks), everything narrower widens.
+torch::Dtype norm_dtype(const torch::Tensor& t) { return t.scalar_type() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32; }
+}  // namespace
+
+torch::Tensor squared_row_norms(const torch::Tensor& w0) {
+  torch::NoGradGuard no_grad;
+  // Row by row in fp32 without an fp32 copy of W0: a per-row dot product accumulates in fp32.
+  return at::linalg_vector_norm(w0, 2, {1}, /*keepdim=*/false, norm_dtype(w0)).pow(2);
+}
+
+torch::Tensor factored_row_norm(const torch::Tensor& w0, const torch::Tensor& base_sq, const torch::Tensor& a,
+                                const torch::Tensor& b, double scale) {
+  const auto dtype = norm_dtype(a);
+  auto a32 = a.to(dtype);
+  auto b32 = b.to(dtype);
+  auto projected = torch::matmul(w0, a.to(w0.scalar_type()).t()).to(dtype);  // A W0ᵀ per row: [out, r]
+  auto gram = torch::matmul(a32, a32.t());                                             // A Aᵀ: [r, r]
+  auto cross = (b32 * projected).sum(1);
+  auto quadratic = (torch::matmul(b32, gram) * b32).sum(1);
+  return (base_sq + 2 * scale * cross + scale * scale * quadratic).clamp_min(0).sqrt();
+}
+
+torch::Tensor materialized_row_norm(const torch::Tensor& w0, const torch::Tensor& a, const torch::Tensor& b,
+                                    double scale) {
+  const auto dtype = norm_dtype(a);
+  auto weight = w0.to(dtype) + scale * torch::matmul(b.to(dtype), a.to(dtype));
+  return at::linalg_vector_norm(weight, 2, {1}, false, c10::nullopt);
+}
+
+}  // namespace vltune::adapters

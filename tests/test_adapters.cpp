@@ -1,0 +1,383 @@
+// adapters/: parity with PEFT (DoRA, LoRA with rank/alpha patterns and rslora, VeRA) on logits,
+// every gradient and merged weights; finite-difference gradient checks in fp64 for every method;
+// the factored norm; file round trips; switching sets on one backbone; placement rules.
+#include <fstream>
+
+#include "adapters/adapter_set.h"
+#include "adapters/dora.h"
+#include "adapters/peft_io.h"
+#include "adapters/placement.h"
+#include "adapters/weight_norm.h"
+#include "core/atomic_file.h"
+#include "core/safetensors.h"
+#include "multimodal/model_loader.h"
+#include "test_support.h"
+
+namespace vltune {
+namespace {
+
+using namespace adapters;
+using test::data_path;
+using test::expect_error;
+using test::max_abs_diff;
+using test::TempDir;
+
+const std::string kBase = "hf-tiny-llava-clip-llama/base";
+
+struct Inputs {
+  std::shared_ptr<safetensors::File> file = safetensors::File::open(data_path("hf-tiny-llava-clip-llama/inputs.safetensors"));
+  multimodal::ForwardInputs forward(torch::Device device) const {
+    return {file->tensor("input_ids").to(device), file->tensor("attention_mask").to(device),
+            file->tensor("pixel_values").to(device), file->tensor("labels").to(device)};
+  }
+};
+
+// PEFT's in-memory parameter name for a file key: "...lora_A.weight" -> "...lora_A.default.weight".
+std::string in_memory_name(const std::string& key) {
+  for (const std::string suffix : {".weight"}) {
+    if (key.size() > suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+        key.find(".lora_") != std::string::npos)
+      return key.substr(0, key.size() - suffix.size()) + ".default" + suffix;
+  }
+  if (key.find("lora_magnitude_vector") != std::string::npos) return key + ".default.weight";
+  return key + ".default";
+}
+
+double tolerance() { return test::test_device().is_cpu() ? 1e-4 : 1e-3; }
+
+// Loads the base, applies the PEFT adapter in `adapter_dir`, and checks adapted logits, loss, every
+// gradient (relative to each tensor's max magnitude) and merged logits against `expected`.
+void expect_peft_parity(const std::string& adapter_dir, const std::string& expected_path) {
+  const auto device = test::test_device();
+  auto loaded = multimodal::load_model(data_path(kBase), {std::nullopt, device});
+  auto set = load_peft_adapter(data_path(adapter_dir), *loaded.model, true);
+  const auto expected = safetensors::File::open(data_path(expected_path));
+  const Inputs inputs;
+
+  set->attach();
+  set->train(true);
+  auto out = loaded.model->forward(inputs.forward(device));
+  EXPECT_LT(max_abs_diff(out.logits, expected->tensor("adapted_logits")), tolerance());
+  EXPECT_NEAR(out.loss.item<double>(), expected->tensor("adapted_loss").item<double>(), tolerance());
+  out.loss.backward();
+
+  const auto& layout = peft_layout(true);
+  std::size_t checked = 0;
+  for (const auto& entry : set->entries())
+    for (const auto& [suffix, grad] : entry.adapter->file_gradients()) {
+      const auto name = "grad." + in_memory_name(peft_key(layout, entry.path, suffix));
+      ASSERT_TRUE(expected->find(name)) << name;
+      const auto want = expected->tensor(name);
+      // A module whose output never reaches the loss (CLIP's last layer with feature layer -2) gets
+      // no gradient here and a zero one in PEFT.
+      const auto got = grad.defined() ? grad : torch::zeros_like(want);
+      const double scale = std::max(want.abs().max().item<double>(), 1e-12);
+      EXPECT_LT(max_abs_diff(got, want) / scale, tolerance()) << name;
+      ++checked;
+    }
+  std::size_t expected_grads = 0;
+  for (const auto& info : expected->tensors()) expected_grads += info.name.rfind("grad.", 0) == 0;
+  EXPECT_EQ(checked, expected_grads);
+
+  std::vector<torch::Tensor> originals;
+  for (const auto& entry : set->entries()) originals.push_back(entry.adapter->base()->weight.detach().clone());
+  set->merge();
+  loaded.model->eval();
+  {
+    torch::NoGradGuard no_grad;
+    EXPECT_LT(max_abs_diff(loaded.model->forward(inputs.forward(device)).logits, expected->tensor("merged_logits")),
+              tolerance());
+  }
+  set->unmerge();
+  for (std::size_t i = 0; i < originals.size(); ++i) {
+    const auto& w = set->entries()[i].adapter->base()->weight;
+    EXPECT_LT(max_abs_diff(w, originals[i]), 1e-5 * std::max(1.0, originals[i].abs().max().item<double>()))
+        << set->entries()[i].path;
+  }
+}
+
+TEST(PeftParity, Dora) { expect_peft_parity("hf-tiny-llava-clip-llama/adapter", "hf-tiny-llava-clip-llama/expected.safetensors"); }
+TEST(PeftParity, LoraRankAlphaPatternsRsloraVisionProjector) {
+  expect_peft_parity("peft-lora-mixed/adapter", "peft-lora-mixed/expected.safetensors");
+}
+TEST(PeftParity, Vera) { expect_peft_parity("peft-vera/adapter", "peft-vera/expected.safetensors"); }
+
+TEST(PeftParity, VeraProjectionsDrawnAsPeftDoes) {
+  const auto expected = safetensors::File::open(data_path("peft-vera/expected.safetensors"));
+  const auto drawn = VeraProjections::draw(8, 128, 128, 0);
+  EXPECT_TRUE(torch::equal(drawn.a, expected->tensor("vera_A")));
+  EXPECT_TRUE(torch::equal(drawn.b, expected->tensor("vera_B")));
+}
+
+// ---- finite differences (fp64) -------------------------------------------------------------------
+
+struct GradCase {
+  const char* label;
+  AdapterSpec spec;
+};
+
+// Perturbs every adapter parameter away from its identity initialisation.
+void perturb(Adapter& adapter, torch::Generator& generator) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : adapter.parameters()) p.add_(torch::randn(p.sizes(), generator, torch::kFloat64) * 0.3);
+}
+
+TEST(GradCheck, EveryMethodMatchesFiniteDifferences) {
+  const std::vector<GradCase> cases = {
+      {"lora", {Method::kLora, 3, 6}},
+      {"lora rslora", {Method::kLora, 3, 6, 0, true}},
+      {"dora norm_grad", {Method::kDora, 3, 6, 0, false, true}},
+      {"magnitude", {Method::kMagnitude, 3, 6}},
+      {"vera", {Method::kVera, 3, 6}},
+      {"dvora norm_grad", {Method::kDvora, 3, 6, 0, false, true}},
+      {"full", {Method::kFull, 3, 6}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.label);
+    auto generator = at::detail::createCPUGenerator(7);
+    Linear base(LinearOptions{5, 4, true, torch::kFloat64});
+    {
+      torch::NoGradGuard no_grad;
+      base->weight.copy_(torch::randn({4, 5}, generator, torch::kFloat64));
+      base->bias.copy_(torch::randn({4}, generator, torch::kFloat64));
+    }
+    auto projections = std::make_shared<VeraProjections>(VeraProjections::draw(3, 5, 4, 1));
+    projections->a = projections->a.to(torch::kFloat64);
+    projections->b = projections->b.to(torch::kFloat64);
+    auto adapter = make_adapter(base, c.spec, generator, projections);
+    adapter->to(torch::kFloat64);
+    perturb(*adapter, generator);
+    auto x = torch::randn({6, 5}, generator, torch::kFloat64).requires_grad_(true);
+    const auto probe = torch::randn({6, 4}, generator, torch::kFloat64);
+    auto loss = [&] { return (adapter->forward(x, base->weight, base->bias) * probe).sum(); };
+
+    std::vector<torch::Tensor> wrt = adapter->parameters();
+    wrt.push_back(x);
+    const auto grads = torch::autograd::grad({loss()}, wrt);
+    for (std::size_t i = 0; i < wrt.size(); ++i) {
+      auto flat = wrt[i].detach().view({-1});
+      auto numeric = torch::zeros_like(flat);
+      const double h = 1e-6;
+      for (int64_t k = 0; k < flat.numel(); ++k) {
+        torch::NoGradGuard no_grad;
+        const double saved = flat[k].item<double>();
+        flat[k] = saved + h;
+        const double up = loss().item<double>();
+        flat[k] = saved - h;
+        const double down = loss().item<double>();
+        flat[k] = saved;
+        numeric[k] = (up - down) / (2 * h);
+      }
+      EXPECT_LT(max_abs_diff(grads[i].view({-1}), numeric), 1e-6 * std::max(1.0, numeric.abs().max().item<double>()))
+          << "tensor " << i;
+    }
+  }
+}
+
+// With the norm detached (the default, as in PEFT and the paper §4.3) the magnitude gradient is
+// the same, and A, B get the gradient of g ⊙ (W0 x + s B A x) with g held constant.
+TEST(GradCheck, DetachedNormHoldsTheScaleConstant) {
+  auto generator = at::detail::createCPUGenerator(3);
+  Linear base(LinearOptions{5, 4, false, torch::kFloat64});
+  {
+    torch::NoGradGuard no_grad;
+    base->weight.copy_(torch::randn({4, 5}, generator, torch::kFloat64));
+  }
+  AdapterSpec spec{Method::kDora, 2, 4};
+  auto dora = std::make_shared<DoraAdapter>(base, spec, generator);
+  dora->to(torch::kFloat64);
+  perturb(*dora, generator);
+  auto x = torch::randn({3, 5}, generator, torch::kFloat64);
+  auto y = dora->forward(x, base->weight, {});
+  const auto grads = torch::autograd::grad({y.sum()}, {dora->lora_a, dora->lora_b});
+  // Reference: the same expression with g computed outside autograd.
+  auto g = (dora->magnitude / dora->weight_norm()).detach();
+  auto reference = (g * (torch::matmul(x, base->weight.t()) +
+                         spec.scaling() * torch::matmul(torch::matmul(x, dora->lora_a.t()), dora->lora_b.t()))).sum();
+  const auto want = torch::autograd::grad({reference}, {dora->lora_a, dora->lora_b});
+  EXPECT_LT(max_abs_diff(grads[0], want[0]), 1e-12);
+  EXPECT_LT(max_abs_diff(grads[1], want[1]), 1e-12);
+}
+
+TEST(WeightNorm, FactoredEqualsMaterialisedWithGradients) {
+  auto generator = at::detail::createCPUGenerator(11);
+  auto w0 = torch::randn({40, 30}, generator, torch::kFloat64);
+  auto a = torch::randn({4, 30}, generator, torch::kFloat64).requires_grad_(true);
+  auto b = torch::randn({40, 4}, generator, torch::kFloat64).requires_grad_(true);
+  auto factored = factored_row_norm(w0, squared_row_norms(w0).to(torch::kFloat64), a, b, 0.7);
+  auto reference = at::linalg_vector_norm(w0 + 0.7 * torch::matmul(b, a), 2, {1}, false, c10::nullopt);
+  EXPECT_LT(max_abs_diff(factored, reference), 1e-5);  // fp32 arithmetic inside
+  const auto probe = torch::randn({40}, generator, torch::kFloat64);
+  const auto g1 = torch::autograd::grad({(factored * probe).sum()}, {a, b});
+  const auto g2 = torch::autograd::grad({(reference * probe).sum()}, {a, b});
+  EXPECT_LT(max_abs_diff(g1[0], g2[0]), 1e-4 * g2[0].abs().max().item<double>());
+  EXPECT_LT(max_abs_diff(g1[1], g2[1]), 1e-4 * g2[1].abs().max().item<double>());
+}
+
+// ---- sets on one backbone ---------------------------------------------------------------------------
+
+std::string write_yaml(const TempDir& dir, const std::string& text) {
+  const auto path = dir.file("adapters.yaml");
+  write_file_atomically(path, text);
+  return path;
+}
+
+TEST(AdapterSets, RoundTripThroughPeftFiles) {
+  TempDir dir;
+  auto loaded = multimodal::load_model(data_path(kBase));
+  auto original = load_peft_adapter(data_path("hf-tiny-llava-clip-llama/adapter"), *loaded.model, true);
+  save_peft_adapter(*original, dir.path().string(), true);
+  auto reread = load_peft_adapter(dir.path().string(), *loaded.model, true);
+  ASSERT_EQ(reread->entries().size(), original->entries().size());
+  for (std::size_t i = 0; i < original->entries().size(); ++i) {
+    auto a = original->entries()[i].adapter->file_tensors();
+    auto b = reread->entries()[i].adapter->file_tensors();
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t k = 0; k < a.size(); ++k) EXPECT_TRUE(torch::equal(a[k].second, b[k].second)) << a[k].first;
+  }
+  // Same keys as PEFT's own file, and the config fields PEFT reads.
+  auto ours = safetensors::File::open(dir.file("adapter_model.safetensors"));
+  auto peft = safetensors::File::open(data_path("hf-tiny-llava-clip-llama/adapter/adapter_model.safetensors"));
+  ASSERT_EQ(ours->tensors().size(), peft->tensors().size());
+  for (std::size_t i = 0; i < ours->tensors().size(); ++i) EXPECT_EQ(ours->tensors()[i].name, peft->tensors()[i].name);
+  const auto config = read_json_file(dir.file("adapter_config.json"));
+  const auto reference = read_json_file(data_path("hf-tiny-llava-clip-llama/adapter/adapter_config.json"));
+  for (const char* key : {"peft_type", "r", "lora_alpha", "lora_dropout", "use_dora", "use_rslora", "bias", "target_modules"})
+    EXPECT_TRUE(config.contains(key)) << key;
+  for (const char* key : {"peft_type", "r", "lora_alpha", "use_dora", "use_rslora", "bias"})
+    EXPECT_EQ(config[key], reference[key]) << key;
+}
+
+TEST(AdapterSets, TwoSetsShareOneBackboneAndSwitch) {
+  TempDir dir;
+  auto loaded = multimodal::load_model(data_path(kBase));
+  const Inputs inputs;
+  torch::NoGradGuard no_grad;
+  const auto base_logits = loaded.model->forward(inputs.forward(torch::kCPU)).logits;
+  auto dora = load_peft_adapter(data_path("hf-tiny-llava-clip-llama/adapter"), *loaded.model, true, "dora");
+  auto vera = load_peft_adapter(data_path("peft-vera/adapter"), *loaded.model, true, "vera");
+  const auto weight_ptr = loaded.model->language_model->layers[0]->as<language::LlamaLayerImpl>()->self_attn->q_proj->weight.data_ptr();
+  EXPECT_EQ(dora->entries()[0].adapter->base()->weight.data_ptr<float>() != nullptr, true);
+
+  dora->attach();
+  const auto with_dora = loaded.model->forward(inputs.forward(torch::kCPU)).logits;
+  expect_error([&] { vera->attach(); }, {"cannot attach set 'vera'", "another set"});
+  dora->detach();
+  vera->attach();
+  const auto with_vera = loaded.model->forward(inputs.forward(torch::kCPU)).logits;
+  vera->detach();
+  const auto again = loaded.model->forward(inputs.forward(torch::kCPU)).logits;
+  EXPECT_GT(max_abs_diff(with_dora, base_logits), 1e-2);
+  EXPECT_GT(max_abs_diff(with_vera, with_dora), 1e-2);
+  EXPECT_TRUE(torch::equal(again, base_logits));
+  // No adapter copied the base weight.
+  EXPECT_EQ(loaded.model->language_model->layers[0]->as<language::LlamaLayerImpl>()->self_attn->q_proj->weight.data_ptr(),
+            weight_ptr);
+}
+
+TEST(AdapterSets, EvalNormCacheFollowsParameterUpdates) {
+  auto loaded = multimodal::load_model(data_path(kBase));
+  auto set = load_peft_adapter(data_path("hf-tiny-llava-clip-llama/adapter"), *loaded.model, true);
+  set->train(false);
+  auto dora = std::dynamic_pointer_cast<DoraAdapter>(set->entries()[0].adapter);
+  ASSERT_TRUE(dora);
+  torch::NoGradGuard no_grad;
+  const auto before = dora->magnitude_scale().clone();
+  dora->lora_b.mul_(2);  // an optimizer step, in place
+  const auto after = dora->magnitude_scale();
+  const auto fresh = dora->magnitude / dora->weight_norm();
+  EXPECT_GT(max_abs_diff(before, after), 1e-6);
+  EXPECT_LT(max_abs_diff(after, fresh), 1e-7);
+}
+
+// ---- placement ------------------------------------------------------------------------------------
+
+int64_t count_method(const std::vector<PlannedAdapter>& plan, Method m) {
+  return std::count_if(plan.begin(), plan.end(), [m](const PlannedAdapter& p) { return p.spec.method == m; });
+}
+
+TEST(Placement, PresetsOnTheFixture) {
+  TempDir dir;
+  auto loaded = multimodal::load_model(data_path(kBase));
+  const auto sites = linear_sites(*loaded.model);
+  auto plan_for = [&](const std::string& yaml) { return plan_adapters(load_placement(write_yaml(dir, yaml)), sites); };
+
+  const auto attention = plan_for("adapters: {preset: attention_only, method: dora, rank: 4}\n");
+  EXPECT_EQ(attention.size(), 8u);  // q, k, v, o x 2 layers
+  EXPECT_EQ(count_method(attention, Method::kDora), 8);
+
+  const auto full_layer = plan_for("adapters: {preset: full_layer}\n");
+  EXPECT_EQ(full_layer.size(), 14u);
+
+  const auto half = plan_for("adapters: {preset: dora_half, rank: 4}\n");
+  EXPECT_EQ(count_method(half, Method::kDora), 6);
+  EXPECT_EQ(count_method(half, Method::kMagnitude), 8);
+
+  const auto both = plan_for(
+      "adapters:\n  preset: vision_and_language\n  rules:\n    - {component: projector, modules: all_linear, method: full}\n");
+  EXPECT_EQ(both.size(), 6u * 3 + 7u * 2 + 2);
+  EXPECT_EQ(count_method(both, Method::kFull), 2);
+
+  const auto last = plan_for("adapters:\n  - {component: vision, modules: [q_proj], layers: \"last:2\"}\n"
+                             "  - {component: language, modules: mlp, layers: [1], exclude: [up_proj]}\n");
+  ASSERT_EQ(last.size(), 4u);
+  EXPECT_EQ(last[0].site.path, "vision_tower.encoder.layers.1.self_attn.q_proj");
+  EXPECT_EQ(last[2].site.path, "language_model.layers.1.mlp.gate_proj");
+}
+
+TEST(Placement, RuleMatchingNothingListsCandidates) {
+  TempDir dir;
+  auto loaded = multimodal::load_model(data_path(kBase));
+  const auto path = write_yaml(dir, "adapters:\n  - {component: language, modules: [qkv_proj]}\n");
+  expect_error([&] { plan_adapters(load_placement(path), linear_sites(*loaded.model)); },
+               {"rule 1", "adapters.yaml:2:5", "matches no module", "q_proj", "down_proj", "layers 0-1"});
+}
+
+TEST(Placement, ModuleMatchedTwiceNamesBothRules) {
+  TempDir dir;
+  auto loaded = multimodal::load_model(data_path(kBase));
+  const auto path = write_yaml(dir, "adapters:\n  preset: attention_only\n  rules:\n"
+                                    "    - {component: language, modules: [q_proj], layers: \"0-0\", method: lora}\n");
+  expect_error([&] { plan_adapters(load_placement(path), linear_sites(*loaded.model)); },
+               {"language_model.layers.0.self_attn.q_proj is matched by two rules", "preset attention_only, rule 1",
+                "rule 1 (", "adapters.yaml:4:7"});
+}
+
+TEST(Placement, BadKeysAndValuesPointAtTheLine) {
+  TempDir dir;
+  expect_error([&] { load_placement(write_yaml(dir, "adapters:\n  preset: attention_only\n  rnak: 4\n")); },
+               {"adapters.yaml:3:3", "unknown key 'rnak'", "did you mean 'rank'"});
+  expect_error([&] { load_placement(write_yaml(dir, "adapters: {preset: atention_only}\n")); },
+               {"unknown preset 'atention_only'", "did you mean 'attention_only'"});
+  expect_error([&] { load_placement(write_yaml(dir, "adapters:\n  - {component: language, modules: mlp, layers: \"1..3\"}\n")); },
+               {"'layers' must be all", "1..3"});
+  expect_error([&] { load_placement(write_yaml(dir, "adapters:\n  - {component: language, modules: mlp, method: qlora}\n")); },
+               {"unknown adapter method 'qlora'", "dora"});
+  expect_error([&] { load_placement(write_yaml(dir, "adapters:\n  - {component: projector, modules: attention}\n")); },
+               {"the projector has no 'attention' modules"});
+}
+
+TEST(PeftFiles, UnsupportedFieldsAreNamed) {
+  TempDir dir;
+  auto loaded = multimodal::load_model(data_path(kBase));
+  std::filesystem::copy_file(data_path("hf-tiny-llava-clip-llama/adapter/adapter_model.safetensors"),
+                             dir.file("adapter_model.safetensors"));
+  auto config = read_json_file(data_path("hf-tiny-llava-clip-llama/adapter/adapter_config.json"));
+  config["fan_in_fan_out"] = true;
+  write_file_atomically(dir.file("adapter_config.json"), config.dump());
+  expect_error([&] { load_peft_adapter(dir.path().string(), *loaded.model, true); },
+               {"adapter_config.json", "'fan_in_fan_out'", "does not support"});
+  config["fan_in_fan_out"] = false;
+  config["peft_type"] = "IA3";
+  write_file_atomically(dir.file("adapter_config.json"), config.dump());
+  expect_error([&] { load_peft_adapter(dir.path().string(), *loaded.model, true); }, {"'IA3' is not supported"});
+}
+
+TEST(PeftFiles, AdapterForAnotherModelIsRefused) {
+  auto loaded = multimodal::load_model(data_path("hf-tiny-llama3-text/base"));
+  expect_error([&] { load_peft_adapter(data_path("peft-lora-mixed/adapter"), *loaded.model, false); },
+               {"does not fit the model", "model.vision_tower.encoder.layers.0.mlp.fc1", "different base model"});
+}
+
+}  // namespace
+}  // namespace vltune
