@@ -62,6 +62,14 @@ void AdapterSet::train(bool on) {
   for (const auto& entry : entries_) entry.adapter->train(on);
 }
 
+void AdapterSet::to_device(torch::Device device) {
+  for (const auto& entry : entries_) entry.adapter->to(device);
+  if (vera_projections) {  // shared with the adapters, which see the moved tensors
+    vera_projections->a = vera_projections->a.to(device);
+    vera_projections->b = vera_projections->b.to(device);
+  }
+}
+
 void AdapterSet::merge() {
   detach();
   for (const auto& entry : entries_) entry.adapter->merge();

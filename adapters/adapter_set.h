@@ -39,12 +39,13 @@ class AdapterSet {
   std::vector<torch::Tensor> parameters() const;
   int64_t num_trainable() const;
   void train(bool on);
+  void to_device(torch::Device device);  // moves the adapters (and VeRA projections) beside their layers
 
   // Writes W' into the base weights (and detaches), or restores W0.
   void merge();
   void unmerge();
 
-  std::shared_ptr<const VeraProjections> vera_projections;  // shared by the set's VeRA/DVoRA adapters
+  std::shared_ptr<VeraProjections> vera_projections;  // shared by the set's VeRA/DVoRA adapters
 
  private:
   std::string name_;

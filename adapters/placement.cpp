@@ -1,6 +1,8 @@
 #include "adapters/placement.h"
 
 #include <algorithm>
+#include <iomanip>
+#include <sstream>
 #include <map>
 #include <regex>
 #include <set>
@@ -296,6 +298,32 @@ int64_t trainable_parameters(const AdapterSpec& spec, int64_t out, int64_t in) {
     case Method::kFull: return out * in;
   }
   return 0;
+}
+
+std::string describe_plan(const std::vector<PlannedAdapter>& plan, int64_t model_parameters) {
+  std::ostringstream out;
+  out << std::left << std::setw(52) << "module" << std::setw(11) << "method" << std::setw(6) << "rank" << std::setw(8)
+      << "alpha" << "trainable\n";
+  int64_t total = 0;
+  std::map<std::string, std::pair<int64_t, int64_t>> by_method;  // method -> (modules, parameters)
+  for (const auto& p : plan) {
+    const int64_t params = trainable_parameters(p.spec, p.site.linear->out_features(), p.site.linear->in_features());
+    const bool ranked = p.spec.method != Method::kMagnitude && p.spec.method != Method::kFull;
+    out << std::setw(52) << p.site.path << std::setw(11) << method_name(p.spec.method) << std::setw(6)
+        << (ranked ? std::to_string(p.spec.rank) : "-") << std::setw(8)
+        << (p.spec.method == Method::kLora || p.spec.method == Method::kDora ? cat(p.spec.alpha) : "-") << params << "\n";
+    total += params;
+    auto& entry = by_method[method_name(p.spec.method)];
+    ++entry.first;
+    entry.second += params;
+  }
+  out << "\n";
+  for (const auto& [method, counts] : by_method)
+    out << method << ": " << counts.first << " modules, " << counts.second << " parameters\n";
+  out << "total: " << plan.size() << " modules, " << total << " trainable parameters = " << std::setprecision(4)
+      << 100.0 * static_cast<double>(total) / static_cast<double>(std::max<int64_t>(model_parameters, 1))
+      << "% of the model's " << model_parameters << "\n";
+  return out.str();
 }
 
 }  // namespace vltune::adapters

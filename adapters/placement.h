@@ -72,4 +72,8 @@ std::vector<PlannedAdapter> plan_adapters(const Placement& placement, const std:
 // The trainable parameter count one adapter of `spec` on an out×in layer has.
 int64_t trainable_parameters(const AdapterSpec& spec, int64_t out, int64_t in);
 
+// The dry run `vltune plan` prints: one line per adapted module, then totals and the share of
+// the model's `model_parameters` that trains.
+std::string describe_plan(const std::vector<PlannedAdapter>& plan, int64_t model_parameters);
+
 }  // namespace vltune::adapters

@@ -7,5 +7,7 @@ namespace vltune::cli {
 
 void add_inspect_command(CLI::App& app);
 void add_forward_command(CLI::App& app);
+void add_plan_command(CLI::App& app);
+void add_export_command(CLI::App& app);
 
 }  // namespace vltune::cli

@@ -2,6 +2,7 @@
 // the parity tool: feed it the tensors you fed transformers and compare the files.
 #include <iostream>
 
+#include "adapters/peft_io.h"
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/safetensors.h"
@@ -12,7 +13,8 @@ namespace vltune::cli {
 namespace {
 
 struct ForwardArgs {
-  std::string model_dir, inputs, out, device = "cpu", dtype;
+  std::string model_dir, inputs, out, device = "cpu", dtype, adapter_dir;
+  bool merge = false, grads = false;
 };
 
 void run_forward(const ForwardArgs& args) {
@@ -36,16 +38,45 @@ void run_forward(const ForwardArgs& args) {
   inputs.labels = input("labels", false);
   if (inputs.labels.defined()) inputs.labels = inputs.labels.to(torch::kInt64);
 
-  torch::NoGradGuard no_grad;
+  std::unique_ptr<adapters::AdapterSet> set;
+  if (!args.adapter_dir.empty()) {
+    set = adapters::load_peft_adapter(args.adapter_dir, *loaded.model, loaded.config.has_vision());
+    set->to_device(options.device);
+    if (args.merge) {
+      set->merge();
+    } else {
+      set->attach();
+      set->train(args.grads);  // gradients are taken in training mode, as PEFT's are
+    }
+  }
+  if (args.grads && !inputs.labels.defined()) fail("[forward] --grads needs 'labels' in ", args.inputs);
+
+  std::optional<torch::NoGradGuard> no_grad;
+  if (!args.grads) no_grad.emplace();
   const auto output = loaded.model->forward(inputs);
-  std::vector<std::pair<std::string, torch::Tensor>> tensors{{"logits", output.logits.to(torch::kFloat32)}};
-  if (output.loss.defined()) tensors.emplace_back("loss", output.loss.reshape({1}).to(torch::kFloat32));
+  std::vector<std::pair<std::string, torch::Tensor>> tensors{{"logits", output.logits.detach().to(torch::kFloat32)}};
+  if (args.grads) {
+    output.loss.backward();
+    const auto& layout = adapters::peft_layout(loaded.config.has_vision());
+    for (const auto& entry : set->entries()) {
+      auto values = entry.adapter->file_tensors();
+      auto grads = entry.adapter->file_gradients();
+      for (std::size_t i = 0; i < grads.size(); ++i) {
+        // A module whose output never reaches the loss has no gradient; PEFT reports zeros.
+        auto grad = grads[i].second.defined() ? grads[i].second : torch::zeros_like(values[i].second);
+        tensors.emplace_back("grad." + adapters::peft_key(layout, entry.path, grads[i].first), grad.to(torch::kFloat32));
+      }
+    }
+  }
+  if (output.loss.defined()) tensors.emplace_back("loss", output.loss.detach().reshape({1}).to(torch::kFloat32));
   if (output.image_features.defined())
-    tensors.emplace_back("image_features", output.image_features.to(torch::kFloat32));
+    tensors.emplace_back("image_features", output.image_features.detach().to(torch::kFloat32));
   safetensors::write_file(args.out, tensors);
   std::cout << "wrote " << args.out << ": logits " << output.logits.sizes();
   if (output.loss.defined()) std::cout << ", loss " << output.loss.item<double>();
   if (output.image_features.defined()) std::cout << ", image_features " << output.image_features.sizes();
+  if (set) std::cout << ", adapter " << args.adapter_dir << " (" << set->entries().size() << " modules" << (args.merge ? ", merged" : "") << ")";
+  if (args.grads) std::cout << ", gradients of " << tensors.size() - 1 - output.loss.defined() - output.image_features.defined() << " adapter tensors";
   std::cout << "\n";
 }
 
@@ -62,7 +93,14 @@ void add_forward_command(CLI::App& app) {
       ->required();
   cmd->add_option("--device", args->device, "cpu or cuda[:N]")->capture_default_str();
   cmd->add_option("--dtype", args->dtype, "float32 | bfloat16 | float16 (default: config.json's dtype)");
-  cmd->callback([args] { run_forward(*args); });
+  cmd->add_option("--adapter", args->adapter_dir, "PEFT adapter folder to apply")->check(CLI::ExistingDirectory);
+  cmd->add_flag("--merge", args->merge, "merge the adapter into the weights first (eval mode)");
+  cmd->add_flag("--grads", args->grads, "also write grad.<PEFT key> for every adapter tensor (needs labels)");
+  cmd->callback([args] {
+    if ((args->merge || args->grads) && args->adapter_dir.empty()) fail("[forward] --merge and --grads need --adapter");
+    if (args->merge && args->grads) fail("[forward] --merge and --grads exclude each other: a merged adapter has no gradients");
+    run_forward(*args);
+  });
 }
 
 }  // namespace vltune::cli

@@ -10,6 +10,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   vltune::cli::add_inspect_command(app);
   vltune::cli::add_forward_command(app);
+  vltune::cli::add_plan_command(app);
+  vltune::cli::add_export_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

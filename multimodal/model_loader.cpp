@@ -28,7 +28,7 @@ LoadedModel load_model(const std::string& model_dir, const LoadOptions& options)
   std::vector<std::string> module_names;
   for (const auto& item : loaded.model->named_parameters()) module_names.push_back(item.key());
   const KeyLayout& layout = detect_layout(checkpoint.names(), module_names);
-  loaded.layout = layout.name;
+  loaded.layout = layout;
 
   std::map<std::string, std::string> ignore;
   if (loaded.config.tie_word_embeddings && !stored_lm_head.empty())

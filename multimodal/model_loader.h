@@ -21,7 +21,7 @@ struct LoadedModel {
   std::string dir;
   ModelConfig config;
   VisionLanguageModel model{nullptr};
-  std::string layout;  // the key layout the checkpoint was read with
+  KeyLayout layout;  // the key layout the checkpoint was read with (export writes it back)
   LoadReport report;
 };
 

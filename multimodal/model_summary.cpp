@@ -43,7 +43,7 @@ std::string describe_model(const LoadedModel& loaded) {
   std::ostringstream out;
   out << "model         " << loaded.dir << "\n";
   out << "architecture  " << describe_architecture(c) << "\n";
-  out << "key layout    " << loaded.layout << " (" << loaded.report.tensors << " tensors loaded)\n";
+  out << "key layout    " << loaded.layout.name << " (" << loaded.report.tensors << " tensors loaded)\n";
   for (const auto& ignored : loaded.report.ignored) out << "ignored       " << ignored << "\n";
   if (c.has_vision())
     out << "images        " << c.vision->image_size << "x" << c.vision->image_size << " -> " << c.tokens_per_image()

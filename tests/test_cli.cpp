@@ -2,6 +2,7 @@
 // `vltune inspect` describes a model.
 #include <array>
 #include <cstdio>
+#include <fstream>
 
 #include "core/safetensors.h"
 #include "test_support.h"
@@ -58,6 +59,83 @@ TEST(Cli, BadInputsFailWithAMessage) {
   EXPECT_EQ(result.status, 1);
   EXPECT_NE(result.output.find("required tensor 'input_ids' is missing"), std::string::npos) << result.output;
   EXPECT_FALSE(std::filesystem::exists(dir.file("out.safetensors")));
+}
+
+std::string forward_args(const std::string& fixture, const std::string& out) {
+  return "forward --model " + fixture + "/base --inputs " + fixture + "/inputs.safetensors --out " + out;
+}
+
+TEST(Cli, ForwardWithAdapterMergeAndGradsMatchesPeft) {
+  test::TempDir dir;
+  const std::string fixture = data_path("hf-tiny-llava-clip-llama");
+  const auto expected = safetensors::File::open(fixture + "/expected.safetensors");
+
+  auto result = run_vltune(forward_args(fixture, dir.file("grads.safetensors")) + " --adapter " + fixture + "/adapter --grads");
+  ASSERT_EQ(result.status, 0) << result.output;
+  const auto grads = safetensors::File::open(dir.file("grads.safetensors"));
+  EXPECT_LT(max_abs_diff(grads->tensor("logits"), expected->tensor("adapted_logits")), 1e-4);
+  std::size_t compared = 0;
+  for (const auto& info : grads->tensors()) {
+    if (info.name.rfind("grad.", 0) != 0) continue;
+    // PEFT's in-memory names carry the adapter name: lora_A.weight -> lora_A.default.weight.
+    std::string name = info.name;
+    if (name.size() > 7 && name.compare(name.size() - 7, 7, ".weight") == 0)
+      name = name.substr(0, name.size() - 7) + ".default.weight";
+    else
+      name += ".default.weight";
+    ASSERT_TRUE(expected->find(name)) << name;
+    const auto want = expected->tensor(name);
+    EXPECT_LT(max_abs_diff(grads->tensor(info.name), want) / want.abs().max().item<double>(), 1e-4) << name;
+    ++compared;
+  }
+  EXPECT_EQ(compared, 42u);  // A, B and m of 7 modules x 2 layers
+  EXPECT_TRUE(grads->find("grad.base_model.model.model.language_model.layers.0.self_attn.q_proj.lora_A.weight"));
+
+  result = run_vltune(forward_args(fixture, dir.file("merged.safetensors")) + " --adapter " + fixture + "/adapter --merge");
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_LT(max_abs_diff(safetensors::File::open(dir.file("merged.safetensors"))->tensor("logits"),
+                         expected->tensor("merged_logits")), 1e-4);
+
+  result = run_vltune(forward_args(fixture, dir.file("x.safetensors")) + " --merge");
+  EXPECT_EQ(result.status, 1);
+  EXPECT_NE(result.output.find("--merge and --grads need --adapter"), std::string::npos) << result.output;
+}
+
+TEST(Cli, ExportWritesAMergedCheckpointAndLeavesTheBaseAlone) {
+  test::TempDir dir;
+  const std::string fixture = data_path("hf-tiny-llava-clip-llama");
+  const auto base_before = std::filesystem::last_write_time(fixture + "/base/model.safetensors");
+  const auto base_bytes = safetensors::File::open(fixture + "/base/model.safetensors")->tensor("language_model.model.layers.0.self_attn.q_proj.weight").clone();
+
+  auto result = run_vltune("export --model " + fixture + "/base --adapter " + fixture + "/adapter --out " + dir.file("merged"));
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_TRUE(std::filesystem::exists(dir.file("merged/config.json")));
+  // The export keeps the source's key layout and loads like any HF folder.
+  EXPECT_TRUE(safetensors::File::open(dir.file("merged/model.safetensors"))->find("language_model.model.layers.0.self_attn.q_proj.weight"));
+  result = run_vltune("forward --model " + dir.file("merged") + " --inputs " + fixture + "/inputs.safetensors --out " + dir.file("out.safetensors"));
+  ASSERT_EQ(result.status, 0) << result.output;
+  const auto expected = safetensors::File::open(fixture + "/expected.safetensors");
+  EXPECT_LT(max_abs_diff(safetensors::File::open(dir.file("out.safetensors"))->tensor("logits"), expected->tensor("merged_logits")), 1e-4);
+
+  EXPECT_EQ(std::filesystem::last_write_time(fixture + "/base/model.safetensors"), base_before);
+  EXPECT_TRUE(torch::equal(safetensors::File::open(fixture + "/base/model.safetensors")->tensor("language_model.model.layers.0.self_attn.q_proj.weight"), base_bytes));
+
+  result = run_vltune("export --model " + fixture + "/base --adapter " + fixture + "/adapter --out " + dir.file("merged"));
+  EXPECT_EQ(result.status, 1);
+  EXPECT_NE(result.output.find("already holds model weights"), std::string::npos) << result.output;
+  result = run_vltune("export --model " + fixture + "/base --adapter " + fixture + "/adapter --out " + fixture + "/base");
+  EXPECT_EQ(result.status, 1);
+  EXPECT_NE(result.output.find("refusing to write into the source model folder"), std::string::npos) << result.output;
+}
+
+TEST(Cli, PlanPrintsModulesAndTotals) {
+  test::TempDir dir;
+  std::ofstream(dir.file("plan.yaml")) << "adapters: {preset: dora_half, rank: 4, alpha: 8}\n";
+  const auto result = run_vltune("plan " + dir.file("plan.yaml") + " --model " + data_path("hf-tiny-llava-clip-llama/base"));
+  ASSERT_EQ(result.status, 0) << result.output;
+  for (const char* fragment : {"language_model.layers.0.self_attn.q_proj", "dora", "magnitude: 8 modules",
+                               "dora: 6 modules", "total: 14 modules", "% of the model's 148800"})
+    EXPECT_NE(result.output.find(fragment), std::string::npos) << fragment << "\n" << result.output;
 }
 
 }  // namespace

@@ -132,7 +132,7 @@ TEST(Layouts, HubLayoutInBf16) {
   const double scale = expected.abs().max().item<double>();
 
   auto loaded = load_model(dir.path().string());
-  EXPECT_EQ(loaded.layout, "llava-hf hub");
+  EXPECT_EQ(loaded.layout.name, "llava-hf hub");
   EXPECT_EQ(loaded.report.converted, loaded.report.tensors);
   torch::NoGradGuard no_grad;
   const auto fp32 = loaded.model->forward(f.forward_inputs(torch::kCPU));
@@ -159,7 +159,7 @@ TEST(Layouts, NestedModelLayoutSharded) {
                      },
                      torch::kFloat32, 3);
   auto loaded = load_model(dir.path().string());
-  EXPECT_EQ(loaded.layout, "model.*-nested");
+  EXPECT_EQ(loaded.layout.name, "model.*-nested");
   torch::NoGradGuard no_grad;
   const auto out = loaded.model->forward(f.forward_inputs(torch::kCPU));
   EXPECT_LT(max_abs_diff(out.logits, f.expected->tensor("base_logits")), 1e-4);

@@ -1,0 +1,34 @@
+// `vltune plan FILE --model DIR`: the dry run of an adapter placement, printing every adapted module
+// with its method, rank and trainable parameters, and the totals.
+#include <iostream>
+
+#include "adapters/placement.h"
+#include "cli/commands.h"
+#include "core/error.h"
+#include "core/yaml_util.h"
+#include "multimodal/model_loader.h"
+
+namespace vltune::cli {
+
+void add_plan_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("plan", "Show where a recipe's adapters go, without training");
+  auto file = std::make_shared<std::string>();
+  auto model_dir = std::make_shared<std::string>();
+  cmd->add_option("file", *file, "A recipe or adapters YAML with a top-level 'adapters:' key")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--model", *model_dir, "Model folder (default: the file's model.path)");
+  cmd->callback([file, model_dir] {
+    std::string dir = *model_dir;
+    if (dir.empty()) {
+      const auto root = load_yaml_file(*file);
+      if (!root["model"] || !root["model"]["path"]) fail("[plan] ", *file, ": no model.path; pass --model DIR");
+      dir = root["model"]["path"].as<std::string>();
+    }
+    auto loaded = multimodal::load_model(dir);
+    const auto plan = adapters::plan_adapters(adapters::load_placement(*file), adapters::linear_sites(*loaded.model));
+    int64_t params = 0;
+    for (const auto& p : loaded.model->parameters()) params += p.numel();
+    std::cout << adapters::describe_plan(plan, params);
+  });
+}
+
+}  // namespace vltune::cli
