@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "adapters/low_rank.h"
+
 namespace vltune::adapters {
 
 torch::Tensor kaiming_uniform_a_sqrt5(int64_t rows, int64_t cols, torch::Generator& generator) {
@@ -16,10 +18,8 @@ LoraAdapter::LoraAdapter(Linear base, AdapterSpec spec, torch::Generator& genera
 }
 
 torch::Tensor LoraAdapter::forward(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-  namespace F = torch::nn::functional;
-  const auto dtype = x.scalar_type();
-  auto update = F::linear(F::linear(dropout(x), lora_a.to(dtype)), lora_b.to(dtype)) * spec_.scaling();
-  return F::linear(x, weight, bias) + update;
+  auto y = linear_plus(x, weight, low_rank_update(dropout(x), lora_a, lora_b, spec_.scaling()));
+  return bias.defined() ? y.add_(bias) : y;
 }
 
 torch::Tensor LoraAdapter::delta_weight() { return spec_.scaling() * torch::matmul(lora_b, lora_a); }

@@ -1,5 +1,6 @@
 #include "adapters/weight_decomposed.h"
 
+#include "adapters/low_rank.h"
 #include "adapters/weight_norm.h"
 
 namespace vltune::adapters {
@@ -57,15 +58,17 @@ torch::Tensor WeightDecomposedAdapter::forward(const torch::Tensor& x, const tor
   const auto g = magnitude_scale().to(x.scalar_type());
   const auto f = factors();
   const auto xd = dropout(x);
-  auto base = F::linear(x, weight);
   torch::Tensor y;
   if (!f.a.defined()) {
-    y = g * base;
+    y = g * F::linear(x, weight);
+  } else if (xd.is_same(x)) {
+    y = g * linear_plus(x, weight, low_rank_update(x, f.a, f.b, f.scale));
   } else {
-    auto update = F::linear(F::linear(xd, f.a.to(x.scalar_type())), f.b.to(x.scalar_type())) * f.scale;
-    y = xd.is_same(x) ? g * (base + update) : base + (g - 1) * F::linear(xd, weight) + g * update;
+    auto base = F::linear(x, weight);
+    y = base + (g - 1) * F::linear(xd, weight) + g * low_rank_update(xd, f.a, f.b, f.scale);
   }
-  return bias.defined() ? y + bias : y;
+  // In place: the multiplication's backward needs its inputs, not y.
+  return bias.defined() ? y.add_(bias) : y;
 }
 
 }  // namespace vltune::adapters
