@@ -1,5 +1,6 @@
 #include "adapters/peft_io.h"
 
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <regex>
@@ -89,15 +90,15 @@ std::unique_ptr<AdapterSet> load_peft_adapter(const std::string& dir, torch::nn:
 
   AdapterSpec base_spec;
   int64_t vera_seed = 0;
+  // LoRA's fields are read for VERA files too: vltune writes them there for sets that mix methods.
+  base_spec.rank = config.integer("r");
+  base_spec.alpha = config.number_or("lora_alpha", 8);
+  base_spec.rslora = config.boolean_or("use_rslora", false);
   if (peft_type == "LORA") {
     base_spec.method = config.boolean_or("use_dora", false) ? Method::kDora : Method::kLora;
-    base_spec.rank = config.integer("r");
-    base_spec.alpha = config.number_or("lora_alpha", 8);
     base_spec.dropout = config.number_or("lora_dropout", 0);
-    base_spec.rslora = config.boolean_or("use_rslora", false);
   } else {
     base_spec.method = Method::kVera;
-    base_spec.rank = config.integer("r");
     base_spec.dropout = config.number_or("vera_dropout", 0);
     base_spec.d_initial = config.number_or("d_initial", 0.1);
     vera_seed = config.integer_or("projection_prng_key", 0);
@@ -239,7 +240,10 @@ void save_peft_adapter(AdapterSet& set, const std::string& dir, bool multimodal_
     const std::string peft_module = module.substr(0, module.size() - 7);
     target_regex += (target_regex.empty() ? "" : "|") + regex_escape(peft_module);
     if (spec.rank != common_rank) rank_pattern[regex_escape(peft_module)] = spec.rank;
-    if (spec.alpha != first.alpha) alpha_pattern[regex_escape(peft_module)] = spec.alpha;
+    // The file has one use_rslora flag; a module's scaling is kept exact by writing the alpha that
+    // gives it under that flag.
+    const double alpha = spec.scaling() * (first.rslora ? std::sqrt(static_cast<double>(spec.rank)) : static_cast<double>(spec.rank));
+    if (std::abs(alpha - first.alpha) > 1e-12 * std::abs(first.alpha)) alpha_pattern[regex_escape(peft_module)] = alpha;
     const bool native = vera_family ? spec.method == Method::kVera
                                     : (spec.method == (first.method == Method::kDora ? Method::kDora : Method::kLora));
     if (!native) vltune_methods[peft_module] = method_name(spec.method);
@@ -259,12 +263,12 @@ void save_peft_adapter(AdapterSet& set, const std::string& dir, bool multimodal_
     tensors.emplace_back("base_model.vera_A", projections.a.contiguous());
     tensors.emplace_back("base_model.vera_B", projections.b.contiguous());
   } else {
-    config["lora_alpha"] = first.alpha;
     config["lora_dropout"] = first.dropout;
     config["use_dora"] = first.method == Method::kDora;
-    config["use_rslora"] = first.rslora;
     config["init_lora_weights"] = true;
   }
+  config["lora_alpha"] = first.alpha;
+  config["use_rslora"] = first.rslora;
   safetensors::write_file((fs::path(dir) / "adapter_model.safetensors").string(), tensors);
   write_file_atomically((fs::path(dir) / "adapter_config.json").string(), config.dump(2) + "\n");
 }

@@ -14,7 +14,11 @@ void add_plan_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("plan", "Show where a recipe's adapters go, without training");
   auto file = std::make_shared<std::string>();
   auto model_dir = std::make_shared<std::string>();
-  cmd->add_option("file", *file, "A recipe or adapters YAML with a top-level 'adapters:' key")->required()->check(CLI::ExistingFile);
+  auto* positional = cmd->add_option("file", *file, "A recipe or adapters YAML with a top-level 'adapters:' key")
+                         ->check(CLI::ExistingFile);
+  auto* named = cmd->add_option("--adapters", *file, "The same, as an option")->check(CLI::ExistingFile);
+  positional->excludes(named);
+  cmd->require_option(1);
   cmd->add_option("--model", *model_dir, "Model folder (default: the file's model.path)");
   cmd->callback([file, model_dir] {
     std::string dir = *model_dir;

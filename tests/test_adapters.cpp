@@ -248,6 +248,42 @@ TEST(AdapterSets, RoundTripThroughPeftFiles) {
     EXPECT_EQ(config[key], reference[key]) << key;
 }
 
+// Sets PEFT cannot express in one method (DoRA + magnitude, VeRA + DVoRA + full, LoRA with
+// VeRA) still round-trip through vltune's files, with the same forward pass.
+TEST(AdapterSets, MixedMethodSetsRoundTrip) {
+  auto loaded = multimodal::load_model(data_path(kBase));
+  const auto sites = linear_sites(*loaded.model);
+  const Inputs inputs;
+  for (const char* yaml : {"adapters: {preset: dora_half, rank: 4, alpha: 8}\n",
+                           "adapters:\n  rules:\n    - {component: language, modules: attention, method: vera, rank: 4}\n"
+                           "    - {component: language, modules: mlp, method: dvora, rank: 4}\n"
+                           "    - {component: projector, modules: all_linear, method: full}\n"
+                           "    - {component: vision, modules: [fc1], method: lora, rank: 2, alpha: 3, rslora: true}\n"}) {
+    SCOPED_TRACE(yaml);
+    TempDir dir;
+    auto set = build_adapter_set("mixed", plan_adapters(load_placement(write_yaml(dir, yaml)), sites), 5);
+    auto generator = at::detail::createCPUGenerator(9);
+    for (const auto& entry : set->entries()) perturb(*entry.adapter, generator);
+    torch::NoGradGuard no_grad;
+    set->attach();
+    set->train(false);
+    const auto logits = loaded.model->forward(inputs.forward(torch::kCPU)).logits;
+    set->detach();
+    save_peft_adapter(*set, dir.file("saved"), true);
+    auto reread = load_peft_adapter(dir.file("saved"), *loaded.model, true, "reread");
+    ASSERT_EQ(reread->entries().size(), set->entries().size());
+    for (const auto& entry : set->entries()) {
+      auto twin = reread->find(entry.path);
+      ASSERT_TRUE(twin) << entry.path;
+      EXPECT_EQ(method_name(twin->spec().method), method_name(entry.adapter->spec().method)) << entry.path;
+    }
+    reread->attach();
+    reread->train(false);
+    EXPECT_LT(max_abs_diff(loaded.model->forward(inputs.forward(torch::kCPU)).logits, logits), 1e-6);
+    reread->detach();
+  }
+}
+
 TEST(AdapterSets, TwoSetsShareOneBackboneAndSwitch) {
   TempDir dir;
   auto loaded = multimodal::load_model(data_path(kBase));
