@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/lookup.h"
 
 namespace vltune::adapters {
 
@@ -22,12 +23,8 @@ std::string method_name(Method method) {
 }
 
 Method parse_method(const std::string& name, const std::string& where) {
-  std::string known;
-  for (const auto& [text, value] : method_table()) {
-    if (text == name) return value;
-    known += (known.empty() ? "" : ", ") + text;
-  }
-  fail(where, ": unknown adapter method '", name, "' (expected one of: ", known, ")");
+  return lookup_by_name(method_table(), name, [](const auto& row) { return row.first; },
+                        where + ": unknown adapter method").second;
 }
 
 double AdapterSpec::scaling() const {

@@ -18,9 +18,9 @@ void add_plan_command(CLI::App& app) {
                          ->check(CLI::ExistingFile);
   auto* named = cmd->add_option("--adapters", *file, "The same, as an option")->check(CLI::ExistingFile);
   positional->excludes(named);
-  cmd->require_option(1);
   cmd->add_option("--model", *model_dir, "Model folder (default: the file's model.path)");
   cmd->callback([file, model_dir] {
+    if (file->empty()) fail("[plan] name the YAML file, as an argument or with --adapters FILE");
     std::string dir = *model_dir;
     if (dir.empty()) {
       const auto root = load_yaml_file(*file);

@@ -12,6 +12,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/lookup.h"
 
 namespace vltune::safetensors {
 
@@ -81,11 +82,7 @@ TensorInfo parse_entry(const std::string& name, const nlohmann::json& entry, con
 }  // namespace
 
 torch::ScalarType dtype_from_name(const std::string& name) {
-  for (const auto& [text, dtype] : dtype_table())
-    if (text == name) return dtype;
-  std::string known;
-  for (const auto& entry : dtype_table()) known += (known.empty() ? "" : ", ") + entry.first;
-  fail("unknown dtype '", name, "' (supported: ", known, ")");
+  return lookup_by_name(dtype_table(), name, [](const auto& row) { return row.first; }, "unknown dtype").second;
 }
 
 std::string dtype_name(torch::ScalarType dtype) {

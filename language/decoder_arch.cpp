@@ -1,6 +1,7 @@
 #include "language/decoder_arch.h"
 
 #include "core/error.h"
+#include "core/lookup.h"
 #include "core/layers.h"
 
 namespace vltune::language {
@@ -15,12 +16,8 @@ const std::vector<DecoderArch>& decoder_archs() {
 }
 
 const DecoderArch& decoder_arch(const std::string& model_type) {
-  std::string known;
-  for (const auto& arch : decoder_archs()) {
-    if (arch.model_type == model_type) return arch;
-    known += (known.empty() ? "" : ", ") + arch.model_type;
-  }
-  fail("[language] unsupported decoder model_type '", model_type, "' (supported: ", known, ")");
+  return lookup_by_name(decoder_archs(), model_type, [](const DecoderArch& a) { return a.model_type; },
+                        "[language] unsupported decoder model_type");
 }
 
 namespace {

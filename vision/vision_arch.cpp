@@ -1,6 +1,7 @@
 #include "vision/vision_arch.h"
 
 #include "core/error.h"
+#include "core/lookup.h"
 #include "core/layers.h"
 
 namespace vltune::vision {
@@ -15,12 +16,8 @@ const std::vector<VisionArch>& vision_archs() {
 }
 
 const VisionArch& vision_arch(const std::string& model_type) {
-  std::string known;
-  for (const auto& arch : vision_archs()) {
-    if (arch.model_type == model_type) return arch;
-    known += (known.empty() ? "" : ", ") + arch.model_type;
-  }
-  fail("[vision] unsupported vision model_type '", model_type, "' (supported: ", known, ")");
+  return lookup_by_name(vision_archs(), model_type, [](const VisionArch& a) { return a.model_type; },
+                        "[vision] unsupported vision model_type");
 }
 
 VisionConfig parse_vision_config(const JsonView& json) {

@@ -28,6 +28,8 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from transformers import LlavaForConditionalGeneration, PreTrainedModel
 
+from make_fixtures import check  # same folder: the fixtures share one sanity check
+
 if int(transformers.__version__.split(".")[0]) < 5:
     sys.exit(f"make_adapter_fixtures.py needs transformers>=5 (found {transformers.__version__})")
 
@@ -38,14 +40,6 @@ LORA_TARGETS = ["q_proj", "v_proj", "fc1", "linear_1", "down_proj"]
 PROBLEMS = []  # checks whose failure should still leave the files behind for diagnosis; raised at the end
 
 
-def check(name, t, min_std=1e-2):
-    """Fail loudly on non-finite or trivially small tensors; print a one-line summary."""
-    if not torch.isfinite(t).all():
-        raise RuntimeError(f"{name}: non-finite values")
-    std = t.float().std().item()
-    if std < min_std:
-        raise RuntimeError(f"{name}: std {std:.3g} < {min_std}: outputs look trivially small")
-    print(f"    {name:<22} {str(tuple(t.shape)):<16} std {std:.4f}  absmax {t.abs().max().item():.4f}")
 
 
 def load_base():
