@@ -59,6 +59,8 @@ class Adapter : public torch::nn::Module, public LinearAdapter {
 
  protected:
   torch::Tensor dropout(const torch::Tensor& x);
+  // Adapter tensors are fp32 masters on the base layer's device.
+  torch::TensorOptions param_options() const { return torch::TensorOptions().dtype(torch::kFloat32).device(base_->weight.device()); }
   Linear base_;  // a handle to the shared, frozen layer: never a copy of its weight
   AdapterSpec spec_;
 

@@ -62,14 +62,6 @@ void AdapterSet::train(bool on) {
   for (const auto& entry : entries_) entry.adapter->train(on);
 }
 
-void AdapterSet::to_device(torch::Device device) {
-  for (const auto& entry : entries_) entry.adapter->to(device);
-  if (vera_projections) {  // shared with the adapters, which see the moved tensors
-    vera_projections->a = vera_projections->a.to(device);
-    vera_projections->b = vera_projections->b.to(device);
-  }
-}
-
 void AdapterSet::merge() {
   detach();
   for (const auto& entry : entries_) entry.adapter->merge();
@@ -107,9 +99,11 @@ std::unique_ptr<AdapterSet> build_adapter_set(const std::string& name, const std
     max_in = std::max(max_in, p.site.linear->in_features());
     max_out = std::max(max_out, p.site.linear->out_features());
   }
-  if (first_vera)
+  if (first_vera) {
     set->vera_projections = std::make_shared<VeraProjections>(
         VeraProjections::draw(first_vera->spec.rank, max_in, max_out, first_vera->rule->vera_seed));
+    set->vera_projections->to(first_vera->site.linear->weight.device());
+  }
   auto generator = at::detail::createCPUGenerator(seed);
   for (const auto& p : plan) set->add(p.site.path, make_adapter(p.site.linear, p.spec, generator, set->vera_projections));
   return set;

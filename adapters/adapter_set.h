@@ -39,7 +39,6 @@ class AdapterSet {
   std::vector<torch::Tensor> parameters() const;
   int64_t num_trainable() const;
   void train(bool on);
-  void to_device(torch::Device device);  // moves the adapters (and VeRA projections) beside their layers
 
   // Writes W' into the base weights (and detaches), or restores W0.
   void merge();

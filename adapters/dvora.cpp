@@ -4,8 +4,8 @@ namespace vltune::adapters {
 
 DvoraAdapter::DvoraAdapter(Linear base, AdapterSpec spec, std::shared_ptr<const VeraProjections> projections)
     : WeightDecomposedAdapter(std::move(base), spec), projections_(std::move(projections)) {
-  lambda_b = register_parameter("lambda_b", torch::zeros({base_->out_features()}, torch::kFloat32));
-  lambda_d = register_parameter("lambda_d", torch::full({spec.rank}, spec.d_initial, torch::kFloat32));
+  lambda_b = register_parameter("lambda_b", torch::zeros({base_->out_features()}, param_options()));
+  lambda_d = register_parameter("lambda_d", torch::full({spec.rank}, spec.d_initial, param_options()));
   init_magnitude();
 }
 

@@ -5,7 +5,7 @@
 namespace vltune::adapters {
 
 FullAdapter::FullAdapter(Linear base, AdapterSpec spec) : Adapter(std::move(base), spec) {
-  delta = register_parameter("delta", torch::zeros(base_->weight.sizes(), torch::kFloat32));
+  delta = register_parameter("delta", torch::zeros(base_->weight.sizes(), param_options()));
 }
 
 torch::Tensor FullAdapter::forward(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {

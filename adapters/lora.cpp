@@ -13,8 +13,8 @@ torch::Tensor kaiming_uniform_a_sqrt5(int64_t rows, int64_t cols, torch::Generat
 
 LoraAdapter::LoraAdapter(Linear base, AdapterSpec spec, torch::Generator& generator)
     : Adapter(std::move(base), spec) {
-  lora_a = register_parameter("lora_A", kaiming_uniform_a_sqrt5(spec.rank, base_->in_features(), generator));
-  lora_b = register_parameter("lora_B", torch::zeros({base_->out_features(), spec.rank}, torch::kFloat32));
+  lora_a = register_parameter("lora_A", kaiming_uniform_a_sqrt5(spec.rank, base_->in_features(), generator).to(param_options()));
+  lora_b = register_parameter("lora_B", torch::zeros({base_->out_features(), spec.rank}, param_options()));
 }
 
 torch::Tensor LoraAdapter::forward(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {

@@ -182,6 +182,7 @@ std::unique_ptr<AdapterSet> load_peft_adapter(const std::string& dir, torch::nn:
       projections.a = saved_vera_a.to(torch::kFloat32).clone();
       projections.b = saved_vera_b.to(torch::kFloat32).clone();
     }
+    projections.to(resolved.front().site->linear->weight.device());
     set->vera_projections = std::make_shared<VeraProjections>(projections);
   }
   auto generator = at::detail::createCPUGenerator(0);

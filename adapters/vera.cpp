@@ -23,8 +23,8 @@ VeraProjections VeraProjections::draw(int64_t rank, int64_t max_in, int64_t max_
 
 VeraAdapter::VeraAdapter(Linear base, AdapterSpec spec, std::shared_ptr<const VeraProjections> projections)
     : Adapter(std::move(base), spec), projections_(std::move(projections)) {
-  lambda_b = register_parameter("lambda_b", torch::zeros({base_->out_features()}, torch::kFloat32));
-  lambda_d = register_parameter("lambda_d", torch::full({spec.rank}, spec.d_initial, torch::kFloat32));
+  lambda_b = register_parameter("lambda_b", torch::zeros({base_->out_features()}, param_options()));
+  lambda_d = register_parameter("lambda_d", torch::full({spec.rank}, spec.d_initial, param_options()));
 }
 
 torch::Tensor VeraAdapter::forward(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {

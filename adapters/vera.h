@@ -14,6 +14,10 @@ struct VeraProjections {
   static VeraProjections draw(int64_t rank, int64_t max_in, int64_t max_out, int64_t seed);
   torch::Tensor a_for(int64_t in) const { return a.narrow(1, 0, in); }
   torch::Tensor b_for(int64_t out) const { return b.narrow(0, 0, out); }
+  void to(torch::Device device) {
+    a = a.to(device);
+    b = b.to(device);
+  }
 };
 
 class VeraAdapter : public Adapter {

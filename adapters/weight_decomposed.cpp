@@ -7,7 +7,7 @@ namespace vltune::adapters {
 
 WeightDecomposedAdapter::WeightDecomposedAdapter(Linear base, AdapterSpec spec) : Adapter(std::move(base), spec) {
   base_sq_ = squared_row_norms(base_->weight);
-  magnitude = register_parameter("magnitude", torch::ones({base_->out_features()}, torch::kFloat32));
+  magnitude = register_parameter("magnitude", torch::ones({base_->out_features()}, param_options()));
 }
 
 void WeightDecomposedAdapter::init_magnitude() {

@@ -41,7 +41,6 @@ void run_forward(const ForwardArgs& args) {
   std::unique_ptr<adapters::AdapterSet> set;
   if (!args.adapter_dir.empty()) {
     set = adapters::load_peft_adapter(args.adapter_dir, *loaded.model, loaded.config.has_vision());
-    set->to_device(options.device);
     if (args.merge) {
       set->merge();
     } else {
