@@ -33,12 +33,12 @@ struct Inputs {
 };
 
 // PEFT's in-memory parameter name for a file key: "...lora_A.weight" -> "...lora_A.default.weight".
+// "...lora_magnitude_vector" -> "...lora_magnitude_vector.default.weight", "...vera_lambda_b" ->
+// "...vera_lambda_b.default".
 std::string in_memory_name(const std::string& key) {
-  for (const std::string suffix : {".weight"}) {
-    if (key.size() > suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0 &&
-        key.find(".lora_") != std::string::npos)
-      return key.substr(0, key.size() - suffix.size()) + ".default" + suffix;
-  }
+  const std::string weight = ".weight";
+  if (key.compare(key.size() - weight.size(), weight.size(), weight) == 0)
+    return key.substr(0, key.size() - weight.size()) + ".default" + weight;
   if (key.find("lora_magnitude_vector") != std::string::npos) return key + ".default.weight";
   return key + ".default";
 }
@@ -293,7 +293,9 @@ TEST(AdapterSets, TwoSetsShareOneBackboneAndSwitch) {
   auto dora = load_peft_adapter(data_path("hf-tiny-llava-clip-llama/adapter"), *loaded.model, true, "dora");
   auto vera = load_peft_adapter(data_path("peft-vera/adapter"), *loaded.model, true, "vera");
   const auto weight_ptr = loaded.model->language_model->layers[0]->as<language::LlamaLayerImpl>()->self_attn->q_proj->weight.data_ptr();
-  EXPECT_EQ(dora->entries()[0].adapter->base()->weight.data_ptr<float>() != nullptr, true);
+  // Both sets hold the model's own layer, not a copy.
+  EXPECT_EQ(dora->find("language_model.layers.0.self_attn.q_proj")->base()->weight.data_ptr(), weight_ptr);
+  EXPECT_EQ(vera->find("language_model.layers.0.self_attn.q_proj")->base()->weight.data_ptr(), weight_ptr);
 
   dora->attach();
   const auto with_dora = loaded.model->forward(inputs.forward(torch::kCPU)).logits;
