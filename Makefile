@@ -13,10 +13,10 @@ DEMO_MODEL := tests/data/hf-tiny-llava-clip-llama
 
 # Build tools, LibTorch (CPU) with OpenBLAS, and the libraries vltune links; ffmpeg for tests.
 PACKAGES := cmake g++ ninja-build ccache pkg-config \
-  libtorch-dev libopenblas0-pthread libprotobuf-dev \
+  libtorch-dev libopenblas0-pthread libprotobuf-dev zlib1g-dev \
   libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev \
   libsentencepiece-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev \
-  libgtest-dev googletest ffmpeg
+  libgtest-dev googletest ffmpeg dataset-fashion-mnist
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")

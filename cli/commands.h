@@ -9,5 +9,7 @@ void add_inspect_command(CLI::App& app);
 void add_forward_command(CLI::App& app);
 void add_plan_command(CLI::App& app);
 void add_export_command(CLI::App& app);
+void add_data_command(CLI::App& app);
+void add_tokenizer_command(CLI::App& app);
 
 }  // namespace vltune::cli

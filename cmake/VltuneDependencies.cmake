@@ -13,28 +13,23 @@ else()
   set(VLTUNE_YAML_TARGET yaml-cpp)
 endif()
 
-# Torch as one interface target, with two link-order fixes. The dynamic linker binds each symbol
-# to the first library that defines it, in the order of the executable's DT_NEEDED entries, so:
-# - libstdc++ goes first. PyTorch's pip wheels export their own copies of std::filesystem from
-#   libtorch.so/libtorch_cpu.so; code built with the system compiler that binds to those crashes
-#   (seen with LibTorch 2.11 and GCC 13).
-# - On Debian, LibTorch links libprotobuf.so.32 while libsentencepiece.so.0 carries protobuf
-#   symbols of its own; if sentencepiece's load first the process crashes at start-up, so
-#   protobuf goes right after libstdc++ (DEVELOPERS.md, "link-order traps").
-# --no-as-needed keeps both entries although nothing of ours references them directly.
+find_package(ZLIB REQUIRED)  # the gzip'ed IDX files of Fashion-MNIST
+
+# Torch as one interface target. libstdc++ is linked first: the dynamic linker binds each symbol
+# to the first library in the executable's DT_NEEDED list that defines it, and PyTorch's pip
+# wheels export their own copies of std::filesystem from libtorch.so/libtorch_cpu.so; code built
+# with the system compiler that binds to those crashes (seen with LibTorch 2.11 and GCC 13).
+# --no-as-needed keeps the entry although nothing references libstdc++ through it alone.
+# (SentencePiece, whose protobuf clashes with LibTorch's, runs in a process of its own:
+# language/sentencepiece_protocol.h.)
 add_library(vltune_torch INTERFACE)
-set(VLTUNE_FIRST_LIBRARIES stdc++)
-find_library(VLTUNE_TORCH_CPU_LIBRARY torch_cpu HINTS ${TORCH_INSTALL_PREFIX}/lib)
-find_program(VLTUNE_READELF readelf)
-if(VLTUNE_TORCH_CPU_LIBRARY AND VLTUNE_READELF)
-  execute_process(COMMAND ${VLTUNE_READELF} -d ${VLTUNE_TORCH_CPU_LIBRARY} OUTPUT_VARIABLE VLTUNE_TORCH_NEEDED)
-  if(VLTUNE_TORCH_NEEDED MATCHES "libprotobuf")
-    list(APPEND VLTUNE_FIRST_LIBRARIES protobuf)
-  endif()
-endif()
-target_link_libraries(vltune_torch INTERFACE "-Wl,--no-as-needed" ${VLTUNE_FIRST_LIBRARIES} "-Wl,--as-needed"
-                      ${TORCH_LIBRARIES})
+target_link_libraries(vltune_torch INTERFACE "-Wl,--no-as-needed" stdc++ "-Wl,--as-needed" ${TORCH_LIBRARIES})
 target_include_directories(vltune_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
+
+# SentencePiece ships no CMake config; only the vltune-sentencepiece program links it.
+find_path(VLTUNE_SENTENCEPIECE_INCLUDE sentencepiece_processor.h REQUIRED)
+find_library(VLTUNE_SENTENCEPIECE_LIBRARY sentencepiece REQUIRED)
+find_library(VLTUNE_SENTENCEPIECE_TRAIN_LIBRARY sentencepiece_train REQUIRED)
 target_compile_options(vltune_torch INTERFACE ${TORCH_CXX_FLAGS})
 message(STATUS "vltune: LibTorch ${Torch_VERSION} from ${TORCH_INSTALL_PREFIX}")
 

@@ -32,4 +32,38 @@ struct VideoInfo {
 // Opens a video with FFmpeg and reads its stream properties. Throws naming the file.
 VideoInfo probe_video(const std::string& path);
 
+// Encodes an image by the file's extension (.png, .jpg, .webp, .bmp). Throws naming the file.
+void encode_image(const std::string& path, const Image& image);
+
+// Limits that keep hostile media from exhausting the machine or hanging a worker.
+struct MediaLimits {
+  int max_width = 8192;
+  int max_height = 8192;
+  double timeout_seconds = 30;  // per file, enforced through FFmpeg's interrupt callback
+};
+
+// Which frames to take from a clip: `num_frames` spread uniformly over its duration (when > 0),
+// otherwise one frame every 1/fps seconds, at most `max_frames`.
+struct FrameSampling {
+  int64_t num_frames = 8;
+  double fps = 0;
+  int64_t max_frames = 32;
+};
+
+struct DecodedVideo {
+  VideoInfo info;
+  std::vector<Image> frames;       // upright RGB (rotation metadata applied)
+  std::vector<double> timestamps;  // seconds, one per frame
+};
+
+// Decodes the sampled frames of a video file, or of a folder of frame images (sorted by name,
+// treated as one frame per index). Seeks where the container allows it; honours rotation metadata
+// and variable frame rates (sampling goes by presentation time). Throws naming the file for a
+// missing, corrupt, truncated or zero-frame video, absurd dimensions, or a timeout.
+DecodedVideo decode_video(const std::string& path, const FrameSampling& sampling, const MediaLimits& limits = {});
+
+// Encodes `frames` (all the same size, even width and height) as H.264 in an MP4 at `fps` through
+// libavcodec, atomically. Throws naming the file.
+void encode_video_h264(const std::string& path, const std::vector<Image>& frames, int fps);
+
 }  // namespace vltune::media

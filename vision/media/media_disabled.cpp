@@ -15,5 +15,10 @@ namespace {
 bool available() { return false; }
 Image decode_image(const std::string& path) { unavailable("decode the image", path); }
 VideoInfo probe_video(const std::string& path) { unavailable("open the video", path); }
+void encode_image(const std::string& path, const Image&) { unavailable("encode the image", path); }
+DecodedVideo decode_video(const std::string& path, const FrameSampling&, const MediaLimits&) {
+  unavailable("decode the video", path);
+}
+void encode_video_h264(const std::string& path, const std::vector<Image>&, int) { unavailable("encode the video", path); }
 
 }  // namespace vltune::media

@@ -1,0 +1,116 @@
+#include "datasets/builtin/fashion_mnist.h"
+
+#include <zlib.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <vector>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "vision/media/media.h"
+
+namespace fs = std::filesystem;
+
+namespace vltune::datasets {
+
+namespace {
+
+const char* kClasses[] = {"t-shirt", "trousers", "pullover", "dress", "coat",
+                          "sandal",  "shirt",    "sneaker",  "bag",   "ankle boot"};
+const char* kCaptions[] = {"a photo of a t-shirt", "a photo of a pair of trousers", "a photo of a pullover",
+                           "a photo of a dress",   "a photo of a coat",             "a photo of a sandal",
+                           "a photo of a shirt",   "a photo of a sneaker",          "a photo of a bag",
+                           "a photo of an ankle boot"};
+const char* kCategories[] = {"tops", "bottoms", "tops", "dresses", "tops", "footwear", "tops", "footwear", "bags", "footwear"};
+const char* kCategoryNames[] = {"tops", "bottoms", "dresses", "footwear", "bags"};
+
+// An IDX file (gzip'ed): big-endian magic 0x0000080N, N big-endian dimensions, then uint8 data.
+struct Idx {
+  std::vector<uint32_t> dims;
+  std::vector<uint8_t> data;
+};
+
+Idx read_idx(const std::string& path, int expected_dims) {
+  gzFile file = gzopen(path.c_str(), "rb");
+  if (!file) fail("[fashion-mnist] ", path, ": cannot open (is the dataset-fashion-mnist package installed?)");
+  auto read = [&](void* buffer, unsigned size) { return gzread(file, buffer, size) == static_cast<int>(size); };
+  uint8_t magic[4];
+  Idx idx;
+  bool ok = read(magic, 4) && magic[0] == 0 && magic[1] == 0 && magic[2] == 8 && magic[3] == expected_dims;
+  uint64_t total = 1;
+  for (int d = 0; ok && d < expected_dims; ++d) {
+    uint8_t b[4];
+    ok = read(b, 4);
+    idx.dims.push_back((uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3]);
+    total *= idx.dims.back();
+  }
+  if (ok && total <= (uint64_t{1} << 31)) {
+    idx.data.resize(total);
+    ok = read(idx.data.data(), static_cast<unsigned>(total));
+  }
+  gzclose(file);
+  if (!ok) fail("[fashion-mnist] ", path, ": not a ", expected_dims, "-dimensional uint8 IDX file, or truncated");
+  return idx;
+}
+
+nlohmann::json conversation(const std::string& image, const std::string& question, const std::string& answer, const std::string& id) {
+  return {{"id", id},
+          {"image", image},
+          {"conversations", {{{"from", "human"}, {"value", question}}, {{"from", "gpt"}, {"value", answer}}}}};
+}
+
+int64_t build_split(const FashionMnistOptions& o, const std::string& split, const std::string& prefix, std::mt19937_64& rng) {
+  const auto images = read_idx((fs::path(o.source) / (prefix + "-images-idx3-ubyte.gz")).string(), 3);
+  const auto labels = read_idx((fs::path(o.source) / (prefix + "-labels-idx1-ubyte.gz")).string(), 1);
+  if (images.dims[0] != labels.dims[0] || images.dims[1] != 28 || images.dims[2] != 28)
+    fail("[fashion-mnist] ", o.source, ": ", split, " images ", images.dims[0], "x", images.dims[1], "x", images.dims[2],
+         " do not match ", labels.dims[0], " labels of 28x28 images");
+  const int64_t count = o.limit > 0 ? std::min<int64_t>(o.limit, images.dims[0]) : images.dims[0];
+  fs::create_directories(fs::path(o.out) / "images" / split);
+  nlohmann::json captions = nlohmann::json::array(), vqa = nlohmann::json::array();
+  for (int64_t i = 0; i < count; ++i) {
+    media::Image image;
+    image.width = image.height = 28;
+    image.rgb.resize(28 * 28 * 3);
+    for (int p = 0; p < 28 * 28; ++p)
+      for (int c = 0; c < 3; ++c) image.rgb[p * 3 + c] = images.data[i * 28 * 28 + p];
+    char name[32];
+    std::snprintf(name, sizeof(name), "%05ld.png", static_cast<long>(i));
+    const std::string relative = "images/" + split + "/" + name;
+    media::encode_image((fs::path(o.out) / relative).string(), image);
+    const int label = labels.data[i];
+    if (label > 9) fail("[fashion-mnist] ", o.source, ": ", split, " label ", label, " at index ", i, " is not 0-9");
+    const std::string id = split + "-" + std::to_string(i);
+    captions.push_back(conversation(relative, "<image>", kCaptions[label], id));
+    switch (rng() % 3) {
+      case 0: vqa.push_back(conversation(relative, "<image>\nWhat is this item?", kClasses[label], id)); break;
+      case 1: vqa.push_back(conversation(relative, "<image>\nWhich category does this item belong to?", kCategories[label], id)); break;
+      default: {
+        const std::string asked = rng() % 2 ? kCategories[label] : kCategoryNames[rng() % 5];
+        vqa.push_back(conversation(relative, "<image>\nIs this item in the category " + asked + "? Answer yes or no.",
+                                   asked == kCategories[label] ? "yes" : "no", id));
+      }
+    }
+  }
+  write_file_atomically((fs::path(o.out) / ("caption_" + split + ".json")).string(), captions.dump(1) + "\n");
+  write_file_atomically((fs::path(o.out) / ("vqa_" + split + ".json")).string(), vqa.dump(1) + "\n");
+  return count;
+}
+
+}  // namespace
+
+const char* fashion_mnist_class(int label) { return kClasses[label]; }
+const char* fashion_mnist_category(int label) { return kCategories[label]; }
+
+FashionMnistSummary build_fashion_mnist(const FashionMnistOptions& options) {
+  if (options.out.empty()) fail("[fashion-mnist] an output folder is required");
+  std::mt19937_64 rng(options.seed);
+  FashionMnistSummary summary;
+  summary.train = build_split(options, "train", "train", rng);
+  summary.test = build_split(options, "test", "t10k", rng);
+  return summary;
+}
+
+}  // namespace vltune::datasets

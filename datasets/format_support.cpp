@@ -1,0 +1,92 @@
+#include "datasets/format_support.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace fs = std::filesystem;
+
+namespace vltune::datasets {
+
+void BadSamples::report(const std::string& where, const std::string& problem) {
+  const std::string message = where + ": " + problem;
+  if (policy_ == OnBadSample::kError) fail("[dataset] ", message, " (on_bad_sample: error)");
+  ++count_;
+  messages_.push_back(message);
+  spdlog::warn("skipping sample {}", message);
+}
+
+nlohmann::json read_json_document(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("[dataset] ", path, ": cannot open the file");
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    return nlohmann::json::parse(text.str());
+  } catch (const nlohmann::json::parse_error& e) {
+    fail("[dataset] ", path, ": not valid JSON at byte ", e.byte, ": ", e.what());
+  }
+}
+
+std::vector<std::pair<std::string, nlohmann::json>> read_json_lines(const std::string& path, BadSamples& bad) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("[dataset] ", path, ": cannot open the file");
+  std::vector<std::pair<std::string, nlohmann::json>> records;
+  std::string line;
+  for (int64_t number = 1; std::getline(in, line); ++number) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = cat(path, ":", number);
+    try {
+      auto record = nlohmann::json::parse(line);
+      if (!record.is_object()) {
+        bad.report(where, "expected a JSON object on each line");
+        continue;
+      }
+      records.emplace_back(where, std::move(record));
+    } catch (const nlohmann::json::parse_error& e) {
+      bad.report(where, cat("malformed JSON: ", e.what()));
+    }
+  }
+  return records;
+}
+
+std::string media_root(const DatasetSpec& spec) {
+  if (!spec.media_root.empty()) return spec.media_root;
+  const auto parent = fs::path(spec.path).parent_path();
+  return parent.empty() ? "." : parent.string();
+}
+
+std::string resolve_media(const std::string& root, const std::string& relative, const std::string& where,
+                          BadSamples& bad) {
+  const fs::path path = fs::path(relative).is_absolute() ? fs::path(relative) : fs::path(root) / relative;
+  if (!fs::exists(path)) {
+    bad.report(where, cat("media file ", path.string(), " does not exist"));
+    return "";
+  }
+  return path.string();
+}
+
+std::string with_placeholders(const std::string& text, std::size_t images, bool video) {
+  std::string prefix;
+  if (video && text.find("<video>") == std::string::npos) prefix += "<video>\n";
+  if (images > 0 && text.find("<image>") == std::string::npos)
+    for (std::size_t i = 0; i < images; ++i) prefix += "<image>\n";
+  return prefix + text;
+}
+
+std::string string_field(const nlohmann::json& record, const std::string& key, const std::string& where,
+                         BadSamples& bad, bool* ok) {
+  if (!record.contains(key) || record[key].is_null()) return "";
+  if (!record[key].is_string()) {
+    bad.report(where, cat("field '", key, "' must be a string, found ", record[key].dump()));
+    *ok = false;
+    return "";
+  }
+  return record[key].get<std::string>();
+}
+
+}  // namespace vltune::datasets

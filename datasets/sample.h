@@ -1,0 +1,46 @@
+// One training or evaluation example as every dataset format produces it, and the description of
+// a dataset a recipe gives (format, paths, field mapping).
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "language/chat_template.h"
+
+namespace vltune::datasets {
+
+struct Sample {
+  std::string id;                       // the record's id, or "file:line" / "file[index]"
+  std::vector<std::string> images;      // resolved paths
+  std::string video;                    // resolved path: a video file or a folder of frames
+  std::vector<language::Turn> turns;    // with <image> / <video> placeholders in the user text
+  std::vector<std::string> references;  // every reference answer or caption, for evaluation
+};
+
+struct DatasetSpec {
+  std::string format;      // llava | jsonl | coco | alpaca | vqa | a registered one
+  std::string path;        // the annotation file
+  std::string media_root;  // media paths resolve against it (default: the annotation file's folder)
+  std::map<std::string, std::string> fields;  // jsonl: which record field holds what (see formats.cpp)
+  std::string prompt;      // coco: the user turn before each caption (default: <image> only)
+  std::string origin;      // where the spec was written, for errors ("recipe.yaml:12:5")
+};
+
+enum class OnBadSample { kSkip, kError };
+
+// Bad samples met while reading: with kSkip each is logged once and counted; with kError the
+// first one throws.
+class BadSamples {
+ public:
+  explicit BadSamples(OnBadSample policy) : policy_(policy) {}
+  void report(const std::string& where, const std::string& problem);  // throws under kError
+  int64_t count() const { return count_; }
+  const std::vector<std::string>& messages() const { return messages_; }
+
+ private:
+  OnBadSample policy_;
+  int64_t count_ = 0;
+  std::vector<std::string> messages_;
+};
+
+}  // namespace vltune::datasets

@@ -1,0 +1,68 @@
+// Chat templates and the token sequences they produce, with the labels that train.
+//
+// A template renders a conversation into pieces, each text or a special id, each trainable or not;
+// pieces are tokenized one by one, so what trains is exactly the assistant's answers (and the end
+// marker that closes each one). `<image>` and `<video>` in user text become runs of the model's
+// visual token, which never train.
+//
+//   plain     <s> {user}\n {answer}</s>                                          (captioning)
+//   llava_v1  <s> {system} USER: {q} ASSISTANT: {a}</s> USER: ... ASSISTANT: {a2}</s>
+//   llama2    <s>[INST] <<SYS>>\n{system}\n<</SYS>>\n\n{q} [/INST] {a} </s><s>[INST] {q2} [/INST] ...
+//   chatml    <|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{q}<|im_end|>\n
+//             <|im_start|>assistant\n{a}<|im_end|>\n ...
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "language/tokenizer.h"
+
+namespace vltune::language {
+
+enum class Role { kSystem, kUser, kAssistant };
+
+struct Turn {
+  Role role;
+  std::string text;
+};
+
+struct TemplatePiece {
+  std::string text;        // tokenized when special_id < 0
+  int64_t special_id = -1;  // a token id placed as is (BOS, EOS)
+  bool trains = false;
+};
+
+const std::vector<std::string>& chat_template_names();  // plain, llava_v1, llama2, chatml
+void check_chat_template(const std::string& name, const std::string& where);  // throws listing names
+
+// The pieces a conversation renders to. The system text defaults to the template's own; a
+// conversation must alternate user and assistant turns (after an optional system turn) and end
+// with the assistant. `where` names the sample in errors.
+std::vector<TemplatePiece> render_chat(const std::string& template_name, const std::vector<Turn>& turns,
+                                       const Tokenizer& tokenizer, const std::string& where);
+
+enum class TruncationPolicy { kDrop, kError };
+
+struct EncodeOptions {
+  int64_t visual_token_id = -1;    // the model's image_token_index
+  int64_t tokens_per_image = 0;
+  int64_t tokens_per_video = 0;
+  int64_t max_length = 2048;
+  TruncationPolicy truncation = TruncationPolicy::kDrop;
+};
+
+struct EncodedConversation {
+  std::vector<int64_t> input_ids;
+  std::vector<int64_t> labels;  // -100 where nothing trains
+  int64_t images = 0;           // <image> placeholders expanded
+  int64_t videos = 0;
+};
+
+// Tokenizes the rendered pieces, expands visual placeholders and masks labels. A sequence longer
+// than max_length is cut at the end, unless the cut would remove visual tokens or leave nothing
+// to train: then the policy drops it (nullopt, with `why`) or throws. `where` names the sample.
+std::optional<EncodedConversation> encode_chat(const std::vector<TemplatePiece>& pieces, const Tokenizer& tokenizer,
+                                               const EncodeOptions& options, const std::string& where,
+                                               std::string* why = nullptr);
+
+}  // namespace vltune::language

@@ -1,0 +1,159 @@
+// datasets/: every built-in format on files written here, the bad-sample policy (file:line,
+// unknown fields, empty answers, missing media), the registry, and Fashion-MNIST from Debian.
+#include <fstream>
+
+#include "core/atomic_file.h"
+#include "datasets/builtin/fashion_mnist.h"
+#include "datasets/registry.h"
+#include "test_support.h"
+#include "vision/media/media.h"
+
+namespace vltune::datasets {
+namespace {
+
+using language::Role;
+using test::expect_error;
+using test::TempDir;
+
+void touch(const std::string& path) { std::ofstream(path) << "not decoded by the readers"; }
+
+std::vector<Sample> read(const std::string& format, const std::string& path, BadSamples& bad,
+                         std::map<std::string, std::string> fields = {}) {
+  DatasetSpec spec;
+  spec.format = format;
+  spec.path = path;
+  spec.fields = std::move(fields);
+  return read_dataset(spec, bad);
+}
+
+TEST(Formats, LlavaConversations) {
+  TempDir dir;
+  touch(dir.file("a.png"));
+  write_file_atomically(dir.file("d.json"), R"([
+    {"id": "s1", "image": "a.png", "conversations": [{"from": "human", "value": "What is it?"}, {"from": "gpt", "value": "A bag."},
+                                                      {"from": "human", "value": "Colour?"}, {"from": "gpt", "value": "Red."}]},
+    {"id": "s2", "conversations": [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": ""}]},
+    {"id": "s3", "image": "missing.png", "conversations": [{"from": "human", "value": "q"}, {"from": "gpt", "value": "a"}]},
+    {"id": "s4", "imgae": "a.png", "conversations": []}
+  ])");
+  BadSamples bad(OnBadSample::kSkip);
+  const auto samples = read("llava", dir.file("d.json"), bad);
+  ASSERT_EQ(samples.size(), 1u);
+  EXPECT_EQ(samples[0].id, "s1");
+  EXPECT_EQ(samples[0].images, std::vector<std::string>{dir.file("a.png")});
+  ASSERT_EQ(samples[0].turns.size(), 4u);
+  EXPECT_EQ(samples[0].turns[0].text, "<image>\nWhat is it?");
+  EXPECT_EQ(samples[0].turns[2].text, "Colour?");
+  EXPECT_EQ(samples[0].references, (std::vector<std::string>{"A bag.", "Red."}));
+  ASSERT_EQ(bad.count(), 3);
+  EXPECT_NE(bad.messages()[0].find("d.json[1]: empty answer"), std::string::npos);
+  EXPECT_NE(bad.messages()[1].find("missing.png does not exist"), std::string::npos);
+  EXPECT_NE(bad.messages()[2].find("unknown field 'imgae'"), std::string::npos);
+}
+
+TEST(Formats, JsonlWithFieldMappingAndMessages) {
+  TempDir dir;
+  touch(dir.file("v.mp4"));
+  write_file_atomically(dir.file("d.jsonl"),
+                        "{\"clip\": \"v.mp4\", \"q\": \"Which way does it move?\", \"a\": \"left\"}\n"
+                        "\n"
+                        "{\"clip\": \"v.mp4\", \"q\": \"broken\", \"a\": \n"
+                        "{\"clip\": \"v.mp4\", \"q\": \"Count?\", \"a\": \"two\", \"extra\": 1}\n");
+  BadSamples bad(OnBadSample::kSkip);
+  const auto samples = read("jsonl", dir.file("d.jsonl"), bad, {{"video", "clip"}, {"question", "q"}, {"answer", "a"}});
+  ASSERT_EQ(samples.size(), 1u);
+  EXPECT_EQ(samples[0].video, dir.file("v.mp4"));
+  EXPECT_EQ(samples[0].turns[0].text, "<video>\nWhich way does it move?");
+  ASSERT_EQ(bad.count(), 2);
+  EXPECT_NE(bad.messages()[0].find("d.jsonl:3: malformed JSON"), std::string::npos) << bad.messages()[0];
+  EXPECT_NE(bad.messages()[1].find("d.jsonl:4: unknown field 'extra'"), std::string::npos) << bad.messages()[1];
+
+  write_file_atomically(dir.file("m.jsonl"), R"({"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4"}]})" "\n");
+  const auto chat = read("jsonl", dir.file("m.jsonl"), bad);
+  ASSERT_EQ(chat.size(), 1u);
+  EXPECT_EQ(chat[0].turns[0].role, Role::kSystem);
+  EXPECT_EQ(chat[0].turns[2].text, "4");
+
+  BadSamples strict(OnBadSample::kError);
+  expect_error([&] { read("jsonl", dir.file("d.jsonl"), strict, {{"video", "clip"}, {"question", "q"}, {"answer", "a"}}); },
+               {"d.jsonl:3", "malformed JSON", "on_bad_sample: error"});
+}
+
+TEST(Formats, CocoAlpacaAndVqa) {
+  TempDir dir;
+  touch(dir.file("1.jpg"));
+  write_file_atomically(dir.file("coco.json"), R"({"images": [{"id": 7, "file_name": "1.jpg"}],
+    "annotations": [{"image_id": 7, "caption": "a cat"}, {"image_id": 7, "caption": "a sleeping cat"}, {"image_id": 9, "caption": "x"}]})");
+  BadSamples bad(OnBadSample::kSkip);
+  DatasetSpec coco{"coco", dir.file("coco.json")};
+  coco.prompt = "Describe the image.";
+  const auto captions = read_dataset(coco, bad);
+  ASSERT_EQ(captions.size(), 2u);
+  EXPECT_EQ(captions[1].turns[0].text, "<image>\nDescribe the image.");
+  EXPECT_EQ(captions[1].turns[1].text, "a sleeping cat");
+  EXPECT_EQ(captions[0].references, (std::vector<std::string>{"a cat", "a sleeping cat"}));
+  EXPECT_EQ(bad.count(), 1);  // image 9 is not listed
+
+  write_file_atomically(dir.file("alpaca.json"), R"([{"instruction": "Pick one.", "input": "A or B", "output": "the answer is A", "answer": "A"},
+    {"instruction": "Say hi.", "input": "", "output": "hi"}, {"instruction": "x", "input": "", "output": ""}])");
+  const auto alpaca = read("alpaca", dir.file("alpaca.json"), bad);
+  ASSERT_EQ(alpaca.size(), 2u);
+  EXPECT_EQ(alpaca[0].turns[0].text, "Pick one.\n\nA or B");
+  EXPECT_EQ(alpaca[0].references, std::vector<std::string>{"A"});
+  EXPECT_EQ(alpaca[1].turns[0].text, "Say hi.");
+
+  write_file_atomically(dir.file("vqa.json"), R"([{"image": "1.jpg", "question": "Is it asleep?", "question_id": 3,
+    "answers": ["yes", "yes", {"answer": "no"}, "yes"]}])");
+  const auto vqa = read("vqa", dir.file("vqa.json"), bad);
+  ASSERT_EQ(vqa.size(), 1u);
+  EXPECT_EQ(vqa[0].turns[1].text, "yes");
+  EXPECT_EQ(vqa[0].references.size(), 4u);
+}
+
+TEST(Registry, NewFormatsRegisterWithOneCall) {
+  TempDir dir;
+  write_file_atomically(dir.file("pairs.tsv"), "What is 1+1?\t2\nWhat is 2+2?\t4\n");
+  register_format("tsv_pairs", "question<TAB>answer lines", [](const DatasetSpec& spec, BadSamples&) {
+    std::vector<Sample> samples;
+    std::ifstream in(spec.path);
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto tab = line.find('\t');
+      samples.push_back({line, {}, "", {{Role::kUser, line.substr(0, tab)}, {Role::kAssistant, line.substr(tab + 1)}}, {line.substr(tab + 1)}});
+    }
+    return samples;
+  });
+  BadSamples bad(OnBadSample::kSkip);
+  EXPECT_EQ(read("tsv_pairs", dir.file("pairs.tsv"), bad).size(), 2u);
+  expect_error([] { register_format("llava", "again", {}); }, {"'llava' is already registered"});
+  expect_error([&] { read("parquet", dir.file("pairs.tsv"), bad); }, {"unknown format 'parquet'", "llava", "tsv_pairs"});
+  expect_error([&] { read("llava", dir.file("absent.json"), bad); }, {"absent.json", "does not exist"});
+}
+
+#ifdef VLTUNE_TEST_MEDIA
+TEST(FashionMnist, BuildsCaptionAndVqaFromDebiansFiles) {
+  if (!std::filesystem::exists(std::string(kFashionMnistSource) + "/t10k-images-idx3-ubyte.gz"))
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed (make deps installs it)";
+  TempDir dir;
+  const auto summary = build_fashion_mnist({kFashionMnistSource, dir.path().string(), 12, 3});
+  EXPECT_EQ(summary.train, 12);
+  EXPECT_EQ(summary.test, 12);
+  BadSamples bad(OnBadSample::kError);
+  const auto captions = read("llava", dir.file("caption_test.json"), bad);
+  ASSERT_EQ(captions.size(), 12u);
+  // The first test image of Fashion-MNIST is an ankle boot (label 9).
+  EXPECT_EQ(captions[0].references[0], "a photo of an ankle boot");
+  const auto image = media::decode_image(captions[0].images[0]);
+  EXPECT_EQ(image.width, 28);
+  EXPECT_EQ(image.rgb[0], image.rgb[1]);  // grey
+  const auto vqa = read("llava", dir.file("vqa_train.json"), bad);
+  ASSERT_EQ(vqa.size(), 12u);
+  int yes_no = 0;
+  for (const auto& s : vqa) yes_no += s.references[0] == "yes" || s.references[0] == "no";
+  EXPECT_GT(yes_no, 0);
+  expect_error([&] { build_fashion_mnist({dir.path().string(), dir.file("out"), 1, 0}); }, {"cannot open", "dataset-fashion-mnist"});
+}
+#endif
+
+}  // namespace
+}  // namespace vltune::datasets
