@@ -1,5 +1,7 @@
 #include "multimodal/llava.h"
 
+#include <cmath>
+
 #include "core/error.h"
 
 namespace vltune::multimodal {
@@ -20,6 +22,39 @@ torch::Tensor VisionLanguageModelImpl::image_features(const torch::Tensor& pixel
   auto features = vision_tower->hidden_states(pixel_values, config_.vision_feature_layers);
   if (config_.vision_feature_select_strategy == "default") features = features.narrow(1, 1, features.size(1) - 1);
   return multi_modal_projector(features);
+}
+
+namespace {
+// The side of the square patch grid the features form (CLS already dropped); throws otherwise.
+int64_t grid_side(int64_t tokens, const VideoPooling& pooling) {
+  const auto side = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(tokens))));
+  if (side * side != tokens)
+    fail("[video] spatial pooling needs a square grid of patch tokens, but each frame gives ", tokens,
+         " (is vision_feature_select_strategy 'full' on a tower with a CLS token?)");
+  if (pooling.spatial < 1 || side % pooling.spatial != 0)
+    fail("[video] spatial_pool ", pooling.spatial, " must divide the ", side, "x", side, " patch grid");
+  if (pooling.temporal != "concat" && pooling.temporal != "mean")
+    fail("[video] temporal pooling must be concat or mean, not '", pooling.temporal, "'");
+  return side;
+}
+}  // namespace
+
+int64_t VisionLanguageModelImpl::tokens_per_video(int64_t frames, const VideoPooling& pooling) const {
+  const int64_t side = grid_side(config_.tokens_per_image(), pooling) / pooling.spatial;
+  return side * side * (pooling.temporal == "concat" ? frames : 1);
+}
+
+torch::Tensor VisionLanguageModelImpl::video_features(const torch::Tensor& frames, const VideoPooling& pooling) {
+  if (frames.dim() != 4) fail("[video] frames must be [frames, channels, height, width], got ", frames.sizes());
+  auto features = image_features(frames);  // [T, N, hidden]
+  const int64_t count = features.size(0), hidden = features.size(2);
+  const int64_t side = grid_side(features.size(1), pooling);
+  if (pooling.spatial > 1) {
+    auto grid = features.view({count, side, side, hidden}).permute({0, 3, 1, 2});
+    grid = torch::avg_pool2d(grid, {pooling.spatial, pooling.spatial});
+    features = grid.permute({0, 2, 3, 1}).reshape({count, -1, hidden});
+  }
+  return pooling.temporal == "mean" ? features.mean(0) : features.reshape({-1, hidden});
 }
 
 torch::Tensor VisionLanguageModelImpl::embed_inputs(const torch::Tensor& input_ids, const torch::Tensor& image_features) {

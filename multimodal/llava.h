@@ -18,6 +18,13 @@
 
 namespace vltune::multimodal {
 
+// How a clip's frames become visual tokens: each frame's projected features, average-pooled over
+// spatial x spatial patch blocks, then concatenated over frames or averaged ("mean").
+struct VideoPooling {
+  int64_t spatial = 1;
+  std::string temporal = "concat";  // concat | mean
+};
+
 struct ForwardInputs {
   torch::Tensor input_ids;       // [B, L] int64
   torch::Tensor attention_mask;  // [B, L]; undefined = all ones
@@ -38,6 +45,9 @@ class VisionLanguageModelImpl : public torch::nn::Module {
 
   ForwardOutput forward(const ForwardInputs& inputs);
   torch::Tensor image_features(const torch::Tensor& pixel_values);
+  // One clip's frames [T, C, H, W] -> its visual tokens [tokens_per_video(T), hidden].
+  torch::Tensor video_features(const torch::Tensor& frames, const VideoPooling& pooling);
+  int64_t tokens_per_video(int64_t frames, const VideoPooling& pooling) const;
   // Token embeddings with image-token positions replaced by `image_features` (may be undefined).
   torch::Tensor embed_inputs(const torch::Tensor& input_ids, const torch::Tensor& image_features);
   torch::Tensor lm_logits(const torch::Tensor& hidden);

@@ -225,5 +225,24 @@ TEST(Forward, ImageTokenCountMustMatchTheImages) {
   expect_error([&] { loaded.model->forward(inputs); }, {"50 image tokens (id 299)", "25 visual tokens (1 images x 25)"});
 }
 
+// A clip: every frame through the tower and projector, 2x2 spatial pooling, then frames
+// concatenated or averaged. The SigLIP fixture keeps all 25 patches (5x5 grid, so spatial 5).
+TEST(Video, FramesBecomePooledVisualTokens) {
+  const Fixture f("hf-tiny-llava-siglip-qwen2");
+  auto loaded = load_model(f.base);
+  torch::NoGradGuard no_grad;
+  const auto frames = torch::randn({3, 3, 30, 30});
+  const auto per_frame = loaded.model->image_features(frames);  // [3, 25, 64]
+  multimodal::VideoPooling concat{5, "concat"}, mean{5, "mean"}, none{1, "concat"};
+  EXPECT_EQ(loaded.model->tokens_per_video(3, concat), 3);
+  EXPECT_EQ(loaded.model->tokens_per_video(3, mean), 1);
+  EXPECT_EQ(loaded.model->tokens_per_video(3, none), 75);
+  EXPECT_LT(max_abs_diff(loaded.model->video_features(frames, concat), per_frame.mean(1)), 1e-6);
+  EXPECT_LT(max_abs_diff(loaded.model->video_features(frames, mean), per_frame.mean(1).mean(0, true)), 1e-6);
+  EXPECT_LT(max_abs_diff(loaded.model->video_features(frames, none), per_frame.reshape({75, 64})), 1e-6);
+  expect_error([&] { loaded.model->tokens_per_video(3, {2, "concat"}); }, {"spatial_pool 2 must divide the 5x5 patch grid"});
+  expect_error([&] { loaded.model->tokens_per_video(3, {1, "max"}); }, {"concat or mean"});
+}
+
 }  // namespace
 }  // namespace vltune
