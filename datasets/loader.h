@@ -1,0 +1,145 @@
+// The data loader: worker threads prepare samples (decode, preprocess, tokenize) ahead of the
+// trainer, and hand them over in a deterministic order.
+//
+// Order: epoch e visits the samples in a permutation drawn from (seed, e), or in file order without
+// shuffling; any number of workers yields the same sequence. The position (epoch, cursor) after
+// each sample can be saved and passed back to resume exactly there.
+// Prefetch: workers stay at most `prefetch` samples ahead of the consumer.
+// Bad samples: a prepare function returns nullopt to skip a sample (counted); an exception it
+// throws reaches the consumer at that sample's turn.
+#pragma once
+#include <algorithm>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace vltune::datasets {
+
+struct LoaderPosition {
+  int64_t epoch = 0;
+  int64_t cursor = 0;  // samples of this epoch already handed out (or skipped)
+};
+
+struct LoaderOptions {
+  int workers = 2;
+  int prefetch = 8;
+  uint64_t seed = 0;
+  bool shuffle = true;
+};
+
+// The order of epoch `epoch` over `count` samples: a Fisher-Yates permutation from (seed, epoch).
+std::vector<int64_t> epoch_order(int64_t count, uint64_t seed, int64_t epoch, bool shuffle);
+
+template <class Item>
+class DataLoader {
+ public:
+  using Prepare = std::function<std::optional<Item>(int64_t sample_index)>;
+
+  DataLoader(int64_t count, Prepare prepare, LoaderOptions options, LoaderPosition start = {})
+      : count_(count), prepare_(std::move(prepare)), options_(options), consumed_(start) {
+    if (count_ <= 0) throw std::invalid_argument("[loader] the dataset is empty");
+    issued_ = start;
+    order_[start.epoch] = epoch_order(count_, options_.seed, start.epoch, options_.shuffle);
+    for (int i = 0; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this] { work(); });
+  }
+  ~DataLoader() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    changed_.notify_all();
+    for (auto& worker : workers_) worker.join();
+  }
+  DataLoader(const DataLoader&) = delete;
+  DataLoader& operator=(const DataLoader&) = delete;
+
+  // The next prepared sample (the stream runs on across epochs); rethrows a prepare error.
+  Item next() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      const auto key = std::make_pair(consumed_.epoch, consumed_.cursor);
+      changed_.wait(lock, [&] { return ready_.count(key) > 0; });
+      auto result = std::move(ready_.at(key));
+      ready_.erase(key);
+      advance(consumed_);
+      changed_.notify_all();
+      if (result.error) std::rethrow_exception(result.error);
+      if (result.item) return std::move(*result.item);
+      ++skipped_;
+    }
+  }
+
+  LoaderPosition position() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return consumed_;
+  }
+  int64_t skipped() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return skipped_;
+  }
+
+ private:
+  struct Result {
+    std::optional<Item> item;
+    std::exception_ptr error;
+  };
+
+  void advance(LoaderPosition& p) {
+    if (++p.cursor == count_) {
+      p.cursor = 0;
+      ++p.epoch;
+    }
+  }
+  int64_t distance(const LoaderPosition& a, const LoaderPosition& b) const {
+    return (b.epoch - a.epoch) * count_ + (b.cursor - a.cursor);
+  }
+
+  void work() {
+    for (;;) {
+      LoaderPosition job;
+      int64_t sample = 0;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        changed_.wait(lock, [&] { return stop_ || distance(consumed_, issued_) < std::max(1, options_.prefetch); });
+        if (stop_) return;
+        job = issued_;
+        if (!order_.count(job.epoch)) order_[job.epoch] = epoch_order(count_, options_.seed, job.epoch, options_.shuffle);
+        order_.erase(job.epoch - 2);  // finished epochs' orders are no longer needed
+        sample = order_.at(job.epoch)[job.cursor];
+        advance(issued_);
+      }
+      Result result;
+      try {
+        result.item = prepare_(sample);
+      } catch (...) {
+        result.error = std::current_exception();
+      }
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ready_.emplace(std::make_pair(job.epoch, job.cursor), std::move(result));
+      }
+      changed_.notify_all();
+    }
+  }
+
+  const int64_t count_;
+  Prepare prepare_;
+  LoaderOptions options_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  LoaderPosition consumed_, issued_;
+  std::map<int64_t, std::vector<int64_t>> order_;
+  std::map<std::pair<int64_t, int64_t>, Result> ready_;
+  int64_t skipped_ = 0;
+  bool stop_ = false;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace vltune::datasets
