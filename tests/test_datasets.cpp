@@ -4,6 +4,7 @@
 
 #include "core/atomic_file.h"
 #include "datasets/builtin/fashion_mnist.h"
+#include "datasets/builtin/synthetic_video.h"
 #include "datasets/registry.h"
 #include "test_support.h"
 #include "vision/media/media.h"
@@ -152,6 +153,47 @@ TEST(FashionMnist, BuildsCaptionAndVqaFromDebiansFiles) {
   for (const auto& s : vqa) yes_no += s.references[0] == "yes" || s.references[0] == "no";
   EXPECT_GT(yes_no, 0);
   expect_error([&] { build_fashion_mnist({dir.path().string(), dir.file("out"), 1, 0}); }, {"cannot open", "dataset-fashion-mnist"});
+}
+
+// The synthetic clips: reproducible for a seed, decodable, and their captions true to the motion.
+TEST(SyntheticVideo, CaptionsDescribeWhatTheClipsShow) {
+  TempDir dir;
+  const auto summary = build_synthetic_video({dir.file("a"), 12, 7});
+  EXPECT_EQ(summary.train, 10);
+  EXPECT_EQ(summary.test, 2);
+  build_synthetic_video({dir.file("b"), 12, 7});
+  std::ifstream a(dir.file("a/qa_train.json")), b(dir.file("b/qa_train.json"));
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(a), {}), std::string(std::istreambuf_iterator<char>(b), {}));
+
+  BadSamples bad(OnBadSample::kError);
+  const auto captions = read("llava", dir.file("a/caption_train.json"), bad);
+  ASSERT_EQ(captions.size(), 10u);
+  int checked = 0;
+  for (const auto& sample : captions) {
+    const auto& caption = sample.references[0];
+    if (caption.find("then") != std::string::npos) continue;  // one shape: its centroid is the shape's
+    const auto video = media::decode_video(sample.video, {16});
+    ASSERT_EQ(video.frames.size(), 16u);
+    auto centroid = [](const media::Image& f) {
+      double x = 0, y = 0, n = 0;
+      for (int row = 0; row < f.height; ++row)
+        for (int col = 0; col < f.width; ++col) {
+          const auto* p = &f.rgb[(static_cast<std::size_t>(row) * f.width + col) * 3];
+          if (p[0] + p[1] + p[2] > 200) x += col, y += row, n += 1;
+        }
+      return std::make_pair(x / n, y / n);
+    };
+    const auto [x0, y0] = centroid(video.frames[0]);
+    const auto [x1, y1] = centroid(video.frames[1]);  // one step: 3 pixels in the starting direction
+    const std::string direction = caption.substr(caption.find(" moves ") + 7, caption.find(' ', caption.find(" moves ") + 7) - caption.find(" moves ") - 7);
+    if (direction == "left") EXPECT_LT(x1, x0 - 1.5) << caption;
+    if (direction == "right") EXPECT_GT(x1, x0 + 1.5) << caption;
+    if (direction == "up") EXPECT_LT(y1, y0 - 1.5) << caption;
+    if (direction == "down") EXPECT_GT(y1, y0 + 1.5) << caption;
+    ++checked;
+  }
+  EXPECT_GT(checked, 0);
+  expect_error([&] { build_synthetic_video({dir.file("c"), 0}); }, {"clips > 0"});
 }
 #endif
 

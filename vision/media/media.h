@@ -2,6 +2,7 @@
 // without it, media_disabled.cpp provides the same functions, which throw a clear error. Nothing
 // else in vltune knows which build it is in.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -31,6 +32,11 @@ struct VideoInfo {
 
 // Opens a video with FFmpeg and reads its stream properties. Throws naming the file.
 VideoInfo probe_video(const std::string& path);
+
+// Filled shapes drawn into an image (OpenCV), for the synthetic datasets. `size` is the radius of
+// a circle and the half-side of a square or triangle; the colour is RGB.
+enum class Shape { kCircle, kSquare, kTriangle };
+void draw_shape(Image& image, Shape shape, int center_x, int center_y, int size, const std::array<uint8_t, 3>& rgb);
 
 // Encodes an image by the file's extension (.png, .jpg, .webp, .bmp). Throws naming the file.
 void encode_image(const std::string& path, const Image& image);

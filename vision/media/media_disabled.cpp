@@ -19,6 +19,7 @@ void encode_image(const std::string& path, const Image&) { unavailable("encode t
 DecodedVideo decode_video(const std::string& path, const FrameSampling&, const MediaLimits&) {
   unavailable("decode the video", path);
 }
+void draw_shape(Image&, Shape, int, int, int, const std::array<uint8_t, 3>&) { unavailable("draw into an image", "(in memory)"); }
 void encode_video_h264(const std::string& path, const std::vector<Image>&, int) { unavailable("encode the video", path); }
 
 }  // namespace vltune::media

@@ -13,6 +13,7 @@ extern "C" {
 #include <cctype>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -27,6 +28,16 @@ extern "C" {
 namespace vltune::media {
 
 namespace {
+
+// FFmpeg's own chatter (libx264's statistics, decoder warnings) is noise on a training run's
+// console: vltune reports problems through its errors. VLTUNE_FFMPEG_LOG=1 keeps FFmpeg's default.
+void quiet_ffmpeg() {
+  static const bool once = [] {
+    if (!std::getenv("VLTUNE_FFMPEG_LOG")) av_log_set_level(AV_LOG_ERROR);
+    return true;
+  }();
+  (void)once;
+}
 
 std::string av_error_text(int code) {
   char buffer[AV_ERROR_MAX_STRING_SIZE] = {0};
@@ -138,6 +149,7 @@ Image upright_image(const uint8_t* rgb, int line_size, int width, int height, in
 class VideoInput {
  public:
   VideoInput(std::string path, double timeout_seconds) : path_(std::move(path)), deadline_(timeout_seconds) {
+    quiet_ffmpeg();
     AVFormatContext* raw = checked(avformat_alloc_context());
     raw->interrupt_callback = {&Deadline::interrupt, &deadline_};
     if (int rc = avformat_open_input(&raw, path_.c_str(), nullptr, nullptr); rc < 0)  // frees raw
@@ -466,6 +478,7 @@ DecodedVideo decode_video(const std::string& path, const FrameSampling& sampling
 }
 
 void encode_video_h264(const std::string& path, const std::vector<Image>& frames, int fps) {
+  quiet_ffmpeg();
   check_encodable(path, frames, fps);
   const int width = frames[0].width, height = frames[0].height;
   auto check = [&](int rc, const char* what) {
