@@ -1,7 +1,5 @@
 #include "datasets/builtin/fashion_mnist.h"
 
-#include <zlib.h>
-
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -9,6 +7,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "datasets/builtin/idx_file.h"
 #include "vision/media/media.h"
 
 namespace fs = std::filesystem;
@@ -25,35 +24,6 @@ const char* kCaptions[] = {"a photo of a t-shirt", "a photo of a pair of trouser
                            "a photo of an ankle boot"};
 const char* kCategories[] = {"tops", "bottoms", "tops", "dresses", "tops", "footwear", "tops", "footwear", "bags", "footwear"};
 const char* kCategoryNames[] = {"tops", "bottoms", "dresses", "footwear", "bags"};
-
-// An IDX file (gzip'ed): big-endian magic 0x0000080N, N big-endian dimensions, then uint8 data.
-struct Idx {
-  std::vector<uint32_t> dims;
-  std::vector<uint8_t> data;
-};
-
-Idx read_idx(const std::string& path, int expected_dims) {
-  gzFile file = gzopen(path.c_str(), "rb");
-  if (!file) fail("[fashion-mnist] ", path, ": cannot open (is the dataset-fashion-mnist package installed?)");
-  auto read = [&](void* buffer, unsigned size) { return gzread(file, buffer, size) == static_cast<int>(size); };
-  uint8_t magic[4];
-  Idx idx;
-  bool ok = read(magic, 4) && magic[0] == 0 && magic[1] == 0 && magic[2] == 8 && magic[3] == expected_dims;
-  uint64_t total = 1;
-  for (int d = 0; ok && d < expected_dims; ++d) {
-    uint8_t b[4];
-    ok = read(b, 4);
-    idx.dims.push_back((uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3]);
-    total *= idx.dims.back();
-  }
-  if (ok && total <= (uint64_t{1} << 31)) {
-    idx.data.resize(total);
-    ok = read(idx.data.data(), static_cast<unsigned>(total));
-  }
-  gzclose(file);
-  if (!ok) fail("[fashion-mnist] ", path, ": not a ", expected_dims, "-dimensional uint8 IDX file, or truncated");
-  return idx;
-}
 
 nlohmann::json conversation(const std::string& image, const std::string& question, const std::string& answer, const std::string& id) {
   return {{"id", id},
