@@ -15,7 +15,7 @@ DEMO_MODEL := tests/data/hf-tiny-llava-clip-llama
 PACKAGES := cmake g++ ninja-build ccache pkg-config \
   libtorch-dev libopenblas0-pthread libprotobuf-dev zlib1g-dev \
   libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev \
-  libsentencepiece-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev \
+  libsentencepiece-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev \
   libgtest-dev googletest ffmpeg dataset-fashion-mnist
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

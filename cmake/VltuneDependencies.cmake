@@ -4,7 +4,6 @@
 find_package(Torch REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(CLI11 REQUIRED)
-find_package(spdlog REQUIRED)
 find_package(yaml-cpp REQUIRED)
 # yaml-cpp 0.8 (the GPU machine) names its target yaml-cpp::yaml-cpp; 0.7 (Debian 12) yaml-cpp.
 if(TARGET yaml-cpp::yaml-cpp)

@@ -1,12 +1,11 @@
 #include "datasets/format_support.h"
 
-#include <spdlog/spdlog.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "core/error.h"
+#include "core/log.h"
 
 namespace fs = std::filesystem;
 
@@ -17,7 +16,7 @@ void BadSamples::report(const std::string& where, const std::string& problem) {
   if (policy_ == OnBadSample::kError) fail("[dataset] ", message, " (on_bad_sample: error)");
   ++count_;
   messages_.push_back(message);
-  spdlog::warn("skipping sample {}", message);
+  log_warning("skipping sample " + message);
 }
 
 nlohmann::json read_json_document(const std::string& path) {
