@@ -14,9 +14,20 @@ namespace vltune::datasets {
 void BadSamples::report(const std::string& where, const std::string& problem) {
   const std::string message = where + ": " + problem;
   if (policy_ == OnBadSample::kError) fail("[dataset] ", message, " (on_bad_sample: error)");
+  std::lock_guard<std::mutex> lock(mutex_);
   ++count_;
   messages_.push_back(message);
   log_warning("skipping sample " + message);
+}
+
+int64_t BadSamples::count() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return count_;
+}
+
+std::vector<std::string> BadSamples::messages() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return messages_;
 }
 
 nlohmann::json read_json_document(const std::string& path) {

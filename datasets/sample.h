@@ -2,6 +2,7 @@
 // a dataset a recipe gives (format, paths, field mapping).
 #pragma once
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -28,16 +29,17 @@ struct DatasetSpec {
 
 enum class OnBadSample { kSkip, kError };
 
-// Bad samples met while reading: with kSkip each is logged once and counted; with kError the
-// first one throws.
+// Bad samples met while reading or preparing: with kSkip each is logged once and counted; with
+// kError the first one throws. Loader workers report concurrently, so it locks.
 class BadSamples {
  public:
   explicit BadSamples(OnBadSample policy) : policy_(policy) {}
   void report(const std::string& where, const std::string& problem);  // throws under kError
-  int64_t count() const { return count_; }
-  const std::vector<std::string>& messages() const { return messages_; }
+  int64_t count() const;
+  std::vector<std::string> messages() const;
 
  private:
+  mutable std::mutex mutex_;
   OnBadSample policy_;
   int64_t count_ = 0;
   std::vector<std::string> messages_;

@@ -5,6 +5,8 @@
 #include "core/atomic_file.h"
 #include "datasets/builtin/fashion_mnist.h"
 #include "datasets/builtin/synthetic_video.h"
+#include "datasets/prepare.h"
+#include "language/tokenizer.h"
 #include "datasets/registry.h"
 #include "test_support.h"
 #include "vision/media/media.h"
@@ -86,7 +88,9 @@ TEST(Formats, CocoAlpacaAndVqa) {
   write_file_atomically(dir.file("coco.json"), R"({"images": [{"id": 7, "file_name": "1.jpg"}],
     "annotations": [{"image_id": 7, "caption": "a cat"}, {"image_id": 7, "caption": "a sleeping cat"}, {"image_id": 9, "caption": "x"}]})");
   BadSamples bad(OnBadSample::kSkip);
-  DatasetSpec coco{"coco", dir.file("coco.json")};
+  DatasetSpec coco;
+  coco.format = "coco";
+  coco.path = dir.file("coco.json");
   coco.prompt = "Describe the image.";
   const auto captions = read_dataset(coco, bad);
   ASSERT_EQ(captions.size(), 2u);
@@ -186,14 +190,72 @@ TEST(SyntheticVideo, CaptionsDescribeWhatTheClipsShow) {
     const auto [x0, y0] = centroid(video.frames[0]);
     const auto [x1, y1] = centroid(video.frames[1]);  // one step: 3 pixels in the starting direction
     const std::string direction = caption.substr(caption.find(" moves ") + 7, caption.find(' ', caption.find(" moves ") + 7) - caption.find(" moves ") - 7);
-    if (direction == "left") EXPECT_LT(x1, x0 - 1.5) << caption;
-    if (direction == "right") EXPECT_GT(x1, x0 + 1.5) << caption;
-    if (direction == "up") EXPECT_LT(y1, y0 - 1.5) << caption;
-    if (direction == "down") EXPECT_GT(y1, y0 + 1.5) << caption;
+    if (direction == "left") {
+      EXPECT_LT(x1, x0 - 1.5) << caption;
+    }
+    if (direction == "right") {
+      EXPECT_GT(x1, x0 + 1.5) << caption;
+    }
+    if (direction == "up") {
+      EXPECT_LT(y1, y0 - 1.5) << caption;
+    }
+    if (direction == "down") {
+      EXPECT_GT(y1, y0 + 1.5) << caption;
+    }
     ++checked;
   }
   EXPECT_GT(checked, 0);
   expect_error([&] { build_synthetic_video({dir.file("c"), 0}); }, {"clips > 0"});
+}
+
+// Samples into tokens and pixels, live and through the prepared cache, which must agree exactly.
+TEST(Prepare, LiveAndCachedPixelsAgreeAndBadMediaIsSkipped) {
+  TempDir dir;
+  build_synthetic_video({dir.file("video"), 3, 1});
+  std::ofstream(dir.file("text.txt")) << "a red circle moves left and bounces\na blue square appears and moves up\nthen a green triangle moves down\na yellow circle moves right\n";
+  language::train_tokenizer({dir.file("text.txt"), dir.file("tok"), 300, "bpe"});
+  const auto tokenizer = language::Tokenizer::load(dir.file("tok.model"));
+
+  BadSamples bad(OnBadSample::kSkip);
+  auto clips = read("llava", dir.file("video/caption_train.json"), bad);
+  ASSERT_EQ(clips.size(), 2u);
+  PrepareOptions options;
+  options.chat_template = "plain";
+  options.encode = {999, 4, 8 * 4, 256};
+  options.media.image.policy = vision::ResizePolicy::kResize;
+  options.media.image.height = options.media.image.width = 32;
+  options.media.frames.num_frames = 8;
+
+  SamplePreparer live(tokenizer, options);
+  const auto a = live.prepare(clips[0], bad);
+  ASSERT_TRUE(a);
+  EXPECT_TRUE(a->video);
+  EXPECT_EQ(a->pixels.sizes(), (std::vector<int64_t>{8, 3, 32, 32}));
+  EXPECT_EQ(std::count(a->input_ids.begin(), a->input_ids.end(), 999), 32);
+
+  std::vector<MediaToCache> media = {{clips[0].video, true}, {clips[1].video, true}, {dir.file("missing.mp4"), true}};
+  const auto summary = build_media_cache(media, options.media, dir.file("cache"), bad);
+  EXPECT_EQ(summary.media, 2);
+  EXPECT_EQ(summary.failed, 1);
+  const auto cache = MediaCache::open(dir.file("cache"), options.media);
+  SamplePreparer cached(tokenizer, options, &cache);
+  const auto b = cached.prepare(clips[0], bad);
+  ASSERT_TRUE(b);
+  EXPECT_TRUE(torch::equal(a->pixels, b->pixels));
+  EXPECT_EQ(a->input_ids, b->input_ids);
+  EXPECT_EQ(a->labels, b->labels);
+
+  auto other = options.media;
+  other.frames.num_frames = 4;
+  expect_error([&] { MediaCache::open(dir.file("cache"), other); }, {"index.json", "prepared with", "prepare it again"});
+
+  std::ofstream(dir.file("corrupt.mp4")) << "not a video";
+  Sample broken = clips[0];
+  broken.video = dir.file("corrupt.mp4");
+  const auto before = bad.count();
+  EXPECT_FALSE(live.prepare(broken, bad));
+  EXPECT_EQ(bad.count(), before + 1);
+  EXPECT_NE(bad.messages().back().find("corrupt.mp4"), std::string::npos) << bad.messages().back();
 }
 #endif
 

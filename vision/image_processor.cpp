@@ -89,7 +89,7 @@ ImageProcessorConfig image_processor_config(const std::string& model_dir, const 
   return c;
 }
 
-torch::Tensor preprocess_image(const media::Image& image, const ImageProcessorConfig& c) {
+torch::Tensor resize_image(const media::Image& image, const ImageProcessorConfig& c) {
   torch::NoGradGuard no_grad;
   auto pixels = to_tensor(image);
   const int64_t h = image.height, w = image.width;
@@ -115,9 +115,17 @@ torch::Tensor preprocess_image(const media::Image& image, const ImageProcessorCo
       pixels = resize(pixels, c.height, c.width);
       break;
   }
-  auto mean = torch::tensor({c.mean[0], c.mean[1], c.mean[2]}, torch::kFloat32).view({1, 3, 1, 1});
-  auto std = torch::tensor({c.std[0], c.std[1], c.std[2]}, torch::kFloat32).view({1, 3, 1, 1});
-  return ((pixels / 255.0 - mean) / std).squeeze(0);
+  return pixels.squeeze(0).to(torch::kUInt8);
+}
+
+torch::Tensor normalize_pixels(const torch::Tensor& pixels, const ImageProcessorConfig& c) {
+  auto mean = torch::tensor({c.mean[0], c.mean[1], c.mean[2]}, torch::kFloat32).view({3, 1, 1});
+  auto std = torch::tensor({c.std[0], c.std[1], c.std[2]}, torch::kFloat32).view({3, 1, 1});
+  return (pixels.to(torch::kFloat32) / 255.0 - mean) / std;
+}
+
+torch::Tensor preprocess_image(const media::Image& image, const ImageProcessorConfig& c) {
+  return normalize_pixels(resize_image(image, c), c);
 }
 
 }  // namespace vltune::vision

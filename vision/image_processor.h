@@ -31,7 +31,12 @@ struct ImageProcessorConfig {
 // The tower's defaults, overridden by MODEL_DIR/preprocessor_config.json when it exists.
 ImageProcessorConfig image_processor_config(const std::string& model_dir, const VisionConfig& tower);
 
-// [3, height, width] float32, normalised.
+// The two halves of preprocessing, so that resized pixels can be cached (datasets/media_cache.h):
+// the resized image as uint8 [3, height, width], and uint8 [..., 3, H, W] scaled and normalised.
+torch::Tensor resize_image(const media::Image& image, const ImageProcessorConfig& config);
+torch::Tensor normalize_pixels(const torch::Tensor& pixels, const ImageProcessorConfig& config);
+
+// normalize_pixels(resize_image(image)): [3, height, width] float32.
 torch::Tensor preprocess_image(const media::Image& image, const ImageProcessorConfig& config);
 
 }  // namespace vltune::vision

@@ -87,7 +87,7 @@ SyntheticVideoSummary build_synthetic_video(const SyntheticVideoOptions& o) {
     std::sort(movers.begin(), movers.end(), [](const Mover& a, const Mover& b) { return a.appears < b.appears; });
     std::vector<int> first_direction;
     for (const auto& m : movers) first_direction.push_back(m.direction);
-    char name[32];
+    char name[64];
     std::snprintf(name, sizeof(name), "videos/clip_%05ld.mp4", static_cast<long>(clip));
     media::encode_video_h264((fs::path(o.out) / name).string(), render(movers, o), o.fps);
 

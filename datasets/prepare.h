@@ -1,0 +1,45 @@
+// A Sample into what the model takes: token ids and labels (chat template, visual placeholders
+// expanded, answers only trained) and normalised pixels for its images or its clip's frames,
+// decoded live or read from a prepared media cache.
+#pragma once
+#include <torch/torch.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "datasets/media_cache.h"
+#include "datasets/sample.h"
+#include "language/chat_template.h"
+#include "language/tokenizer.h"
+
+namespace vltune::datasets {
+
+struct PreparedSample {
+  std::string id;
+  std::vector<int64_t> input_ids, labels;
+  torch::Tensor pixels;  // images [N, 3, H, W] or frames [T, 3, H, W], normalised; undefined for text
+  bool video = false;
+};
+
+struct PrepareOptions {
+  std::string chat_template = "llava_v1";
+  language::EncodeOptions encode;  // visual token id, tokens per image and per video, max length
+  MediaSettings media;
+};
+
+class SamplePreparer {
+ public:
+  SamplePreparer(language::Tokenizer tokenizer, PrepareOptions options, const MediaCache* cache = nullptr);
+
+  // nullopt, reported to `bad`, when the sample's media cannot be decoded or truncation drops it.
+  std::optional<PreparedSample> prepare(const Sample& sample, BadSamples& bad) const;
+
+ private:
+  torch::Tensor pixels(const std::string& path, bool is_video) const;  // uint8, cache first
+  language::Tokenizer tokenizer_;
+  PrepareOptions options_;
+  const MediaCache* cache_;
+};
+
+}  // namespace vltune::datasets
