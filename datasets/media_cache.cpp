@@ -24,7 +24,13 @@ std::string MediaSettings::describe() const {
 }
 
 torch::Tensor decode_and_resize(const std::string& path, bool is_video, const MediaSettings& s) {
-  if (!is_video) return vision::resize_image(media::decode_image(path), s.image).unsqueeze(0);
+  if (!is_video) {
+    const auto image = media::decode_image(path);
+    if (image.width > s.limits.max_width || image.height > s.limits.max_height)
+      fail("[image] ", path, ": ", image.width, "x", image.height, " exceeds the ", s.limits.max_width, "x",
+           s.limits.max_height, " limit (media limits are configurable)");
+    return vision::resize_image(image, s.image).unsqueeze(0);
+  }
   const auto video = media::decode_video(path, s.frames, s.limits);
   std::vector<torch::Tensor> frames;
   for (const auto& frame : video.frames) frames.push_back(vision::resize_image(frame, s.image));

@@ -5,6 +5,7 @@
 #include "core/atomic_file.h"
 #include "datasets/builtin/fashion_mnist.h"
 #include "datasets/builtin/synthetic_video.h"
+#include "datasets/dataset_yaml.h"
 #include "datasets/prepare.h"
 #include "language/tokenizer.h"
 #include "datasets/registry.h"
@@ -113,6 +114,28 @@ TEST(Formats, CocoAlpacaAndVqa) {
   ASSERT_EQ(vqa.size(), 1u);
   EXPECT_EQ(vqa[0].turns[1].text, "yes");
   EXPECT_EQ(vqa[0].references.size(), 4u);
+}
+
+TEST(DatasetYaml, RecipesDeclareDatasetsWithoutCpp) {
+  TempDir dir;
+  touch(dir.file("v.mp4"));
+  write_file_atomically(dir.file("d.jsonl"), "{\"clip\": \"v.mp4\", \"q\": \"Where?\", \"a\": \"left\"}\n");
+  write_file_atomically(dir.file("recipe.yaml"), "model: {path: m}\ndata:\n  on_bad_sample: error\n  train:\n"
+                                                 "    format: jsonl\n    path: d.jsonl\n    fields: {video: clip, question: q, answer: a}\n"
+                                                 "  eval: [{format: llava, path: e.json}]\n");
+  const auto declared = read_declared_datasets(dir.file("recipe.yaml"));
+  EXPECT_EQ(declared.on_bad_sample, OnBadSample::kError);
+  ASSERT_EQ(declared.datasets.size(), 2u);
+  EXPECT_EQ(declared.datasets[0].first, "train");
+  EXPECT_EQ(declared.datasets[0].second.path, dir.file("d.jsonl"));
+  EXPECT_EQ(declared.datasets[1].first, "eval");
+  BadSamples bad(declared.on_bad_sample);
+  EXPECT_EQ(read_dataset(declared.datasets[0].second, bad)[0].turns[1].text, "left");
+
+  write_file_atomically(dir.file("bad.yaml"), "data:\n  train: {format: jsonl, pth: d.jsonl}\n");
+  expect_error([&] { read_declared_datasets(dir.file("bad.yaml")); }, {"bad.yaml:2:", "unknown key 'pth'", "did you mean 'path'"});
+  write_file_atomically(dir.file("bad.yaml"), "data:\n  on_bad_sample: ignore\n  train: {format: jsonl, path: d.jsonl}\n");
+  expect_error([&] { read_declared_datasets(dir.file("bad.yaml")); }, {"bad.yaml:2:18", "skip or error"});
 }
 
 TEST(Registry, NewFormatsRegisterWithOneCall) {
@@ -248,6 +271,18 @@ TEST(Prepare, LiveAndCachedPixelsAgreeAndBadMediaIsSkipped) {
   auto other = options.media;
   other.frames.num_frames = 4;
   expect_error([&] { MediaCache::open(dir.file("cache"), other); }, {"index.json", "prepared with", "prepare it again"});
+
+  std::ofstream(dir.file("corrupt.png")) << "\x89PNG but then nothing";
+  Sample image_sample{"img", {dir.file("corrupt.png")}, "", {{Role::kUser, "<image>"}, {Role::kAssistant, "a red circle"}}, {"a red circle"}};
+  EXPECT_FALSE(live.prepare(image_sample, bad));
+  EXPECT_NE(bad.messages().back().find("corrupt.png"), std::string::npos) << bad.messages().back();
+
+  auto small = options;
+  small.media.limits.max_width = 16;  // the fixture frames are 64 wide
+  media::encode_image(dir.file("wide.png"), media::Image{40, 8, std::vector<uint8_t>(40 * 8 * 3, 9)});
+  image_sample.images = {dir.file("wide.png")};
+  EXPECT_FALSE(SamplePreparer(tokenizer, small).prepare(image_sample, bad));
+  EXPECT_NE(bad.messages().back().find("40x8 exceeds the 16x8192 limit"), std::string::npos) << bad.messages().back();
 
   std::ofstream(dir.file("corrupt.mp4")) << "not a video";
   Sample broken = clips[0];
