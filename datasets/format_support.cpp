@@ -2,7 +2,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -28,18 +27,6 @@ int64_t BadSamples::count() const {
 std::vector<std::string> BadSamples::messages() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return messages_;
-}
-
-nlohmann::json read_json_document(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("[dataset] ", path, ": cannot open the file");
-  std::stringstream text;
-  text << in.rdbuf();
-  try {
-    return nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    fail("[dataset] ", path, ": not valid JSON at byte ", e.byte, ": ", e.what());
-  }
 }
 
 std::vector<std::pair<std::string, nlohmann::json>> read_json_lines(const std::string& path, BadSamples& bad) {

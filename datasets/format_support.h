@@ -6,11 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "core/json_view.h"  // read_json_file, for whole-document formats
 #include "datasets/sample.h"
 
 namespace vltune::datasets {
-
-nlohmann::json read_json_document(const std::string& path);  // throws "[dataset] path: ..." on bad JSON
 
 // Each non-empty line of a JSON Lines file, parsed; malformed lines go to `bad` as "path:line".
 std::vector<std::pair<std::string, nlohmann::json>> read_json_lines(const std::string& path, BadSamples& bad);

@@ -9,7 +9,7 @@
 namespace vltune::datasets {
 
 std::vector<Sample> read_alpaca(const DatasetSpec& spec, BadSamples& bad) {
-  const auto doc = read_json_document(spec.path);
+  const auto doc = read_json_file(spec.path);
   if (!doc.is_array()) fail("[dataset] ", spec.path, ": an alpaca dataset is a JSON array of {instruction, input, output}");
   std::vector<Sample> samples;
   for (std::size_t i = 0; i < doc.size(); ++i) {

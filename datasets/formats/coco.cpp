@@ -11,7 +11,7 @@
 namespace vltune::datasets {
 
 std::vector<Sample> read_coco(const DatasetSpec& spec, BadSamples& bad) {
-  const auto doc = read_json_document(spec.path);
+  const auto doc = read_json_file(spec.path);
   if (!doc.is_object() || !doc.contains("images") || !doc.contains("annotations"))
     fail("[dataset] ", spec.path, ": a COCO captions file has 'images' and 'annotations'");
   const auto root = media_root(spec);

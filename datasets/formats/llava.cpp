@@ -8,7 +8,7 @@
 namespace vltune::datasets {
 
 std::vector<Sample> read_llava(const DatasetSpec& spec, BadSamples& bad) {
-  const auto doc = read_json_document(spec.path);
+  const auto doc = read_json_file(spec.path);
   if (!doc.is_array()) fail("[dataset] ", spec.path, ": a llava dataset is a JSON array of samples");
   const auto root = media_root(spec);
   std::vector<Sample> samples;

@@ -11,7 +11,7 @@
 namespace vltune::datasets {
 
 std::vector<Sample> read_vqa(const DatasetSpec& spec, BadSamples& bad) {
-  const auto doc = read_json_document(spec.path);
+  const auto doc = read_json_file(spec.path);
   if (!doc.is_array()) fail("[dataset] ", spec.path, ": a vqa dataset is a JSON array of {image, question, answers}");
   const auto root = media_root(spec);
   std::vector<Sample> samples;
