@@ -2,7 +2,7 @@
 #   make deps    install the Debian packages that are missing (apt-get, via sudo when not root)
 #   make build   configure and build into build/ (Ninja when present)
 #   make test    deps + build + the default test run (everything but the `slow` label)
-#   make demo    deps + build + the quickstart: inspect and run the tiny LLaVA checkpoint
+#   make demo    deps + build + the quickstart: inspect and run the tiny LLaVA checkpoint, plan adapters
 
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
@@ -43,8 +43,11 @@ test: deps build
 demo: deps build
 	@echo "== vltune inspect $(DEMO_MODEL)/base"
 	@$(VLTUNE) inspect $(DEMO_MODEL)/base
-	@echo "== vltune forward on the fixture's inputs"
+	@echo "== vltune forward on the fixture's inputs, without and with its PEFT DoRA adapter"
 	@$(VLTUNE) forward --model $(DEMO_MODEL)/base --inputs $(DEMO_MODEL)/inputs.safetensors --out $(BUILD_DIR)/demo-forward.safetensors
+	@$(VLTUNE) forward --model $(DEMO_MODEL)/base --adapter $(DEMO_MODEL)/adapter --inputs $(DEMO_MODEL)/inputs.safetensors --out $(BUILD_DIR)/demo-adapted.safetensors
+	@echo "== vltune plan recipes/adapters/dora-half-tiny.yaml"
+	@$(VLTUNE) plan recipes/adapters/dora-half-tiny.yaml
 
 clean:
 	rm -rf $(BUILD_DIR)

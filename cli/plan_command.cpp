@@ -1,5 +1,6 @@
 // `vltune plan FILE --model DIR`: the dry run of an adapter placement, printing every adapted module
 // with its method, rank and trainable parameters, and the totals.
+#include <filesystem>
 #include <iostream>
 
 #include "adapters/placement.h"
@@ -18,14 +19,14 @@ void add_plan_command(CLI::App& app) {
                          ->check(CLI::ExistingFile);
   auto* named = cmd->add_option("--adapters", *file, "The same, as an option")->check(CLI::ExistingFile);
   positional->excludes(named);
-  cmd->add_option("--model", *model_dir, "Model folder (default: the file's model.path)");
+  cmd->add_option("--model", *model_dir, "Model folder (default: the file's model.path, relative to the file)");
   cmd->callback([file, model_dir] {
     if (file->empty()) fail("[plan] name the YAML file, as an argument or with --adapters FILE");
     std::string dir = *model_dir;
     if (dir.empty()) {
       const auto root = load_yaml_file(*file);
       if (!root["model"] || !root["model"]["path"]) fail("[plan] ", *file, ": no model.path; pass --model DIR");
-      dir = root["model"]["path"].as<std::string>();
+      dir = (std::filesystem::path(*file).parent_path() / root["model"]["path"].as<std::string>()).string();
     }
     auto loaded = multimodal::load_model(dir);
     const auto plan = adapters::plan_adapters(adapters::load_placement(*file), adapters::linear_sites(*loaded.model));

@@ -138,5 +138,14 @@ TEST(Cli, PlanPrintsModulesAndTotals) {
     EXPECT_NE(result.output.find(fragment), std::string::npos) << fragment << "\n" << result.output;
 }
 
+// Every shipped YAML under recipes/adapters plans cleanly on its model.
+TEST(Cli, ShippedAdapterRecipesPlan) {
+  const std::string recipe = std::string(VLTUNE_TEST_DATA) + "/../../recipes/adapters/dora-half-tiny.yaml";
+  const auto result = run_vltune("plan " + recipe);
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("lora: 2 modules"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("magnitude: 8 modules"), std::string::npos) << result.output;
+}
+
 }  // namespace
 }  // namespace vltune
