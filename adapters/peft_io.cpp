@@ -229,8 +229,7 @@ void save_peft_adapter(AdapterSet& set, const std::string& dir, bool multimodal_
                            {"task_type", nullptr},
                            {"base_model_name_or_path", nullptr},
                            {"layers_to_transform", nullptr},
-                           {"layers_pattern", nullptr},
-                           {"vltune_version", "0.1.0"}};
+                           {"layers_pattern", nullptr}};
   std::vector<std::pair<std::string, torch::Tensor>> tensors;
   nlohmann::json rank_pattern = nlohmann::json::object(), alpha_pattern = nlohmann::json::object();
   nlohmann::json vltune_methods = nlohmann::json::object();
@@ -252,8 +251,15 @@ void save_peft_adapter(AdapterSet& set, const std::string& dir, bool multimodal_
       tensors.emplace_back(kPrefix + peft_module + "." + suffix, tensor.detach().to(torch::kCPU).contiguous());
   }
   config["target_modules"] = "(" + target_regex + ")";
-  config["rank_pattern"] = rank_pattern;
-  config["alpha_pattern"] = alpha_pattern;
+  // LoRA's fields go into VERA files only when the set also holds LoRA-family modules (PEFT warns
+  // about fields a config class does not have).
+  const bool lora_fields = !vera_family || methods.count(Method::kLora) || methods.count(Method::kDora);
+  if (lora_fields) {
+    config["rank_pattern"] = rank_pattern;
+    config["alpha_pattern"] = alpha_pattern;
+    config["lora_alpha"] = first.alpha;
+    config["use_rslora"] = first.rslora;
+  }
   if (!vltune_methods.empty()) config["vltune_methods"] = vltune_methods;
   if (vera_family) {
     const auto& projections = *set.vera_projections;
@@ -268,8 +274,6 @@ void save_peft_adapter(AdapterSet& set, const std::string& dir, bool multimodal_
     config["use_dora"] = first.method == Method::kDora;
     config["init_lora_weights"] = true;
   }
-  config["lora_alpha"] = first.alpha;
-  config["use_rslora"] = first.rslora;
   safetensors::write_file((fs::path(dir) / "adapter_model.safetensors").string(), tensors);
   write_file_atomically((fs::path(dir) / "adapter_config.json").string(), config.dump(2) + "\n");
 }

@@ -12,5 +12,6 @@ void add_export_command(CLI::App& app);
 void add_data_command(CLI::App& app);
 void add_tokenizer_command(CLI::App& app);
 void add_prepare_command(CLI::App& app);
+void add_adapter_command(CLI::App& app);
 
 }  // namespace vltune::cli
