@@ -138,6 +138,20 @@ TEST(Cli, PlanPrintsModulesAndTotals) {
     EXPECT_NE(result.output.find(fragment), std::string::npos) << fragment << "\n" << result.output;
 }
 
+TEST(Cli, AdapterConvertWritesAFolderThatGivesTheSameOutputs) {
+  test::TempDir dir;
+  const std::string fixture = data_path("hf-tiny-llava-clip-llama");
+  auto result = run_vltune("adapter convert --model " + fixture + "/base --adapter " + fixture + "/adapter --out " + dir.file("converted"));
+  ASSERT_EQ(result.status, 0) << result.output;
+  result = run_vltune(forward_args(fixture, dir.file("out.safetensors")) + " --adapter " + dir.file("converted"));
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_LT(max_abs_diff(safetensors::File::open(dir.file("out.safetensors"))->tensor("logits"),
+                         safetensors::File::open(fixture + "/expected.safetensors")->tensor("adapted_logits")), 1e-4);
+  result = run_vltune("adapter convert --model " + data_path("hf-tiny-llama3-text/base") + " --adapter " + fixture + "/adapter --out " + dir.file("x"));
+  EXPECT_EQ(result.status, 1);
+  EXPECT_NE(result.output.find("does not fit the model"), std::string::npos) << result.output;
+}
+
 // Every shipped YAML under recipes/adapters plans cleanly on its model.
 TEST(Cli, ShippedAdapterRecipesPlan) {
   const std::string recipe = std::string(VLTUNE_TEST_DATA) + "/../../recipes/adapters/dora-half-tiny.yaml";
