@@ -1,0 +1,64 @@
+// training/recipe: extends, --set, defaults, relative paths, and validation that reports every
+// problem at once with where it was written.
+#include "core/atomic_file.h"
+#include "test_support.h"
+#include "training/recipe.h"
+
+namespace vltune::training {
+namespace {
+
+using test::expect_error;
+using test::TempDir;
+
+TEST(Recipe, ExtendsSetAndDefaults) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("base"));
+  write_file_atomically(dir.file("base/base.yaml"), "model: {path: ../models/tiny, dtype: bfloat16}\n"
+                                                    "adapters: {preset: attention_only, method: dora}\n"
+                                                    "data:\n  train: {format: llava, path: data/train.json}\n  template: plain\n"
+                                                    "train: {lr: 2e-4, batch_size: 4}\n");
+  write_file_atomically(dir.file("exp.yaml"), "extends: base/base.yaml\ntrain: {batch_size: 16}\n");
+  const auto recipe = Recipe::load(dir.file("exp.yaml"), {"train.lr=1e-4", "train.steps=50"});
+  EXPECT_EQ(recipe.integer("train.batch_size"), 16);  // the child wins
+  EXPECT_DOUBLE_EQ(recipe.number("train.lr"), 1e-4);   // --set wins, and 1e-4 is a number
+  EXPECT_EQ(recipe.integer("train.steps"), 50);
+  EXPECT_EQ(recipe.str("model.dtype"), "bfloat16");    // from the base
+  EXPECT_EQ(recipe.str("data.template"), "plain");
+  EXPECT_EQ(recipe.str("train.schedule"), "cosine");   // the schema's default
+  EXPECT_FALSE(recipe.boolean("train.gradient_checkpointing"));
+  // Paths resolve against the file that set them.
+  EXPECT_EQ(recipe.file_path("model.path"), (dir.path() / "models/tiny").lexically_normal().string());
+  EXPECT_NE(recipe.where("train.batch_size").find("exp.yaml:2:"), std::string::npos) << recipe.where("train.batch_size");
+  EXPECT_EQ(recipe.where("train.lr"), "--set train.lr=1e-4");
+}
+
+TEST(Recipe, EveryProblemAtOnceWithWhereItWasWritten) {
+  TempDir dir;
+  write_file_atomically(dir.file("r.yaml"), "model: {dtype: fp8}\n"
+                                            "adapters: {preset: atention_only}\n"
+                                            "data:\n  train: {format: llava, pth: x.json}\n"
+                                            "train: {lr: fast, batchsize: 4, gradient_checkpointing: maybe}\n"
+                                            "evl: {every: 10}\n");
+  expect_error([&] { Recipe::load(dir.file("r.yaml"), {"train.warmup_steps=ten"}); },
+               {"problem(s)", "r.yaml:1:16: key 'model.dtype': expected one of float32, bfloat16, float16",
+                "key 'train.lr': expected a number", "unknown key 'train.batchsize' (did you mean 'batch_size'?)",
+                "key 'train.gradient_checkpointing': expected true or false", "unknown key 'evl' (did you mean 'eval'?)",
+                "--set train.warmup_steps=ten: key 'train.warmup_steps': expected an integer",
+                "required key 'model.path' is missing", "unknown preset 'atention_only'", "unknown key 'pth'"});
+}
+
+TEST(Recipe, BadFilesAndOverrides) {
+  TempDir dir;
+  write_file_atomically(dir.file("a.yaml"), "extends: b.yaml\n");
+  write_file_atomically(dir.file("b.yaml"), "extends: a.yaml\n");
+  expect_error([&] { Recipe::load(dir.file("a.yaml")); }, {"extends itself"});
+  write_file_atomically(dir.file("c.yaml"), "extends: missing.yaml\n");
+  expect_error([&] { Recipe::load(dir.file("c.yaml")); }, {"c.yaml:1:10", "missing.yaml, which does not exist"});
+  write_file_atomically(dir.file("d.yaml"), "model: [1, 2\n");
+  expect_error([&] { Recipe::load(dir.file("d.yaml")); }, {"d.yaml:"});
+  write_file_atomically(dir.file("e.yaml"), "model: {path: m}\nadapters: {preset: full_layer}\ndata: {train: {format: llava, path: t.json}}\n");
+  expect_error([&] { Recipe::load(dir.file("e.yaml"), {"train.lr"}); }, {"--set train.lr", "key.path=value"});
+}
+
+}  // namespace
+}  // namespace vltune::training

@@ -1,0 +1,226 @@
+#include "training/recipe.h"
+
+#include <filesystem>
+#include <set>
+
+#include "adapters/placement.h"
+#include "core/error.h"
+#include "core/yaml_util.h"
+#include "datasets/dataset_yaml.h"
+#include "training/recipe_schema.h"
+
+namespace fs = std::filesystem;
+
+namespace vltune::training {
+
+namespace {
+
+std::vector<std::string> split_key(const std::string& key) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (std::size_t dot; (dot = key.find('.', start)) != std::string::npos; start = dot + 1) parts.push_back(key.substr(start, dot - start));
+  parts.push_back(key.substr(start));
+  return parts;
+}
+
+const SchemaKey* schema_key(const std::string& key) {
+  for (const auto& entry : recipe_schema())
+    if (entry.path == key) return &entry;
+  return nullptr;
+}
+
+// Records the origin of every key under `node` (prefix = its dotted path).
+void record_origins(const YAML::Node& node, const std::string& prefix, const std::string& origin,
+                    std::map<std::string, std::string>& origins) {
+  if (!prefix.empty()) origins[prefix] = origin;
+  if (!node.IsMap()) return;
+  for (const auto& item : node)
+    record_origins(item.second, prefix.empty() ? item.first.as<std::string>() : prefix + "." + item.first.as<std::string>(),
+                   origin, origins);
+}
+
+// Child over base: maps merge key by key (except adapters and datasets, which replace whole).
+// Nodes are shared, never cloned, so every value keeps its file position.
+YAML::Node merge(const YAML::Node& base, const YAML::Node& child, const std::string& prefix) {
+  if (!base.IsMap() || !child.IsMap() || prefix == "adapters" || prefix == "data.train" || prefix == "data.eval")
+    return child;
+  YAML::Node merged(YAML::NodeType::Map);
+  for (const auto& item : base) merged[item.first.as<std::string>()] = item.second;
+  for (const auto& item : child) {
+    const auto key = item.first.as<std::string>();
+    const auto path = prefix.empty() ? key : prefix + "." + key;
+    const YAML::Node previous = base[key];
+    merged[key] = previous ? merge(previous, item.second, path) : item.second;
+  }
+  return merged;
+}
+
+YAML::Node load_with_extends(const std::string& path, std::map<std::string, std::string>& origins,
+                             std::vector<std::string>& chain) {
+  const auto canonical = fs::weakly_canonical(path).string();
+  if (std::find(chain.begin(), chain.end(), canonical) != chain.end()) fail("[recipe] ", path, ": extends itself (cycle)");
+  chain.push_back(canonical);
+  const YAML::Node node = load_yaml_file(path);
+  if (!node.IsMap()) fail("[recipe] ", path, ": a recipe is a YAML map");
+  if (!node["extends"]) {
+    record_origins(node, "", path, origins);
+    return node;
+  }
+  const auto base_path = (fs::path(path).parent_path() / node["extends"].as<std::string>()).string();
+  if (!fs::exists(base_path)) fail("[recipe] ", yaml_where(path, node["extends"]), ": extends ", base_path, ", which does not exist");
+  const YAML::Node base = load_with_extends(base_path, origins, chain);
+  record_origins(node, "", path, origins);  // after the base's, so the child's keys win
+  return merge(base, node, "");
+}
+
+void set_key(YAML::Node root, const std::vector<std::string>& parts, const YAML::Node& value) {
+  if (parts.size() == 1) {
+    root[parts[0]] = value;
+    return;
+  }
+  if (!root[parts[0]] || !root[parts[0]].IsMap()) root[parts[0]] = YAML::Node(YAML::NodeType::Map);
+  set_key(root[parts[0]], {parts.begin() + 1, parts.end()}, value);
+}
+
+std::string type_problem(const SchemaKey& key, const YAML::Node& node) {
+  auto scalar_as = [&](auto probe) {
+    try {
+      node.as<decltype(probe)>();
+      return true;
+    } catch (const YAML::Exception&) {
+      return false;
+    }
+  };
+  switch (key.type) {
+    case KeyType::kString: return node.IsScalar() ? "" : "expected a string";
+    case KeyType::kInt: return node.IsScalar() && scalar_as(int64_t{}) ? "" : "expected an integer";
+    case KeyType::kFloat: return node.IsScalar() && scalar_as(double{}) ? "" : "expected a number";
+    case KeyType::kBool: return node.IsScalar() && scalar_as(bool{}) ? "" : "expected true or false";
+    case KeyType::kList: return node.IsSequence() ? "" : "expected a list";
+    case KeyType::kMap: return node.IsMap() || node.IsSequence() ? "" : "expected a map";
+    case KeyType::kEnum: {
+      if (node.IsScalar() && std::find(key.choices.begin(), key.choices.end(), node.as<std::string>()) != key.choices.end()) return "";
+      std::string choices;
+      for (const auto& c : key.choices) choices += (choices.empty() ? "" : ", ") + c;
+      return "expected one of " + choices;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+Recipe Recipe::load(const std::string& path, const std::vector<std::string>& overrides) {
+  Recipe recipe;
+  recipe.path_ = path;
+  std::vector<std::string> chain;
+  recipe.root_ = load_with_extends(path, recipe.origin_, chain);
+  for (const auto& assignment : overrides) {
+    const auto eq = assignment.find('=');
+    if (eq == std::string::npos || eq == 0) fail("[recipe] --set ", assignment, ": expected key.path=value");
+    const auto key = assignment.substr(0, eq);
+    YAML::Node value;
+    try {
+      value = YAML::Load(assignment.substr(eq + 1));
+    } catch (const YAML::Exception& e) {
+      fail("[recipe] --set ", assignment, ": the value is not valid YAML: ", e.what());
+    }
+    set_key(recipe.root_, split_key(key), value);
+    record_origins(value, key, "--set " + assignment, recipe.origin_);
+  }
+
+  // Validate everything, collecting every problem.
+  std::vector<std::string> problems;
+  std::function<void(const YAML::Node&, const std::string&)> walk = [&](const YAML::Node& node, const std::string& prefix) {
+    for (const auto& item : node) {
+      const auto name = item.first.as<std::string>();
+      const auto key = prefix.empty() ? name : prefix + "." + name;
+      const auto* entry = schema_key(key);
+      if (!entry) {
+        // A section (model, data, train, ...) is walked into; anything else is unknown.
+        const std::string head = prefix.empty() ? "" : prefix + ".";
+        bool is_section = false;
+        std::set<std::string> names;
+        for (const auto& s : recipe_schema()) {
+          if (s.path.rfind(key + ".", 0) == 0) is_section = true;
+          if (s.path.rfind(head, 0) == 0) names.insert(s.path.substr(head.size(), s.path.find('.', head.size()) - head.size()));
+        }
+        if (is_section && item.second.IsMap()) {
+          walk(item.second, key);
+          continue;
+        }
+        const std::vector<std::string> siblings(names.begin(), names.end());
+        const auto guess = closest_match(name, siblings);
+        problems.push_back(cat(recipe.where(key), ": unknown key '", key, "'", guess.empty() ? "" : cat(" (did you mean '", guess, "'?)")));
+        continue;
+      }
+      if (const auto problem = type_problem(*entry, item.second); !problem.empty())
+        problems.push_back(cat(recipe.where(key), ": key '", key, "': ", problem));
+    }
+  };
+  walk(recipe.root_, "");
+  for (const auto& entry : recipe_schema())
+    if (entry.required && !recipe.has(entry.path)) problems.push_back(cat(path, ": required key '", entry.path, "' is missing (", entry.meaning, ")"));
+  auto collect = [&](const std::function<void()>& check) {
+    try {
+      check();
+    } catch (const Error& e) {
+      problems.push_back(e.what());
+    }
+  };
+  if (recipe.has("adapters")) collect([&] { adapters::parse_placement(recipe.root_["adapters"], recipe.origin_.at("adapters")); });
+  for (const char* section : {"data.train", "data.eval"})
+    if (recipe.has(section)) collect([&] { datasets::parse_dataset_spec(recipe.find(section), recipe.origin_.at(section)); });
+  if (!problems.empty()) {
+    std::string text = cat("[recipe] ", path, ": ", problems.size(), " problem(s):");
+    for (const auto& p : problems) text += "\n  - " + p;
+    throw Error(text);
+  }
+  return recipe;
+}
+
+namespace {
+// Walks down by recursion: assigning to an existing YAML::Node would rebind the tree itself.
+YAML::Node find_in(const YAML::Node& node, const std::vector<std::string>& parts, std::size_t i) {
+  if (i == parts.size()) return node;
+  if (!node.IsMap()) return YAML::Node();
+  const YAML::Node child = node[parts[i]];
+  if (!child) return YAML::Node();
+  return find_in(child, parts, i + 1);
+}
+}  // namespace
+
+YAML::Node Recipe::find(const std::string& key) const { return find_in(root_, split_key(key), 0); }
+
+bool Recipe::has(const std::string& key) const { return find(key).IsDefined() && !find(key).IsNull(); }
+
+std::string Recipe::where(const std::string& key) const {
+  auto it = origin_.find(key);
+  if (it == origin_.end()) return path_;
+  if (it->second.rfind("--set ", 0) == 0) return it->second;
+  return yaml_where(it->second, find(key));
+}
+
+namespace {
+YAML::Node value_or_default(const Recipe& recipe, const std::string& key, YAML::Node found) {
+  if (found.IsDefined() && !found.IsNull()) return found;
+  const auto* entry = schema_key(key);
+  if (!entry) fail("[recipe] no key '", key, "' in the schema");
+  if (entry->default_value.empty()) fail("[recipe] ", recipe.path(), ": key '", key, "' is not set and has no default");
+  return YAML::Load(entry->default_value);
+}
+}  // namespace
+
+std::string Recipe::str(const std::string& key) const { return value_or_default(*this, key, find(key)).as<std::string>(); }
+int64_t Recipe::integer(const std::string& key) const { return value_or_default(*this, key, find(key)).as<int64_t>(); }
+double Recipe::number(const std::string& key) const { return value_or_default(*this, key, find(key)).as<double>(); }
+bool Recipe::boolean(const std::string& key) const { return value_or_default(*this, key, find(key)).as<bool>(); }
+
+std::string Recipe::file_path(const std::string& key) const {
+  const auto value = str(key);
+  auto it = origin_.find(key);
+  if (fs::path(value).is_absolute() || it == origin_.end() || it->second.rfind("--set ", 0) == 0) return value;
+  return (fs::path(it->second).parent_path() / value).lexically_normal().string();
+}
+
+}  // namespace vltune::training

@@ -1,0 +1,54 @@
+#include "training/recipe_schema.h"
+
+namespace vltune::training {
+
+const std::vector<SchemaKey>& recipe_schema() {
+  using T = KeyType;
+  static const std::vector<SchemaKey> keys = {
+      {"extends", T::kString, "", {}, "a recipe this one builds on (path relative to this file); its keys are the defaults"},
+      {"model.path", T::kString, "", {}, "Hugging Face model folder (relative to the recipe)", true},
+      {"model.dtype", T::kEnum, "float32", {"float32", "bfloat16", "float16"}, "dtype of the frozen backbone"},
+      {"model.device", T::kString, "cpu", {}, "cpu or cuda[:N]"},
+      {"adapters", T::kMap, "", {}, "where adapters go: a preset and/or rules (docs/adapters.md)", true},
+      {"data.train", T::kMap, "", {}, "the training dataset: format, path, media_root, fields, prompt (docs/datasets.md)", true},
+      {"data.eval", T::kMap, "", {}, "the evaluation dataset, same keys"},
+      {"data.template", T::kEnum, "llava_v1", {"plain", "llava_v1", "llama2", "chatml"}, "chat template"},
+      {"data.max_length", T::kInt, "2048", {}, "tokens per sample, visual tokens included"},
+      {"data.truncation", T::kEnum, "drop", {"drop", "error"}, "what happens to a sample whose visual tokens would be cut"},
+      {"data.on_bad_sample", T::kEnum, "skip", {"skip", "error"}, "missing, corrupt or malformed samples: skip with a warning, or stop"},
+      {"data.num_frames", T::kInt, "8", {}, "frames sampled uniformly from each clip (0: use fps)"},
+      {"data.fps", T::kFloat, "0", {}, "frames per second to sample when num_frames is 0"},
+      {"data.max_frames", T::kInt, "32", {}, "at most this many frames per clip"},
+      {"data.spatial_pool", T::kInt, "1", {}, "average-pool each frame's patch grid by this factor"},
+      {"data.temporal", T::kEnum, "concat", {"concat", "mean"}, "how frames' tokens combine"},
+      {"data.workers", T::kInt, "2", {}, "loader worker threads"},
+      {"data.prefetch", T::kInt, "8", {}, "samples prepared ahead of the trainer"},
+      {"data.cache", T::kString, "", {}, "a prepared media cache (vltune prepare) to read pixels from"},
+      {"train.epochs", T::kFloat, "1", {}, "passes over the training data (ignored when steps is set)"},
+      {"train.steps", T::kInt, "0", {}, "optimizer steps (0: from epochs)"},
+      {"train.batch_size", T::kInt, "8", {}, "samples per micro-batch"},
+      {"train.grad_accum", T::kInt, "1", {}, "micro-batches per optimizer step"},
+      {"train.lr", T::kFloat, "1e-4", {}, "peak learning rate"},
+      {"train.schedule", T::kEnum, "cosine", {"cosine", "linear", "constant"}, "learning-rate schedule after warm-up"},
+      {"train.warmup_steps", T::kInt, "0", {}, "linear warm-up steps"},
+      {"train.weight_decay", T::kFloat, "0", {}, "AdamW weight decay (never on magnitudes or biases)"},
+      {"train.clip_grad_norm", T::kFloat, "1.0", {}, "global gradient-norm clipping (0: off)"},
+      {"train.seed", T::kInt, "0", {}, "seed for initialisation, shuffling and dropout"},
+      {"train.gradient_checkpointing", T::kBool, "false", {}, "recompute decoder and vision layers in backward"},
+      {"train.precision", T::kEnum, "fp32", {"fp32", "bf16"}, "bf16 keeps the backbone in bf16, adapter masters in fp32"},
+      {"eval.every", T::kInt, "0", {}, "evaluate every N optimizer steps (0: at the end only)"},
+      {"eval.metrics", T::kList, "[loss]", {}, "any of loss, perplexity, exact_match, vqa_accuracy, bleu4, rouge_l, cider_d"},
+      {"eval.max_new_tokens", T::kInt, "32", {}, "generation length for text metrics"},
+      {"eval.strategy", T::kEnum, "greedy", {"greedy", "beam", "sample"}, "generation strategy"},
+      {"eval.num_beams", T::kInt, "4", {}, "beams for beam search"},
+      {"eval.temperature", T::kFloat, "1.0", {}, "sampling temperature"},
+      {"eval.top_p", T::kFloat, "1.0", {}, "nucleus sampling mass"},
+      {"output.dir", T::kString, "runs/NAME", {}, "run folder (relative to the recipe)"},
+      {"output.keep_last", T::kInt, "3", {}, "checkpoints kept"},
+      {"output.save_every", T::kInt, "0", {}, "checkpoint every N optimizer steps (0: at the end)"},
+      {"output.log_every", T::kInt, "10", {}, "log every N optimizer steps"},
+  };
+  return keys;
+}
+
+}  // namespace vltune::training
