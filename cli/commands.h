@@ -13,5 +13,6 @@ void add_data_command(CLI::App& app);
 void add_tokenizer_command(CLI::App& app);
 void add_prepare_command(CLI::App& app);
 void add_adapter_command(CLI::App& app);
+void add_recipe_command(CLI::App& app);
 
 }  // namespace vltune::cli

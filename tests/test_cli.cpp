@@ -154,6 +154,27 @@ TEST(Cli, AdapterConvertWritesAFolderThatGivesTheSameOutputs) {
   EXPECT_NE(result.output.find("does not fit the model"), std::string::npos) << result.output;
 }
 
+// docs/recipes.md carries the schema table exactly as `vltune recipe keys` prints it.
+TEST(Cli, RecipeDocsListEverySchemaKey) {
+  const auto result = run_vltune("recipe keys");
+  ASSERT_EQ(result.status, 0) << result.output;
+  std::ifstream docs(std::string(VLTUNE_TEST_DATA) + "/../../docs/recipes.md");
+  const std::string text((std::istreambuf_iterator<char>(docs)), {});
+  EXPECT_NE(text.find(result.output), std::string::npos) << "regenerate the table with `vltune recipe keys`";
+}
+
+TEST(Cli, RecipeCheckReportsProblems) {
+  test::TempDir dir;
+  std::ofstream(dir.file("r.yaml")) << "model: {path: m}\nadapters: {preset: full_layer}\ndata: {train: {format: llava, path: t.json}}\n"
+                                       "train: {lr: 2e-4}\n";
+  auto result = run_vltune("recipe check " + dir.file("r.yaml") + " --set train.schedule=linear");
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("lr 0.0002 (linear)"), std::string::npos) << result.output;
+  result = run_vltune("recipe check " + dir.file("r.yaml") + " --set train.schedule=step");
+  EXPECT_EQ(result.status, 1);
+  EXPECT_NE(result.output.find("expected one of cosine, linear, constant"), std::string::npos) << result.output;
+}
+
 // Every shipped YAML under recipes/adapters plans cleanly on its model.
 TEST(Cli, ShippedAdapterRecipesPlan) {
   const std::string recipe = std::string(VLTUNE_TEST_DATA) + "/../../recipes/adapters/dora-half-tiny.yaml";
