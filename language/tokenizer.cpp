@@ -82,20 +82,17 @@ class SentencePieceProcess {
          VLTUNE_SENTENCEPIECE_SERVER_INSTALL, "); set VLTUNE_SENTENCEPIECE_SERVER");
   }
   bool write_all(const void* data, std::size_t size) {
-    const char* bytes = static_cast<const char*>(data);
-    while (size > 0) {
-      const ssize_t n = ::write(write_fd_, bytes, size);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      bytes += n;
-      size -= static_cast<std::size_t>(n);
-    }
-    return true;
+    return transfer_all(const_cast<void*>(data), size, [this](char* p, std::size_t n) { return ::write(write_fd_, p, n); });
   }
   bool read_all(void* data, std::size_t size) {
+    return transfer_all(data, size, [this](char* p, std::size_t n) { return ::read(read_fd_, p, n); });
+  }
+  // Repeats a read or write until `size` bytes moved; false at end of file or on an error.
+  template <class Transfer>
+  static bool transfer_all(void* data, std::size_t size, Transfer transfer) {
     char* bytes = static_cast<char*>(data);
     while (size > 0) {
-      const ssize_t n = ::read(read_fd_, bytes, size);
+      const ssize_t n = transfer(bytes, size);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return false;
       bytes += n;
