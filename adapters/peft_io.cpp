@@ -278,4 +278,16 @@ void save_peft_adapter(AdapterSet& set, const std::string& dir, bool multimodal_
   write_file_atomically((fs::path(dir) / "adapter_config.json").string(), config.dump(2) + "\n");
 }
 
+void restore_peft_adapter(AdapterSet& set, const std::string& dir, bool multimodal_model) {
+  const auto path = (std::filesystem::path(dir) / "adapter_model.safetensors").string();
+  const auto weights = safetensors::File::open(path);
+  const KeyLayout& layout = peft_layout(multimodal_model);
+  for (const auto& entry : set.entries())
+    for (const auto& [suffix, tensor] : entry.adapter->file_tensors()) {
+      const auto key = peft_key(layout, entry.path, suffix);
+      if (!weights->find(key)) fail("[adapters] ", path, ": no tensor '", key, "' for ", entry.path);
+      entry.adapter->load_file_tensor(suffix, weights->tensor(key), path + ": '" + key + "'");
+    }
+}
+
 }  // namespace vltune::adapters

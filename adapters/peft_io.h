@@ -27,4 +27,8 @@ std::unique_ptr<AdapterSet> load_peft_adapter(const std::string& dir, torch::nn:
 // Writes `set` atomically into `dir` (created if needed).
 void save_peft_adapter(AdapterSet& set, const std::string& dir, bool multimodal_model);
 
+// Copies the tensors of an adapter file written for `set` back into the set's own tensors (the
+// ones an optimizer holds), as resuming a run needs. Throws naming any tensor that is missing.
+void restore_peft_adapter(AdapterSet& set, const std::string& dir, bool multimodal_model);
+
 }  // namespace vltune::adapters

@@ -42,8 +42,9 @@ class FlatAdamW {
   int64_t steps() const { return step_; }
   const torch::Tensor& values() const { return values_; }
   const torch::Tensor& grads() const { return grads_; }
-  torch::Tensor& exp_avg() { return exp_avg_; }
-  torch::Tensor& exp_avg_sq() { return exp_avg_sq_; }
+  // The moment buffers, shared with the optimizer (checkpoints read and restore them).
+  torch::Tensor exp_avg_view() const { return exp_avg_; }
+  torch::Tensor exp_avg_sq_view() const { return exp_avg_sq_; }
   void set_steps(int64_t steps) { step_ = steps; }
   std::size_t num_groups() const { return groups_.size(); }
 

@@ -1,0 +1,108 @@
+#include "training/checkpoint.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "adapters/peft_io.h"
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/json_view.h"
+#include "core/safetensors.h"
+
+namespace fs = std::filesystem;
+
+namespace vltune::training {
+
+namespace {
+const std::string kPrefix = "step-";
+
+std::vector<fs::path> checkpoints_of(const std::string& run_dir) {
+  std::vector<fs::path> found;
+  const auto root = fs::path(run_dir) / "checkpoints";
+  if (!fs::exists(root)) return found;
+  for (const auto& entry : fs::directory_iterator(root)) {
+    const auto name = entry.path().filename().string();
+    if (entry.is_directory() && name.rfind(kPrefix, 0) == 0 && name.find(".tmp") == std::string::npos) found.push_back(entry.path());
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+void fsync_folder(const fs::path& folder) {
+  const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+}  // namespace
+
+std::string save_checkpoint(const std::string& run_dir, adapters::AdapterSet& set, const FlatAdamW& optimizer,
+                            const TrainState& state, bool multimodal_model, int keep_last) {
+  char name[32];
+  std::snprintf(name, sizeof(name), "step-%08ld", static_cast<long>(state.step));
+  const auto root = fs::path(run_dir) / "checkpoints";
+  const auto final_dir = root / name;
+  const auto temp_dir = root / (std::string(name) + ".tmp");
+  fs::create_directories(root);
+  fs::remove_all(temp_dir);  // a leftover from a crash mid-write
+  fs::create_directories(temp_dir);
+
+  adapters::save_peft_adapter(set, (temp_dir / "adapter").string(), multimodal_model);
+  std::vector<std::pair<std::string, torch::Tensor>> tensors = {
+      {"exp_avg", optimizer.exp_avg_view()}, {"exp_avg_sq", optimizer.exp_avg_sq_view()}};
+  if (state.rng_state.defined()) tensors.emplace_back("rng_state", state.rng_state);
+  safetensors::write_file((temp_dir / "optimizer.safetensors").string(), tensors);
+  write_file_atomically((temp_dir / "state.json").string(),
+                        nlohmann::json{{"step", state.step},
+                                       {"optimizer_steps", optimizer.steps()},
+                                       {"data_epoch", state.data.epoch},
+                                       {"data_cursor", state.data.cursor}}
+                                .dump(1) + "\n");
+  fsync_folder(temp_dir / "adapter");
+  fsync_folder(temp_dir);
+  fs::remove_all(final_dir);
+  fs::rename(temp_dir, final_dir);
+  fsync_folder(root);
+
+  auto all = checkpoints_of(run_dir);
+  for (std::size_t i = 0; keep_last > 0 && i + keep_last < all.size(); ++i) fs::remove_all(all[i]);
+  return final_dir.string();
+}
+
+std::optional<std::string> latest_checkpoint(const std::string& run_dir) {
+  const auto all = checkpoints_of(run_dir);
+  if (all.empty()) return std::nullopt;
+  return all.back().string();
+}
+
+TrainState load_checkpoint(const std::string& checkpoint_dir, adapters::AdapterSet& set, FlatAdamW& optimizer,
+                           bool multimodal_model) {
+  const auto dir = fs::path(checkpoint_dir);
+  const auto state_path = (dir / "state.json").string();
+  const auto document = read_json_file(state_path);
+  const JsonView json(document, state_path);
+  adapters::restore_peft_adapter(set, (dir / "adapter").string(), multimodal_model);
+  const auto moments = safetensors::File::open((dir / "optimizer.safetensors").string());
+  torch::NoGradGuard no_grad;
+  for (const auto& [name, target] : {std::make_pair("exp_avg", optimizer.exp_avg_view()), std::make_pair("exp_avg_sq", optimizer.exp_avg_sq_view())}) {
+    const auto stored = moments->tensor(name);
+    if (stored.sizes() != target.sizes())
+      fail("[checkpoint] ", checkpoint_dir, ": ", name, " holds ", stored.numel(), " values but this run trains ", target.numel(),
+           " (a different adapter placement?)");
+    target.copy_(stored);
+  }
+  optimizer.set_steps(json.integer("optimizer_steps"));
+  TrainState state;
+  state.step = json.integer("step");
+  state.data.epoch = json.integer("data_epoch");
+  state.data.cursor = json.integer("data_cursor");
+  if (moments->find("rng_state")) state.rng_state = moments->tensor("rng_state").clone();
+  return state;
+}
+
+}  // namespace vltune::training

@@ -1,0 +1,34 @@
+// Training checkpoints: RUN/checkpoints/step-NNNNNNNN/ holding the adapter in PEFT format, the
+// optimizer's moments and step count, the RNG state and the data position, written so that a
+// crash at any moment leaves either the previous checkpoints or a complete new one: files go to a
+// temporary folder, each fsync'ed, which is then renamed into place. The last `keep_last` are kept.
+#pragma once
+#include <torch/torch.h>
+
+#include <optional>
+#include <string>
+
+#include "adapters/adapter_set.h"
+#include "datasets/loader.h"
+#include "training/flat_adamw.h"
+
+namespace vltune::training {
+
+struct TrainState {
+  int64_t step = 0;                  // optimizer steps taken
+  datasets::LoaderPosition data;     // where the loader resumes
+  torch::Tensor rng_state;           // the CPU generator's state (uint8)
+};
+
+// Returns the checkpoint folder written.
+std::string save_checkpoint(const std::string& run_dir, adapters::AdapterSet& set, const FlatAdamW& optimizer,
+                            const TrainState& state, bool multimodal_model, int keep_last);
+
+// The newest complete checkpoint of a run, if any.
+std::optional<std::string> latest_checkpoint(const std::string& run_dir);
+
+// Restores the set's tensors, the optimizer and the state from `checkpoint_dir`.
+TrainState load_checkpoint(const std::string& checkpoint_dir, adapters::AdapterSet& set, FlatAdamW& optimizer,
+                           bool multimodal_model);
+
+}  // namespace vltune::training
