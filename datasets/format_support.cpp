@@ -1,5 +1,6 @@
 #include "datasets/format_support.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -73,6 +74,18 @@ std::string with_placeholders(const std::string& text, std::size_t images, bool 
   if (images > 0 && text.find("<image>") == std::string::npos)
     for (std::size_t i = 0; i < images; ++i) prefix += "<image>\n";
   return prefix + text;
+}
+
+bool only_known_fields(const nlohmann::json& record, const std::vector<std::string>& known, const std::string& where,
+                       BadSamples& bad) {
+  for (const auto& item : record.items()) {
+    if (std::find(known.begin(), known.end(), item.key()) != known.end()) continue;
+    std::string expected;
+    for (const auto& name : known) expected += (expected.empty() ? "" : ", ") + name;
+    bad.report(where, cat("unknown field '", item.key(), "' (expected ", expected, ")"));
+    return false;
+  }
+  return true;
 }
 
 std::string string_field(const nlohmann::json& record, const std::string& key, const std::string& where,

@@ -25,6 +25,11 @@ std::string resolve_media(const std::string& root, const std::string& relative, 
 // place them itself.
 std::string with_placeholders(const std::string& text, std::size_t images, bool video);
 
+// True when every field of `record` is in `known`; otherwise reports the first other one to `bad`
+// ("unknown field 'x' (expected a, b)") and returns false.
+bool only_known_fields(const nlohmann::json& record, const std::vector<std::string>& known, const std::string& where,
+                       BadSamples& bad);
+
 // A string field of `record`, or "" when absent; throws-or-reports when present but not a string.
 std::string string_field(const nlohmann::json& record, const std::string& key, const std::string& where,
                          BadSamples& bad, bool* ok);

@@ -16,13 +16,7 @@ std::vector<Sample> read_alpaca(const DatasetSpec& spec, BadSamples& bad) {
     const std::string where = cat(spec.path, "[", i, "]");
     const auto& record = doc[i];
     if (!record.is_object()) { bad.report(where, "expected an object"); continue; }
-    bool ok = true;
-    for (const auto& [key, value] : record.items())
-      if (key != "instruction" && key != "input" && key != "output" && key != "answer") {
-        bad.report(where, "unknown field '" + key + "' (expected instruction, input, output)");
-        ok = false;
-        break;
-      }
+    bool ok = only_known_fields(record, {"instruction", "input", "output", "answer"}, where, bad);
     const auto instruction = string_field(record, "instruction", where, bad, &ok);
     const auto input = string_field(record, "input", where, bad, &ok);
     const auto output = string_field(record, "output", where, bad, &ok);

@@ -6,7 +6,6 @@
 #include "datasets/format_support.h"
 #include "datasets/formats/formats.h"
 
-#include <set>
 
 #include "core/error.h"
 
@@ -31,16 +30,10 @@ std::vector<Sample> read_jsonl(const DatasetSpec& spec, BadSamples& bad) {
   const auto root = media_root(spec);
   std::vector<Sample> samples;
   for (const auto& [where, record] : read_json_lines(spec.path, bad)) {
-    std::set<std::string> known;
-    for (const auto& role : kRoles) known.insert(field_name(spec, role, record));
+    std::vector<std::string> known;
+    for (const auto& role : kRoles) known.push_back(field_name(spec, role, record));
+    if (!only_known_fields(record, known, where, bad)) continue;
     bool ok = true;
-    for (const auto& [key, value] : record.items())
-      if (!known.count(key)) {
-        bad.report(where, "unknown field '" + key + "'");
-        ok = false;
-        break;
-      }
-    if (!ok) continue;
     Sample sample;
     sample.id = record.contains(field_name(spec, "id", record)) ? record[field_name(spec, "id", record)].dump() : where;
     if (auto image = string_field(record, field_name(spec, "image", record), where, bad, &ok); ok && !image.empty()) {

@@ -16,14 +16,8 @@ std::vector<Sample> read_llava(const DatasetSpec& spec, BadSamples& bad) {
     const auto& record = doc[i];
     const std::string where = cat(spec.path, "[", i, "]");
     if (!record.is_object()) { bad.report(where, "expected an object"); continue; }
+    if (!only_known_fields(record, {"id", "image", "video", "conversations"}, where, bad)) continue;
     bool ok = true;
-    for (const auto& [key, value] : record.items())
-      if (key != "id" && key != "image" && key != "video" && key != "conversations") {
-        bad.report(where, "unknown field '" + key + "' (expected id, image, video, conversations)");
-        ok = false;
-        break;
-      }
-    if (!ok) continue;
     Sample sample;
     sample.id = record.contains("id") ? (record["id"].is_string() ? record["id"].get<std::string>() : record["id"].dump()) : where;
     if (record.contains("image")) {
