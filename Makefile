@@ -11,12 +11,12 @@ JOBS ?= $(shell nproc)
 VLTUNE := $(BUILD_DIR)/cli/vltune
 DEMO_MODEL := tests/data/hf-tiny-llava-clip-llama
 
-# Build tools, LibTorch (CPU) with OpenBLAS, and the libraries vltune links; ffmpeg for tests.
+# Build tools, LibTorch (CPU) with OpenBLAS, and the libraries vltune links; ffmpeg and chromium (renders the HTML report) for tests.
 PACKAGES := cmake g++ ninja-build ccache pkg-config \
   libtorch-dev libopenblas0-pthread libprotobuf-dev zlib1g-dev \
   libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev \
   libsentencepiece-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev \
-  libgtest-dev googletest ffmpeg dataset-fashion-mnist
+  libgtest-dev googletest ffmpeg dataset-fashion-mnist chromium
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
