@@ -5,6 +5,10 @@
 #include <torch/version.h>
 
 #include <optional>
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 9)
+#include <ATen/DeviceAccelerator.h>
+#define VLTUNE_HAS_ACCELERATOR_STATS 1
+#endif
 
 namespace vltune::compat {
 
@@ -25,6 +29,50 @@ inline torch::Tensor scaled_dot_product_attention(const torch::Tensor& q, const 
   if (mask) scores = scores + *mask;
   auto probs = torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());
   return torch::matmul(probs, v);
+#endif
+}
+
+// Peak bytes held by tensors on an accelerator `device` (CUDA: the caching allocator's aggregate
+// allocated_bytes peak, what torch.cuda.max_memory_allocated reports). nullopt on the CPU, and
+// before LibTorch 2.9, where these statistics live in c10_cuda, which vltune does not link.
+inline std::optional<int64_t> peak_device_allocated_bytes(const torch::Device& device) {
+#ifdef VLTUNE_HAS_ACCELERATOR_STATS
+  if (device.is_cpu()) return std::nullopt;
+  const auto index = device.has_index() ? device.index() : at::accelerator::getDeviceIndex();
+  const auto aggregate = static_cast<std::size_t>(c10::CachingDeviceAllocator::StatType::AGGREGATE);
+  return at::accelerator::getDeviceStats(index).allocated_bytes[aggregate].peak;
+#else
+  (void)device;
+  return std::nullopt;
+#endif
+}
+
+// One AdamW update (torch.optim.AdamW's) of flat buffers p, g, m, v by the fused kernel, where
+// LibTorch has one (2.x) and the buffers are on CUDA; `step` is a one-element fp32 tensor on their
+// device holding the step number. Returns false where there is no fused kernel: the caller then
+// runs the update op by op (on the CPU that keeps results identical to torch::optim::AdamW).
+inline bool fused_adamw(torch::Tensor& p, torch::Tensor& g, torch::Tensor& m, torch::Tensor& v,
+                        const torch::Tensor& step, double lr, double beta1, double beta2,
+                        double weight_decay, double eps) {
+#if TORCH_VERSION_MAJOR >= 2
+  if (!p.is_cuda()) return false;
+  at::_fused_adamw_({p}, {g}, {m}, {v}, at::TensorList(), {step}, lr, beta1, beta2, weight_decay, eps,
+                    /*amsgrad=*/false, /*maximize=*/false);
+  return true;
+#else
+  (void)p, (void)g, (void)m, (void)v, (void)step, (void)lr, (void)beta1, (void)beta2, (void)weight_decay, (void)eps;
+  return false;
+#endif
+}
+
+// Resets the peak that peak_device_allocated_bytes reports (torch.cuda.reset_peak_memory_stats);
+// a no-op where that statistic is not available.
+inline void reset_peak_device_allocated_bytes(const torch::Device& device) {
+#ifdef VLTUNE_HAS_ACCELERATOR_STATS
+  if (device.is_cpu()) return;
+  at::accelerator::resetPeakStats(device.has_index() ? device.index() : at::accelerator::getDeviceIndex());
+#else
+  (void)device;
 #endif
 }
 
