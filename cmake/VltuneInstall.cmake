@@ -2,11 +2,11 @@
 # (tests/consumer is such a project, built by a CTest test).
 include(CMakePackageConfigHelpers)
 
-set(VLTUNE_LIBRARIES vltune_torch vltune_core vltune_vision vltune_media vltune_language vltune_multimodal vltune_adapters vltune_datasets vltune_training vltune_all)
+set(VLTUNE_LIBRARIES vltune_torch vltune_core vltune_vision vltune_media vltune_language vltune_multimodal vltune_adapters vltune_datasets vltune_analysis vltune_training vltune_all)
 install(TARGETS ${VLTUNE_LIBRARIES} EXPORT vltuneTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/vltune)
-foreach(folder core vision language multimodal adapters datasets training)
+foreach(folder core vision language multimodal adapters datasets analysis training)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${folder}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/vltune/${folder}
           FILES_MATCHING PATTERN "*.h")
 endforeach()

@@ -1,0 +1,335 @@
+#include "analysis/compare_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "analysis/csv.h"
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/svg_plot.h"
+
+namespace fs = std::filesystem;
+
+namespace vltune::analysis {
+
+namespace {
+
+struct Table {
+  std::vector<std::string> headers;
+  std::vector<std::vector<std::string>> rows;
+};
+
+std::string format(double value, const char* pattern = "%.4g") {
+  char buffer[48];
+  std::snprintf(buffer, sizeof(buffer), pattern, value);
+  return buffer;
+}
+
+std::string with_thousands(int64_t value) {
+  auto digits = std::to_string(value < 0 ? -value : value);
+  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(i, ",");
+  return (value < 0 ? "-" : "") + digits;
+}
+
+std::string mean_pm_std(const MeanStd& value, const char* pattern = "%.4g") {
+  if (value.n == 0 || std::isnan(value.mean)) return "-";
+  return value.n < 2 ? format(value.mean, pattern) : format(value.mean, pattern) + " ± " + format(value.std, pattern);
+}
+
+MeanStd over_runs(const std::vector<const VariantRun*>& runs, double VariantRun::*field) {
+  std::vector<double> values;
+  for (const auto* run : runs) values.push_back(run->*field);
+  return mean_std(values);
+}
+
+// The metric names of all runs, the primary one first, then alphabetical.
+std::vector<std::string> metric_names(const std::vector<VariantSummary>& variants, const std::string& primary_metric) {
+  std::set<std::string> names;
+  for (const auto& variant : variants)
+    for (const auto& [name, value] : variant.metrics) names.insert(name);
+  std::vector<std::string> ordered;
+  if (names.count(primary_metric)) ordered.push_back(primary_metric);
+  for (const auto& name : names)
+    if (name != primary_metric) ordered.push_back(name);
+  return ordered;
+}
+
+Table results_table(const std::vector<VariantSummary>& variants, const std::string& primary_metric) {
+  const auto metrics = metric_names(variants, primary_metric);
+  Table table;
+  table.headers = {"variant", "method", "placement", "rank", "seeds", "trainable params", "% of model",
+                   "peak memory (MiB)", "step time (ms)", "tokens/s"};
+  table.headers.insert(table.headers.end(), metrics.begin(), metrics.end());
+  for (const auto& v : variants) {
+    std::vector<std::string> row = {v.variant,
+                                    v.method,
+                                    v.placement,
+                                    v.rank > 0 ? std::to_string(v.rank) : "-",
+                                    std::to_string(v.seeds.size()),
+                                    with_thousands(v.trainable_params),
+                                    format(v.trainable_percent, "%.3g") + "%",
+                                    mean_pm_std(v.peak_memory_mib, "%.1f"),
+                                    mean_pm_std(v.step_time_ms, "%.1f"),
+                                    mean_pm_std(v.tokens_per_s, "%.0f")};
+    for (const auto& metric : metrics) {
+      const auto found = v.metrics.find(metric);
+      row.push_back(found == v.metrics.end() ? "-" : mean_pm_std(found->second));
+    }
+    table.rows.push_back(row);
+  }
+  return table;
+}
+
+std::string markdown(const Table& table) {
+  std::string out = "|";
+  std::string rule = "|";
+  for (std::size_t i = 0; i < table.headers.size(); ++i) {
+    out += " " + table.headers[i] + " |";
+    rule += i < 3 ? "---|" : "---:|";
+  }
+  out += "\n" + rule + "\n";
+  for (const auto& row : table.rows) {
+    out += "|";
+    for (const auto& cell : row) out += " " + cell + " |";
+    out += "\n";
+  }
+  return out;
+}
+
+std::string html_table(const Table& table) {
+  std::string out = "<table id=\"results\">\n<thead><tr>";
+  for (const auto& header : table.headers) out += "<th>" + svg::escape_xml(header) + "</th>";
+  out += "</tr></thead>\n<tbody>\n";
+  for (const auto& row : table.rows) {
+    out += "<tr>";
+    for (std::size_t i = 0; i < row.size(); ++i) out += (i < 3 ? "<td class=\"text\">" : "<td>") + svg::escape_xml(row[i]) + "</td>";
+    out += "</tr>\n";
+  }
+  return out + "</tbody>\n</table>\n";
+}
+
+double metric_mean(const VariantSummary& variant, const std::string& metric) {
+  const auto found = variant.metrics.find(metric);
+  return found == variant.metrics.end() ? NAN : found->second.mean;
+}
+
+// Series keyed by method, or by "method (placement)" where one method comes in several placements.
+std::string series_key(const VariantSummary& variant, const std::vector<VariantSummary>& all) {
+  for (const auto& other : all)
+    if (other.method == variant.method && other.placement != variant.placement) return variant.method + " (" + variant.placement + ")";
+  return variant.method;
+}
+
+svg::Chart chart_with(const std::string& title, const svg::Axis& x, const svg::Axis& y) {
+  svg::Chart chart;
+  chart.title = title;
+  chart.x = x;
+  chart.y = y;
+  return chart;
+}
+
+svg::Series& series_named(svg::Chart& chart, const std::string& name) {
+  for (auto& series : chart.series)
+    if (series.name == name) return series;
+  chart.series.emplace_back().name = name;
+  return chart.series.back();
+}
+
+std::string metric_vs_params_plot(const std::vector<VariantSummary>& variants, const std::string& metric) {
+  auto chart = chart_with(metric + " against trainable parameters", {"trainable parameters", true}, {metric + " (mean over seeds)", false});
+  for (const auto& variant : variants) {
+    auto& series = series_named(chart, variant.method);
+    series.x.push_back(static_cast<double>(variant.trainable_params));
+    series.y.push_back(metric_mean(variant, metric));
+    series.point_labels.push_back(variant.variant);
+  }
+  return svg::render(chart);
+}
+
+std::string loss_curve_plot(const std::vector<VariantSummary>& variants) {
+  auto chart = chart_with("Training loss (mean over seeds)", {"step", false}, {"train loss", false});
+  for (const auto& variant : variants) {
+    if (variant.loss_curve.empty()) continue;
+    svg::Series series;
+    series.name = variant.variant;
+    series.lines = true;
+    series.markers = variant.loss_curve.size() == 1;
+    for (const auto& [step, loss] : variant.loss_curve) {
+      series.x.push_back(static_cast<double>(step));
+      series.y.push_back(loss);
+    }
+    chart.series.push_back(series);
+  }
+  return svg::render(chart);
+}
+
+std::string metric_vs_rank_plot(const std::vector<VariantSummary>& variants, const std::string& metric) {
+  auto chart = chart_with(metric + " against rank", {"rank", true}, {metric + " (mean over seeds)", false});
+  std::vector<const VariantSummary*> ranked;
+  for (const auto& variant : variants)
+    if (variant.rank > 0) ranked.push_back(&variant);
+  std::stable_sort(ranked.begin(), ranked.end(), [](const auto* a, const auto* b) { return a->rank < b->rank; });
+  for (const auto* variant : ranked) {
+    auto& series = series_named(chart, series_key(*variant, variants));
+    series.lines = true;
+    series.x.push_back(static_cast<double>(variant->rank));
+    series.y.push_back(metric_mean(*variant, metric));
+  }
+  return svg::render(chart);
+}
+
+nlohmann::json stat_json(const MeanStd& value) { return {{"mean", value.mean}, {"std", value.std}, {"n", value.n}}; }
+
+nlohmann::json results_json(const std::vector<VariantRun>& runs, const std::vector<VariantSummary>& variants,
+                            const std::string& title, const std::string& primary_metric) {
+  nlohmann::json out = {{"title", title}, {"primary_metric", primary_metric}, {"runs", nlohmann::json::array()},
+                        {"variants", nlohmann::json::array()}};
+  for (const auto& r : runs)
+    out["runs"].push_back({{"variant", r.variant}, {"method", r.method}, {"placement", r.placement}, {"rank", r.rank},
+                           {"seed", r.seed}, {"trainable_params", r.trainable_params}, {"trainable_percent", r.trainable_percent},
+                           {"peak_memory_mib", r.peak_memory_mib}, {"step_time_ms", r.step_time_ms},
+                           {"tokens_per_s", r.tokens_per_s}, {"metrics", r.metrics}, {"loss_curve", r.loss_curve},
+                           {"run_dir", r.run_dir}});
+  for (const auto& v : variants) {
+    nlohmann::json metrics = nlohmann::json::object();
+    for (const auto& [name, value] : v.metrics) metrics[name] = stat_json(value);
+    out["variants"].push_back({{"variant", v.variant}, {"method", v.method}, {"placement", v.placement}, {"rank", v.rank},
+                               {"seeds", v.seeds}, {"trainable_params", v.trainable_params},
+                               {"trainable_percent", v.trainable_percent}, {"peak_memory_mib", stat_json(v.peak_memory_mib)},
+                               {"step_time_ms", stat_json(v.step_time_ms)}, {"tokens_per_s", stat_json(v.tokens_per_s)},
+                               {"metrics", metrics}, {"loss_curve", v.loss_curve}});
+  }
+  return out;
+}
+
+std::string results_csv(const std::vector<VariantRun>& runs, const std::vector<std::string>& metrics) {
+  std::vector<std::string> header = {"variant", "method", "placement", "rank", "seed", "trainable_params", "trainable_percent",
+                                     "peak_memory_mib", "step_time_ms", "tokens_per_s"};
+  header.insert(header.end(), metrics.begin(), metrics.end());
+  header.push_back("run_dir");
+  std::string csv = csv_row(header);
+  for (const auto& r : runs) {
+    std::vector<std::string> row = {r.variant, r.method, r.placement, std::to_string(r.rank), std::to_string(r.seed),
+                                    std::to_string(r.trainable_params), csv_number(r.trainable_percent),
+                                    csv_number(r.peak_memory_mib), csv_number(r.step_time_ms), csv_number(r.tokens_per_s)};
+    for (const auto& metric : metrics) {
+      const auto found = r.metrics.find(metric);
+      row.push_back(found == r.metrics.end() ? "" : csv_number(found->second));
+    }
+    row.push_back(r.run_dir);
+    csv += csv_row(row);
+  }
+  return csv;
+}
+
+const char* const kStyle =
+    "body{font-family:sans-serif;color:#222;max-width:1200px;margin:2em auto;padding:0 1em}"
+    "table{border-collapse:collapse;font-size:14px}th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}"
+    "th{background:#f2f2f2}td.text{text-align:left}figure{margin:1.5em 0}figcaption{color:#555;font-size:13px}"
+    "svg{max-width:100%;height:auto}code{background:#f4f4f4;padding:0 3px}";
+
+struct Plot {
+  std::string id, file, caption, svg;
+};
+
+}  // namespace
+
+std::vector<VariantSummary> summarize_variants(const std::vector<VariantRun>& runs) {
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<const VariantRun*>> groups;
+  for (const auto& run : runs) {
+    if (!groups.count(run.variant)) order.push_back(run.variant);
+    groups[run.variant].push_back(&run);
+  }
+  std::vector<VariantSummary> summaries;
+  for (const auto& name : order) {
+    const auto& group = groups[name];
+    const auto& first = *group.front();
+    VariantSummary s;
+    s.variant = name;
+    s.method = first.method;
+    s.placement = first.placement;
+    s.rank = first.rank;
+    std::map<std::string, std::vector<double>> metric_values;
+    std::map<int64_t, std::vector<double>> losses;
+    for (const auto* run : group) {
+      if (run->method != first.method || run->placement != first.placement || run->rank != first.rank ||
+          run->trainable_params != first.trainable_params)
+        fail("[report] variant '", name, "': its runs differ in method, placement, rank or trainable parameters (",
+             first.method, "/", first.placement, "/r", first.rank, "/", first.trainable_params, " vs ", run->method, "/",
+             run->placement, "/r", run->rank, "/", run->trainable_params, "); expected seeds of one setting");
+      if (std::count(s.seeds.begin(), s.seeds.end(), run->seed))
+        fail("[report] variant '", name, "': seed ", run->seed, " appears twice; expected one run per seed");
+      s.seeds.push_back(run->seed);
+      for (const auto& [metric, value] : run->metrics) metric_values[metric].push_back(value);
+      for (const auto& [step, loss] : run->loss_curve) losses[step].push_back(loss);
+    }
+    s.trainable_params = first.trainable_params;
+    s.trainable_percent = first.trainable_percent;
+    s.peak_memory_mib = over_runs(group, &VariantRun::peak_memory_mib);
+    s.step_time_ms = over_runs(group, &VariantRun::step_time_ms);
+    s.tokens_per_s = over_runs(group, &VariantRun::tokens_per_s);
+    for (const auto& [metric, values] : metric_values) s.metrics[metric] = mean_std(values);
+    for (const auto& [step, values] : losses) s.loss_curve.emplace_back(step, mean_std(values).mean);
+    summaries.push_back(std::move(s));
+  }
+  return summaries;
+}
+
+std::string compare_table(const std::vector<VariantSummary>& variants, const std::string& primary_metric) {
+  return markdown(results_table(variants, primary_metric));
+}
+
+void write_compare_report(const std::string& out_dir, const std::vector<VariantRun>& runs, const std::string& title,
+                          const std::string& primary_metric) {
+  if (runs.empty()) fail("[report] ", out_dir, ": no runs to report; expected at least one");
+  const auto variants = summarize_variants(runs);
+  const auto metrics = metric_names(variants, primary_metric);
+  if (metrics.empty() || metrics.front() != primary_metric) {
+    std::string have;
+    for (const auto& metric : metrics) have += (have.empty() ? "" : ", ") + metric;
+    fail("[report] ", out_dir, ": no run has the primary metric '", primary_metric, "'; the runs have: ",
+         have.empty() ? "no metrics" : have);
+  }
+  fs::create_directories(out_dir);
+  const auto path = [&](const std::string& name) { return (fs::path(out_dir) / name).string(); };
+  const Table table = results_table(variants, primary_metric);
+  const std::vector<Plot> plots = {
+      {"metric-vs-params", "metric_vs_params.svg",
+       primary_metric + " (mean over seeds) against trainable parameters, log scale; one colour per method.",
+       metric_vs_params_plot(variants, primary_metric)},
+      {"loss-curves", "loss_curves.svg", "Training loss per variant, the mean over seeds at each logged step.",
+       loss_curve_plot(variants)},
+      {"metric-vs-rank", "metric_vs_rank.svg",
+       primary_metric + " against rank (log scale) per method; methods without a rank (full) are not shown.",
+       metric_vs_rank_plot(variants, primary_metric)},
+  };
+  for (const auto& plot : plots) write_file_atomically(path(plot.file), plot.svg);
+  write_file_atomically(path("results.csv"), results_csv(runs, metrics));
+  write_file_atomically(path("results.json"), results_json(runs, variants, title, primary_metric).dump(1) + "\n");
+
+  const auto summary_line = cat(runs.size(), " runs, ", variants.size(), " variants; primary metric ", primary_metric,
+                                "; numbers are mean ± sample standard deviation over seeds.");
+  std::string md = cat("# ", title, "\n\n", summary_line, "\n\n", markdown(table), "\n");
+  for (const auto& plot : plots) md += cat("![", plot.caption, "](", plot.file, ")\n\n");
+  md += "Runs:\n\n";
+  for (const auto& run : runs) md += cat("- ", run.variant, " seed ", run.seed, ": `", run.run_dir, "`\n");
+  write_file_atomically(path("report.md"), md);
+
+  std::string html = cat("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>", svg::escape_xml(title),
+                         "</title>\n<style>", kStyle, "</style>\n</head>\n<body>\n<h1>", svg::escape_xml(title), "</h1>\n<p>",
+                         svg::escape_xml(summary_line), "</p>\n", html_table(table), "<h2>Plots</h2>\n");
+  for (const auto& plot : plots)
+    html += cat("<figure id=\"", plot.id, "\">\n", plot.svg, "<figcaption>", svg::escape_xml(plot.caption), "</figcaption>\n</figure>\n");
+  html += "<h2>Runs</h2>\n<ul>\n";
+  for (const auto& run : runs)
+    html += cat("<li>", svg::escape_xml(run.variant), " seed ", run.seed, ": <code>", svg::escape_xml(run.run_dir), "</code></li>\n");
+  html += "</ul>\n</body>\n</html>\n";
+  write_file_atomically(path("report.html"), html);
+}
+
+}  // namespace vltune::analysis

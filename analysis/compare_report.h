@@ -1,0 +1,58 @@
+// The report of a comparison (`vltune compare`): one VariantRun per trained run, runs of one
+// variant name differing only by seed. Written into OUT, each file atomically:
+//   report.md      the table and the plots (as the SVG files beside it)
+//   report.html    the same, self-contained: inline CSS and inline SVG, no script, no network
+//   results.csv    one row per run: the run's settings, costs and every eval metric (blank: absent)
+//   results.json   {title, primary_metric, runs: [...], variants: [...]} with, per variant, each
+//                  number as {mean, std, n} (std null when n < 2) and the mean loss curve
+//   metric_vs_params.svg, loss_curves.svg, metric_vs_rank.svg
+// The table shows mean ± sample standard deviation over a variant's seeds.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "analysis/statistics.h"
+
+namespace vltune::analysis {
+
+struct VariantRun {
+  std::string variant, method, placement;
+  int64_t rank = 0;  // 0: the method has none (full)
+  uint64_t seed = 0;
+  int64_t trainable_params = 0;
+  double trainable_percent = 0;  // of the whole model's parameters
+  double peak_memory_mib = 0, step_time_ms = 0, tokens_per_s = 0;
+  std::map<std::string, double> metrics;               // eval metrics (accuracy, bleu4, cider_d, loss, ...)
+  std::vector<std::pair<int64_t, double>> loss_curve;  // (step, train loss)
+  std::string run_dir;
+};
+
+// One variant aggregated over its seeds, in the order variants first appear.
+struct VariantSummary {
+  std::string variant, method, placement;
+  int64_t rank = 0;
+  std::vector<uint64_t> seeds;
+  int64_t trainable_params = 0;
+  double trainable_percent = 0;
+  MeanStd peak_memory_mib, step_time_ms, tokens_per_s;
+  std::map<std::string, MeanStd> metrics;
+  std::vector<std::pair<int64_t, double>> loss_curve;  // at each step any seed logged, the mean over those seeds
+};
+
+// Throws naming the variant when its runs disagree on method, placement, rank or trainable
+// parameters, or repeat a seed.
+std::vector<VariantSummary> summarize_variants(const std::vector<VariantRun>& runs);
+
+// The results table as Markdown (also what `vltune compare` prints); `primary_metric` comes first
+// among the metric columns.
+std::string compare_table(const std::vector<VariantSummary>& variants, const std::string& primary_metric);
+
+// Writes the files above into `out_dir` (created if needed). Throws when `runs` is empty or no run
+// has `primary_metric`.
+void write_compare_report(const std::string& out_dir, const std::vector<VariantRun>& runs, const std::string& title,
+                          const std::string& primary_metric);
+
+}  // namespace vltune::analysis

@@ -1,0 +1,29 @@
+// Summary statistics for reports and analyses, in double precision.
+//   mean ± sample standard deviation  s = sqrt(Σ(v - mean)² / (n - 1))   (undefined for n < 2)
+//   least-squares line y = a + b x:    b = Sxy / Sxx,  a = ȳ - b x̄
+//   Pearson correlation:               r = Sxy / sqrt(Sxx Syy)
+// with Sxy = Σ(x - x̄)(y - ȳ). Undefined values are NaN.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace vltune::analysis {
+
+struct MeanStd {
+  double mean = 0;
+  double std = 0;  // NaN when n < 2
+  int64_t n = 0;
+};
+
+MeanStd mean_std(const std::vector<double>& values);  // NaN mean when empty
+
+struct LinearFit {
+  double slope = 0, intercept = 0;
+  double pearson_r = 0;  // NaN when x or y does not vary
+  int64_t n = 0;
+};
+
+// Throws when x and y differ in length. slope and intercept are NaN when x does not vary.
+LinearFit fit_line(const std::vector<double>& x, const std::vector<double>& y);
+
+}  // namespace vltune::analysis

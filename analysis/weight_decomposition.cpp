@@ -1,0 +1,25 @@
+#include "analysis/weight_decomposition.h"
+
+#include "core/error.h"
+
+namespace vltune::analysis {
+
+DecompositionChange decomposition_change(const torch::Tensor& base_weight, const torch::Tensor& weight, const std::string& what) {
+  if (base_weight.dim() != 2 || weight.sizes() != base_weight.sizes())
+    fail("[analysis] ", what, ": base weight ", base_weight.sizes(), " and adapted weight ", weight.sizes(),
+         "; expected two matrices of one shape [out, in]");
+  torch::NoGradGuard no_grad;
+  const auto w0 = base_weight.detach().to(torch::kCPU, torch::kFloat64);
+  const auto w = weight.detach().to(torch::kCPU, torch::kFloat64);
+  const auto m0 = w0.norm(2, {1}), m = w.norm(2, {1});
+  for (const auto& [norms, name] : {std::make_pair(m0, "base"), std::make_pair(m, "adapted")}) {
+    const auto zero = (norms == 0).nonzero();
+    if (zero.numel() > 0)
+      fail("[analysis] ", what, ": row ", zero[0][0].item<int64_t>(), " of the ", name,
+           " weight has zero norm, so its direction is undefined; expected non-zero rows");
+  }
+  const auto direction_gap = (w / m.unsqueeze(1) - w0 / m0.unsqueeze(1)).pow(2).sum(1) / 2;
+  return {(m - m0).abs().mean().item<double>(), direction_gap.mean().item<double>()};
+}
+
+}  // namespace vltune::analysis

@@ -1,0 +1,178 @@
+// The weight-decomposition measures on synthetic weights whose ΔM and ΔD are known by
+// construction, the statistics on hand-worked values, and the CSV and SVG writers.
+#include <cmath>
+
+#include "analysis/csv.h"
+#include "analysis/statistics.h"
+#include "analysis/weight_decomposition.h"
+#include "core/svg_plot.h"
+#include "test_support.h"
+
+namespace vltune {
+namespace {
+
+using analysis::decomposition_change;
+
+// Rows of norm `norms[n]` at angle `angles[n]` from the matching row of `base` (in the plane of
+// the base row and a random direction orthogonal to it).
+torch::Tensor turned_rows(const torch::Tensor& base, const std::vector<double>& angles, const std::vector<double>& norms) {
+  auto generator = at::detail::createCPUGenerator(7);
+  auto rows = torch::empty_like(base);
+  for (int64_t n = 0; n < base.size(0); ++n) {
+    const auto d0 = base[n] / base[n].norm();
+    auto u = torch::randn({base.size(1)}, generator, base.options());
+    u = u - u.dot(d0) * d0;
+    u = u / u.norm();
+    rows[n] = norms[n] * (std::cos(angles[n]) * d0 + std::sin(angles[n]) * u);
+  }
+  return rows;
+}
+
+TEST(WeightDecomposition, ScalingRowsChangesOnlyTheMagnitude) {
+  const auto w0 = torch::tensor({{3.0, 4.0, 0.0}, {0.0, 0.0, 2.0}});  // row norms 5 and 2
+  const auto w = w0 * torch::tensor({2.0, 0.5}).unsqueeze(1);          // norms 10 and 1
+  const auto change = decomposition_change(w0, w, "scaled");
+  EXPECT_NEAR(change.delta_m, (5.0 + 1.0) / 2, 1e-6);
+  EXPECT_NEAR(change.delta_d, 0.0, 1e-12);
+}
+
+TEST(WeightDecomposition, RotatingRowsChangesOnlyTheDirection) {
+  const auto w0 = torch::tensor({{5.0, 0.0}, {0.0, 2.0}});
+  const double pi = std::acos(-1.0);
+  // 60 degrees: 1 - cos = 0.5; 90 degrees: 1 - cos = 1.
+  const auto w = torch::tensor({{5 * std::cos(pi / 3), 5 * std::sin(pi / 3)}, {-2.0, 0.0}});
+  const auto change = decomposition_change(w0, w, "rotated");
+  EXPECT_NEAR(change.delta_m, 0.0, 1e-6);
+  EXPECT_NEAR(change.delta_d, 0.75, 1e-7);
+}
+
+TEST(WeightDecomposition, KnownMagnitudeAndDirectionOnRandomRows) {
+  auto generator = at::detail::createCPUGenerator(3);
+  const auto w0 = torch::randn({6, 16}, generator, torch::kFloat64);
+  const std::vector<double> angles = {0.1, 0.2, 0.3, 0.05, 0.5, 1.0};
+  const std::vector<double> scales = {1.5, 0.8, 1.0, 1.2, 0.9, 2.0};
+  std::vector<double> norms;
+  double want_m = 0, want_d = 0;
+  for (int64_t n = 0; n < 6; ++n) {
+    const double m0 = w0[n].norm().item<double>();
+    norms.push_back(scales[n] * m0);
+    want_m += std::abs(scales[n] - 1) * m0 / 6;
+    want_d += (1 - std::cos(angles[n])) / 6;
+  }
+  const auto w = turned_rows(w0, angles, norms);
+  const auto change = decomposition_change(w0, w, "random");
+  EXPECT_NEAR(change.delta_m, want_m, 1e-10 * want_m);
+  EXPECT_NEAR(change.delta_d, want_d, 1e-10 * want_d);
+  // float32 inputs are measured in float64: only their own rounding remains.
+  const auto change32 = decomposition_change(w0.to(torch::kFloat32), w.to(torch::kFloat32), "random32");
+  EXPECT_NEAR(change32.delta_d, want_d, 1e-5 * want_d);
+}
+
+TEST(WeightDecomposition, TinyDirectionChangesKeepTheirPrecision) {
+  // 1 - cos(1e-6) = 2 sin²(5e-7) = 5e-13: even std::cos leaves 1 - cos(1e-6) wrong in the fifth
+  // digit in float64; the half squared distance between the unit rows keeps it to 1e-6.
+  auto generator = at::detail::createCPUGenerator(5);
+  const auto w0 = torch::randn({4, 32}, generator, torch::kFloat64);
+  std::vector<double> norms;
+  for (int64_t n = 0; n < 4; ++n) norms.push_back(w0[n].norm().item<double>());
+  const auto w = turned_rows(w0, std::vector<double>(4, 1e-6), norms);
+  const double want = 2 * std::pow(std::sin(0.5e-6), 2);
+  EXPECT_NEAR(decomposition_change(w0, w, "tiny").delta_d, want, 1e-6 * want);
+}
+
+TEST(WeightDecomposition, BadShapesAndZeroRowsAreErrors) {
+  test::expect_error([] { decomposition_change(torch::ones({2, 3}), torch::ones({3, 2}), "layers.0.q_proj"); },
+                     {"layers.0.q_proj", "[2, 3]", "[3, 2]", "one shape"});
+  test::expect_error([] { decomposition_change(torch::ones({3}), torch::ones({3}), "vector"); }, {"vector", "[out, in]"});
+  auto zero_row = torch::ones({3, 2});
+  zero_row[1].zero_();
+  test::expect_error([&] { decomposition_change(torch::ones({3, 2}), zero_row, "q"); }, {"row 1", "adapted", "zero norm"});
+}
+
+TEST(Statistics, LineAndCorrelationMatchHandValues) {
+  // x̄ = 2.5, ȳ = 3.75, Sxx = 5, Sxy = 3.5, Syy = 4.75.
+  const auto fit = analysis::fit_line({1, 2, 3, 4}, {2, 4, 5, 4});
+  EXPECT_NEAR(fit.slope, 0.7, 1e-12);
+  EXPECT_NEAR(fit.intercept, 2.0, 1e-12);
+  EXPECT_NEAR(fit.pearson_r, 3.5 / std::sqrt(5 * 4.75), 1e-12);
+  EXPECT_EQ(fit.n, 4);
+  const auto falling = analysis::fit_line({1, 2, 3, 4}, {8, 6, 4, 2});
+  EXPECT_NEAR(falling.slope, -2.0, 1e-12);
+  EXPECT_NEAR(falling.pearson_r, -1.0, 1e-12);
+}
+
+TEST(Statistics, DegenerateInputsGiveNaNNotGarbage) {
+  const auto flat_x = analysis::fit_line({2, 2, 2}, {1, 2, 3});
+  EXPECT_TRUE(std::isnan(flat_x.slope));
+  EXPECT_TRUE(std::isnan(flat_x.pearson_r));
+  const auto flat_y = analysis::fit_line({1, 2, 3}, {5, 5, 5});
+  EXPECT_NEAR(flat_y.slope, 0.0, 1e-15);
+  EXPECT_TRUE(std::isnan(flat_y.pearson_r));
+  test::expect_error([] { analysis::fit_line({1, 2}, {1}); }, {"2 x values", "1 y values"});
+}
+
+TEST(Statistics, MeanAndSampleStandardDeviation) {
+  const auto s = analysis::mean_std({2, 4, 4, 4, 5, 5, 7, 9});  // Σ(v - 5)² = 32
+  EXPECT_DOUBLE_EQ(s.mean, 5.0);
+  EXPECT_NEAR(s.std, std::sqrt(32.0 / 7), 1e-12);
+  EXPECT_EQ(s.n, 8);
+  const auto one = analysis::mean_std({3.5});
+  EXPECT_DOUBLE_EQ(one.mean, 3.5);
+  EXPECT_TRUE(std::isnan(one.std));
+}
+
+TEST(Csv, QuotesOnlyWhatNeedsIt) {
+  EXPECT_EQ(analysis::csv_row({"plain", "a,b", "say \"hi\"", "two\nlines"}), "plain,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\"\n");
+  EXPECT_EQ(analysis::csv_number(0.25), "0.25");
+  EXPECT_EQ(analysis::csv_number(std::nan("")), "");
+}
+
+TEST(SvgPlot, TicksAreRoundNumbers) {
+  const auto linear = svg::axis_ticks(0, 1, false);
+  ASSERT_EQ(linear.size(), 6u);
+  for (std::size_t i = 0; i < linear.size(); ++i) EXPECT_NEAR(linear[i], 0.2 * i, 1e-12);
+  const auto shifted = svg::axis_ticks(-3.2, 41, false);
+  EXPECT_EQ(shifted, (std::vector<double>{0, 10, 20, 30, 40}));
+  EXPECT_EQ(svg::axis_ticks(1, 1000, true), (std::vector<double>{1, 10, 100, 1000}));
+  EXPECT_EQ(svg::axis_ticks(4, 70, true), (std::vector<double>{5, 10, 20, 50}));
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST(SvgPlot, DrawsEveryDrawablePointAndEscapesText) {
+  svg::Chart chart;
+  chart.title = "A <b> & \"c\"";
+  chart.x = {"params", true};
+  chart.y = {"accuracy"};
+  chart.series.push_back({"lora", {10, 100, 0, 1000}, {0.5, 0.6, 0.7, std::nan("")}, {"r4", "r8", "zero", "nan"}});
+  chart.series.push_back({"dora", {20, 200}, {0.55, 0.65}, {}});
+  chart.series.back().lines = true;
+  chart.fits.push_back({"fit <1>", 0.001, 0.5});
+  const auto svg = svg::render(chart);
+  EXPECT_EQ(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0), 0u);
+  EXPECT_NE(svg.find("A &lt;b&gt; &amp; &quot;c&quot;"), std::string::npos);
+  EXPECT_EQ(svg.find("<b>"), std::string::npos);
+  // lora: 2 drawable points (x = 0 is off a log axis, y = NaN is missing); dora: 2; legend: 2.
+  EXPECT_EQ(count(svg, "<circle"), 6u);
+  EXPECT_EQ(count(svg, "<polyline"), 2u);  // dora's line and the fit
+  EXPECT_NE(svg.find("fit &lt;1&gt;"), std::string::npos);
+  EXPECT_NE(svg.find(">r8<"), std::string::npos);
+  EXPECT_EQ(svg.find(">zero<"), std::string::npos);
+  EXPECT_NE(svg.find("params (log)"), std::string::npos);
+  EXPECT_EQ(svg.substr(svg.size() - 7), "</svg>\n");
+}
+
+TEST(SvgPlot, EmptyChartsStillRenderAndBadSeriesAreErrors) {
+  svg::Chart chart;
+  chart.title = "nothing yet";
+  EXPECT_NE(svg::render(chart).find("nothing yet"), std::string::npos);
+  chart.series.push_back({"broken", {1, 2}, {1}, {}});
+  test::expect_error([&] { svg::render(chart); }, {"broken", "2 x values", "1 y values"});
+}
+
+}  // namespace
+}  // namespace vltune
