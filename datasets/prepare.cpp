@@ -1,5 +1,7 @@
 #include "datasets/prepare.h"
 
+#include <limits>
+
 #include "core/error.h"
 
 namespace vltune::datasets {
@@ -15,23 +17,32 @@ torch::Tensor SamplePreparer::pixels(const std::string& path, bool is_video) con
   return decode_and_resize(path, is_video, options_.media);
 }
 
+void SamplePreparer::load_pixels(const Sample& sample, PreparedSample& out) const {
+  std::vector<torch::Tensor> frames;
+  for (const auto& image : sample.images) frames.push_back(pixels(image, false));
+  if (!sample.video.empty()) {
+    frames.push_back(pixels(sample.video, true));
+    out.video = true;
+  }
+  if (!frames.empty()) out.pixels = vision::normalize_pixels(torch::cat(frames), options_.media.image);
+}
+
+const language::EncodeOptions& SamplePreparer::encode_options(const PreparedSample& out) const {
+  if (out.video && options_.encode.tokens_per_video <= 0)
+    fail("[prepare] ", out.id, ": a video sample, but no tokens_per_video is set");
+  return options_.encode;
+}
+
 std::optional<PreparedSample> SamplePreparer::prepare(const Sample& sample, BadSamples& bad) const {
   PreparedSample out;
   out.id = sample.id;
   try {
-    std::vector<torch::Tensor> frames;
-    for (const auto& image : sample.images) frames.push_back(pixels(image, false));
-    if (!sample.video.empty()) {
-      frames.push_back(pixels(sample.video, true));
-      out.video = true;
-    }
-    if (!frames.empty()) out.pixels = vision::normalize_pixels(torch::cat(frames), options_.media.image);
+    load_pixels(sample, out);
   } catch (const Error& e) {
     bad.report(sample.id, e.what());
     return std::nullopt;
   }
-  auto encode = options_.encode;
-  if (out.video && encode.tokens_per_video <= 0) fail("[prepare] ", sample.id, ": a video sample, but no tokens_per_video is set");
+  const auto& encode = encode_options(out);
   std::string why;
   const auto pieces = language::render_chat(options_.chat_template, sample.turns, tokenizer_, sample.id);
   auto encoded = language::encode_chat(pieces, tokenizer_, encode, sample.id, &why);
@@ -39,6 +50,23 @@ std::optional<PreparedSample> SamplePreparer::prepare(const Sample& sample, BadS
     bad.report(sample.id, why);
     return std::nullopt;
   }
+  out.input_ids = std::move(encoded->input_ids);
+  out.labels = std::move(encoded->labels);
+  return out;
+}
+
+PreparedSample SamplePreparer::prepare_prompt(const Sample& sample) const {
+  PreparedSample out;
+  out.id = sample.id;
+  load_pixels(sample, out);
+  auto encode = encode_options(out);
+  encode.max_length = std::numeric_limits<int64_t>::max();  // a prompt is never cut: checked below
+  const auto pieces = language::render_chat(options_.chat_template, sample.turns, tokenizer_, sample.id);
+  auto encoded = language::encode_chat(language::generation_prompt(pieces), tokenizer_, encode, sample.id);
+  const auto length = static_cast<int64_t>(encoded->input_ids.size());
+  if (length > options_.encode.max_length)
+    fail("[prepare] ", sample.id, ": its prompt has ", length, " tokens, more than max_length ", options_.encode.max_length,
+         " (cutting it would drop the question or the assistant prefix)");
   out.input_ids = std::move(encoded->input_ids);
   out.labels = std::move(encoded->labels);
   return out;

@@ -35,7 +35,15 @@ class SamplePreparer {
   // nullopt, reported to `bad`, when the sample's media cannot be decoded or truncation drops it.
   std::optional<PreparedSample> prepare(const Sample& sample, BadSamples& bad) const;
 
+  // The conversation up to and including the assistant prefix of its last turn (that answer
+  // removed; earlier answers keep their labels) and its pixels: what generation starts from to
+  // answer it. Throws
+  // naming the sample when its media cannot be decoded or the prompt exceeds max_length.
+  PreparedSample prepare_prompt(const Sample& sample) const;
+
  private:
+  void load_pixels(const Sample& sample, PreparedSample& out) const;  // throws on undecodable media
+  const language::EncodeOptions& encode_options(const PreparedSample& out) const;  // throws for a video without tokens
   torch::Tensor pixels(const std::string& path, bool is_video) const;  // uint8, cache first
   language::Tokenizer tokenizer_;
   PrepareOptions options_;

@@ -41,6 +41,11 @@ void check_chat_template(const std::string& name, const std::string& where);  //
 std::vector<TemplatePiece> render_chat(const std::string& template_name, const std::vector<Turn>& turns,
                                        const Tokenizer& tokenizer, const std::string& where);
 
+// What a model is given to produce the conversation's last answer: the pieces before it, i.e. up to
+// and including the assistant prefix of the last turn ("... ASSISTANT:", "[/INST]",
+// "<|im_start|>assistant\n").
+std::vector<TemplatePiece> generation_prompt(const std::vector<TemplatePiece>& pieces);
+
 enum class TruncationPolicy { kDrop, kError };
 
 struct EncodeOptions {

@@ -19,19 +19,27 @@ double lowest_value(torch::Dtype dtype) {
 }  // namespace
 
 AttentionMask build_attention_mask(const torch::Tensor& attention_mask, std::optional<int64_t> window,
-                                   torch::Dtype dtype) {
+                                   torch::Dtype dtype, int64_t past) {
   const int64_t length = attention_mask.size(1);
   auto positions = torch::arange(length, torch::TensorOptions().device(attention_mask.device()));
-  auto query = positions.view({-1, 1});
+  auto query = positions.narrow(0, past, length - past).view({-1, 1});
   auto key = positions.view({1, -1});
-  auto allowed = key <= query;  // [L, L]
+  auto allowed = key <= query;  // [L - past, L]
   if (window) allowed = allowed & (key > query - *window);
-  allowed = allowed.unsqueeze(0) & attention_mask.to(torch::kBool).unsqueeze(1);  // [B, L, L]
+  allowed = allowed.unsqueeze(0) & attention_mask.to(torch::kBool).unsqueeze(1);  // [B, L - past, L]
   auto additive = torch::zeros(allowed.sizes(), torch::TensorOptions().dtype(dtype).device(attention_mask.device()));
   AttentionMask mask{additive.masked_fill(allowed.logical_not(), lowest_value(dtype)).unsqueeze(1), {}};
-  auto empty_rows = allowed.any(-1).logical_not();  // [B, L]
+  auto empty_rows = allowed.any(-1).logical_not();  // [B, L - past]
   if (empty_rows.any().item<bool>()) mask.empty_rows = empty_rows.view({empty_rows.size(0), 1, -1, 1});
   return mask;
+}
+
+void KVCache::select_rows(const torch::Tensor& rows) {
+  for (auto& layer : layers) {
+    layer.keys = layer.keys.index_select(0, rows);
+    layer.values = layer.values.index_select(0, rows);
+  }
+  if (attention_mask.defined()) attention_mask = attention_mask.index_select(0, rows);
 }
 
 LlamaAttentionImpl::LlamaAttentionImpl(const DecoderConfig& c, torch::Dtype dtype)
@@ -43,13 +51,21 @@ LlamaAttentionImpl::LlamaAttentionImpl(const DecoderConfig& c, torch::Dtype dtyp
 }
 
 torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                                          const AttentionMask& mask) {
+                                          const AttentionMask& mask, KVCache::Layer* cache) {
   const int64_t batch = x.size(0), length = x.size(1);
   auto q = q_proj(x).view({batch, length, num_heads, head_dim}).transpose(1, 2);
   auto k = k_proj(x).view({batch, length, num_kv_heads, head_dim}).transpose(1, 2);
   auto v = v_proj(x).view({batch, length, num_kv_heads, head_dim}).transpose(1, 2);
   q = apply_rope(q, cos, sin);
   k = apply_rope(k, cos, sin);
+  if (cache) {
+    if (cache->keys.defined()) {
+      k = torch::cat({cache->keys, k}, 2);
+      v = torch::cat({cache->values, v}, 2);
+    }
+    cache->keys = k;
+    cache->values = v;
+  }
   if (num_kv_heads != num_heads) {
     const int64_t groups = num_heads / num_kv_heads;
     k = k.repeat_interleave(groups, 1);
@@ -79,8 +95,8 @@ LlamaLayerImpl::LlamaLayerImpl(const DecoderConfig& c, torch::Dtype dtype) {
 }
 
 torch::Tensor LlamaLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                                      const AttentionMask& mask) {
-  auto h = x + self_attn(input_layernorm(x), cos, sin, mask);
+                                      const AttentionMask& mask, KVCache::Layer* cache) {
+  auto h = x + self_attn(input_layernorm(x), cos, sin, mask, cache);
   return h + mlp(post_attention_layernorm(h));
 }
 
@@ -92,13 +108,25 @@ LlamaDecoderImpl::LlamaDecoderImpl(const DecoderConfig& config, torch::Dtype dty
   inv_freq_ = rope_inv_freq(config.rope, config.head_dim);
 }
 
-torch::Tensor LlamaDecoderImpl::forward(const torch::Tensor& inputs_embeds, const torch::Tensor& attention_mask) {
+torch::Tensor LlamaDecoderImpl::forward(const torch::Tensor& inputs_embeds, const torch::Tensor& attention_mask,
+                                        KVCache* cache) {
   const auto dtype = inputs_embeds.scalar_type();
   const int64_t length = inputs_embeds.size(1);
   if (attention_mask.sizes() != inputs_embeds.sizes().slice(0, 2))
     fail("[language] attention_mask ", attention_mask.sizes(), " does not match the inputs' [batch, length] ",
          inputs_embeds.sizes().slice(0, 2));
-  auto positions = torch::arange(length, torch::TensorOptions().dtype(torch::kInt64).device(inputs_embeds.device()));
+  const int64_t past = cache ? cache->length() : 0;
+  auto key_mask = attention_mask;
+  if (cache) {
+    if (past > 0 && cache->attention_mask.size(0) != attention_mask.size(0))
+      fail("[language] the KV cache holds ", cache->attention_mask.size(0), " rows but the inputs have ",
+           attention_mask.size(0));
+    if (past > 0) key_mask = torch::cat({cache->attention_mask, attention_mask.to(cache->attention_mask.scalar_type())}, 1);
+    cache->attention_mask = key_mask;
+    cache->layers.resize(config_.num_layers);
+  }
+  auto positions =
+      torch::arange(past, past + length, torch::TensorOptions().dtype(torch::kInt64).device(inputs_embeds.device()));
   auto [cos, sin] = rope_cos_sin(inv_freq_, positions, dtype);
 
   std::map<std::optional<int64_t>, AttentionMask> masks;  // one per distinct window
@@ -106,8 +134,8 @@ torch::Tensor LlamaDecoderImpl::forward(const torch::Tensor& inputs_embeds, cons
   for (int64_t i = 0; i < config_.num_layers; ++i) {
     const auto window = config_.layer_window[i];
     auto it = masks.find(window);
-    if (it == masks.end()) it = masks.emplace(window, build_attention_mask(attention_mask, window, dtype)).first;
-    h = layers[i]->as<LlamaLayerImpl>()->forward(h, cos, sin, it->second);
+    if (it == masks.end()) it = masks.emplace(window, build_attention_mask(key_mask, window, dtype, past)).first;
+    h = layers[i]->as<LlamaLayerImpl>()->forward(h, cos, sin, it->second, cache ? &cache->layers[i] : nullptr);
   }
   return norm(h);
 }

@@ -5,31 +5,53 @@
 //   out = rms_final(h)
 // GQA repeats each of the num_kv_heads keys/values over num_heads / num_kv_heads query heads. The
 // mask is causal, drops padded keys, and (per layer) limits keys to a sliding window.
+// With a KVCache, each layer's keys and values (after RoPE) are kept, so a forward over new
+// positions past..past+L-1 attends to all earlier ones without recomputing them: generation.
 #pragma once
 #include <torch/torch.h>
+
+#include <optional>
+#include <vector>
 
 #include "core/layers.h"
 #include "language/decoder_arch.h"
 
 namespace vltune::language {
 
-// The decoder's attention mask. `additive` [B, 1, L, L] is 0 where query i may attend key j and the
+// The decoder's attention mask over keys 0..T-1 (attention_mask [B, T]) for the queries at
+// positions past..T-1. `additive` [B, 1, T - past, T] is 0 where query i may attend key j and the
 // dtype's lowest value elsewhere: causal, padded keys excluded, and keys older than a sliding
 // window excluded when given. A query row with no key at all (a left-padded position) gets, as in
-// transformers' eager attention, the uniform average over all keys; `empty_rows` [B, 1, L, 1]
+// transformers' eager attention, the uniform average over all keys; `empty_rows` [B, 1, T - past, 1]
 // marks those rows so every attention kernel agrees on them (undefined when there are none).
 struct AttentionMask {
   torch::Tensor additive;
   torch::Tensor empty_rows;
 };
 AttentionMask build_attention_mask(const torch::Tensor& attention_mask, std::optional<int64_t> window,
-                                   torch::Dtype dtype);
+                                   torch::Dtype dtype, int64_t past = 0);
+
+// What a decoder has seen: per layer the keys and values [B, num_kv_heads, T, head_dim] (RoPE
+// applied, before the GQA repeat), and the attention mask [B, T] of those T positions. Empty at
+// first; every forward given the cache appends its positions.
+struct KVCache {
+  struct Layer {
+    torch::Tensor keys, values;
+  };
+  std::vector<Layer> layers;
+  torch::Tensor attention_mask;
+
+  int64_t length() const { return attention_mask.defined() ? attention_mask.size(1) : 0; }
+  // Keeps batch rows `rows` [B'] (int64, repeats allowed) in that order: beam search's reordering.
+  void select_rows(const torch::Tensor& rows);
+};
 
 class LlamaAttentionImpl : public torch::nn::Module {
  public:
   LlamaAttentionImpl(const DecoderConfig& c, torch::Dtype dtype);
+  // With `cache`, x holds the new positions only and the cached keys/values are extended.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                        const AttentionMask& mask);
+                        const AttentionMask& mask, KVCache::Layer* cache = nullptr);
   Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
   int64_t num_heads, num_kv_heads, head_dim;
 };
@@ -48,7 +70,7 @@ class LlamaLayerImpl : public torch::nn::Module {
  public:
   LlamaLayerImpl(const DecoderConfig& c, torch::Dtype dtype);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                        const AttentionMask& mask);
+                        const AttentionMask& mask, KVCache::Layer* cache = nullptr);
   RMSNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
   LlamaAttention self_attn{nullptr};
   LlamaMlp mlp{nullptr};
@@ -60,8 +82,11 @@ class LlamaDecoderImpl : public torch::nn::Module {
   LlamaDecoderImpl(const DecoderConfig& config, torch::Dtype dtype);
 
   torch::Tensor embed(const torch::Tensor& input_ids) { return embed_tokens(input_ids); }
-  // inputs_embeds [B, L, hidden], attention_mask [B, L] (1 = token, 0 = padding) -> [B, L, hidden]
-  torch::Tensor forward(const torch::Tensor& inputs_embeds, const torch::Tensor& attention_mask);
+  // inputs_embeds [B, L, hidden], attention_mask [B, L] (1 = token, 0 = padding) -> [B, L, hidden].
+  // With `cache`, the L positions follow the cache's (positions past..past+L-1, attending to the
+  // cached keys too) and are appended to it; the outputs equal those of one forward over all.
+  torch::Tensor forward(const torch::Tensor& inputs_embeds, const torch::Tensor& attention_mask,
+                        KVCache* cache = nullptr);
 
   const DecoderConfig& config() const { return config_; }
 

@@ -1,0 +1,54 @@
+// Generation from a VisionLanguageModel: the prompt (text ids with its visual tokens) is run once
+// through the decoder, filling a KV cache, then language/generation.h's strategy adds one token
+// per step, each step a forward over the new token only.
+//
+//   prefill  embeds = embed_inputs(ids, visual features) -> decoder (cache filled) -> lm_head(last)
+//   step     embeds = embed_tokens(new tokens)           -> decoder (cache extended) -> lm_head
+//
+// The API the trainer's evaluation and `vltune generate` call:
+//
+//   language::GenerationOptions options;            // strategy, max_new_tokens, num_beams, temperature,
+//   options.eos_token_ids = {tokenizer.eos_id()};   // top_p, seed, eos_token_ids
+//   auto prompt = preparer.prepare_prompt(sample);  // datasets/prepare.h
+//   std::vector<int64_t> answer = multimodal::generate(*model, prompt, options, pooling);
+//
+// It runs under NoGradGuard with the model and its attached adapters in eval mode (no adapter
+// dropout; their modes are restored after); adapters apply through the Linear slot as in any forward.
+#pragma once
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "language/generation.h"
+#include "multimodal/llava.h"
+
+namespace vltune::datasets {
+struct PreparedSample;  // datasets/prepare.h; only its fields are read
+}
+
+namespace vltune::multimodal {
+
+// One prompt, its ids [L] (int64) and its visual tokens already projected ([N, tokens, hidden] or
+// [tokens, hidden]; undefined for none) -> the new token ids, EOS excluded.
+std::vector<int64_t> generate(VisionLanguageModelImpl& model, const torch::Tensor& input_ids,
+                              const torch::Tensor& visual_features, const language::GenerationOptions& options);
+
+// The same for a prepared prompt: its images, or its clip's frames pooled by `pooling`, are
+// encoded first.
+std::vector<int64_t> generate(VisionLanguageModelImpl& model, const datasets::PreparedSample& prompt,
+                              const language::GenerationOptions& options, const VideoPooling& pooling);
+
+// The model folder's end-of-sequence ids: generation_config.json's eos_token_id (an id or a
+// list), else config.json's (text_config's for llava); empty when neither names one.
+std::vector<int64_t> eos_token_ids(const std::string& model_dir);
+
+// The prefill on its own: the prompt's last-position logits [vocab], with `cache` (empty on entry)
+// holding the prompt's keys and values. generate() = this, then the strategy.
+torch::Tensor prefill(VisionLanguageModelImpl& model, const torch::Tensor& input_ids, const torch::Tensor& visual_features,
+                      language::KVCache& cache);
+
+// The step strategies call: logits [B, vocab] after appending `tokens` [B] to the cache's rows.
+torch::Tensor next_token_logits(VisionLanguageModelImpl& model, const torch::Tensor& tokens, language::KVCache& cache);
+
+}  // namespace vltune::multimodal
