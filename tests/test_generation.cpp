@@ -9,6 +9,7 @@
 #include <set>
 
 #include "adapters/peft_io.h"
+#include "core/json_view.h"
 #include "core/safetensors.h"
 #include "datasets/prepare.h"
 #include "language/generation.h"
@@ -132,6 +133,26 @@ TEST(Generate, GreedyEqualsArgmaxOfRepeatedFullForwards) {
     const auto prompt = f.prompt(f.prefix_length() + 2);
     const auto tokens = multimodal::generate(f.model(), prompt, f.features(), options_for("greedy", 6));
     EXPECT_EQ(tokens, greedy_without_cache(f, prompt, 6));
+  }
+}
+
+// transformers' generate() on the same prompts (tests/data/make_generation_goldens.py): greedy,
+// 3 beams, and 4 beams with an EOS that ends one of the candidates early.
+TEST(Generate, MatchesTransformersGenerate) {
+  const auto goldens = read_json_file(data_path("generation-goldens.json"));
+  for (const char* name : kFixtures) {
+    SCOPED_TRACE(name);
+    FixtureModel f(name);
+    const JsonView golden(goldens.at(name), "generation-goldens.json", name);
+    const auto prompt = f.prompt(golden.integer("prompt_length"));
+    EXPECT_EQ(multimodal::generate(f.model(), prompt, f.features(), options_for("greedy", 6, {2})), golden.integers("greedy"));
+    auto beam = options_for("beam", 6, {2});
+    beam.num_beams = 3;
+    EXPECT_EQ(multimodal::generate(f.model(), prompt, f.features(), beam), golden.integers("beam3"));
+    const auto with_eos = golden.child("beam4_eos");
+    beam = options_for("beam", 6, {with_eos.integer("eos")});
+    beam.num_beams = 4;
+    EXPECT_EQ(multimodal::generate(f.model(), prompt, f.features(), beam), with_eos.integers("tokens"));
   }
 }
 
