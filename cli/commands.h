@@ -14,5 +14,6 @@ void add_tokenizer_command(CLI::App& app);
 void add_prepare_command(CLI::App& app);
 void add_adapter_command(CLI::App& app);
 void add_recipe_command(CLI::App& app);
+void add_analyze_command(CLI::App& app);
 
 }  // namespace vltune::cli
