@@ -25,6 +25,7 @@ const std::map<std::string, std::map<std::string, std::vector<std::string>>>& mo
         {"mlp", {"fc1", "fc2"}},
         {"all_linear", {"q_proj", "k_proj", "v_proj", "out_proj", "fc1", "fc2"}}}},
       {"projector", {{"all_linear", {"linear_1", "linear_2"}}}},
+      {"lm_head", {{"all_linear", {"lm_head"}}}},  // the output projection (untied models), e.g. for pretraining
   };
   return groups;
 }
@@ -124,10 +125,10 @@ PlacementRule parse_rule(const YAML::Node& node, const std::string& file, const 
   rule.spec = defaults;
   rule.vera_seed = default_seed;
   read_spec(node, file, rule.spec, rule.vera_seed);
-  if (!node["component"]) fail("[adapters] ", yaml_where(file, node), ": ", origin, " needs 'component' (vision, projector or language)");
+  if (!node["component"]) fail("[adapters] ", yaml_where(file, node), ": ", origin, " needs 'component' (vision, projector, language or lm_head)");
   rule.component = scalar<std::string>(node["component"], file, "component");
   if (!module_groups().count(rule.component))
-    fail("[adapters] ", yaml_where(file, node["component"]), ": unknown component '", rule.component, "' (expected vision, projector or language)");
+    fail("[adapters] ", yaml_where(file, node["component"]), ": unknown component '", rule.component, "' (expected vision, projector, language or lm_head)");
   if (!node["modules"]) fail("[adapters] ", yaml_where(file, node), ": ", origin, " needs 'modules'");
   rule.modules = expand_modules(node["modules"], file, rule.component);
   if (node["layers"]) rule.layers = parse_layers(node["layers"], file);

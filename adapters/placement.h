@@ -6,7 +6,7 @@
 //     rank: 16
 //     alpha: 32
 //     rules:                       # optional, extend the preset
-//       - component: projector     # vision | projector | language
+//       - component: projector     # vision | projector | language | lm_head
 //         modules: all_linear      # names (q_proj, fc1, ...) or attention | mlp | all_linear
 //         layers: last:4           # all | [0, 3] | "0-11" | "last:4"
 //         exclude: [layers.0.mlp.fc1]

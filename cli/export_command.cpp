@@ -1,25 +1,54 @@
-// `vltune export --model DIR --adapter DIR --out DIR`: merge an adapter into the base weights and
-// write the result as a Hugging Face model folder. The base folder is only read.
+// `vltune export RUN_DIR (--merged | --peft) OUT`: a training run's newest adapter, merged into its
+// base as a Hugging Face model folder, or copied as a PEFT adapter folder.
+// `vltune export --model DIR --adapter DIR --out DIR`: the same merge for any base and adapter.
+// The base folder is only read.
 #include <iostream>
 
 #include "adapters/peft_io.h"
 #include "cli/commands.h"
+#include "core/error.h"
 #include "multimodal/model_export.h"
+#include "training/run_directory.h"
+#include "training/run_setup.h"
 
 namespace vltune::cli {
 
 void add_export_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("export", "Merge an adapter into the base model and write a Hugging Face model folder");
+  auto* cmd = app.add_subcommand("export", "Export a run's adapter (PEFT) or merge it into the base (a Hugging Face model folder)");
   struct Args {
-    std::string model_dir, adapter_dir, out_dir;
+    std::string run_dir, out_dir, model_dir, adapter_dir;
+    bool merged = false, peft = false;
   };
   auto args = std::make_shared<Args>();
-  cmd->add_option("--model", args->model_dir, "Base model folder")->required()->check(CLI::ExistingDirectory);
-  cmd->add_option("--adapter", args->adapter_dir, "Adapter folder (PEFT format)")->required()->check(CLI::ExistingDirectory);
-  cmd->add_option("--out", args->out_dir, "Output folder (created; must not hold weights already)")->required();
+  cmd->add_option("run", args->run_dir, "A run directory (vltune train)")->check(CLI::ExistingDirectory);
+  cmd->add_option("out", args->out_dir, "Output folder (created; must not hold weights already)");
+  auto* merged = cmd->add_flag("--merged", args->merged, "Merge the adapter into the base weights");
+  auto* peft = cmd->add_flag("--peft", args->peft, "Write the adapter alone, in PEFT's format");
+  merged->excludes(peft);
+  cmd->add_option("--model", args->model_dir, "Base model folder (instead of a run)")->check(CLI::ExistingDirectory);
+  cmd->add_option("--adapter", args->adapter_dir, "Adapter folder, PEFT format (instead of a run)")->check(CLI::ExistingDirectory);
+  cmd->add_option("--out", args->out_dir, "Output folder (the same as OUT)");
   cmd->callback([args] {
-    auto loaded = multimodal::load_model(args->model_dir);
-    auto set = adapters::load_peft_adapter(args->adapter_dir, *loaded.model, loaded.config.has_vision());
+    if (args->out_dir.empty()) fail("[export] name the output folder (OUT or --out)");
+    multimodal::LoadedModel loaded;
+    std::string adapter = args->adapter_dir;
+    if (!args->run_dir.empty()) {
+      if (!args->merged && !args->peft) fail("[export] say --merged (a full model folder) or --peft (the adapter alone)");
+      const auto recipe = training::run_recipe(args->run_dir);
+      if (adapter.empty()) adapter = training::latest_adapter(args->run_dir);
+      if (args->peft) {
+        loaded = training::load_backbone(recipe).loaded;
+        auto set = adapters::load_peft_adapter(adapter, *loaded.model, loaded.config.has_vision());
+        adapters::save_peft_adapter(*set, args->out_dir, loaded.config.has_vision());
+        std::cout << "wrote the adapter of " << args->run_dir << " (" << set->entries().size() << " modules) to " << args->out_dir << "\n";
+        return;
+      }
+      loaded = training::load_backbone(recipe).loaded;
+    } else {
+      if (args->model_dir.empty() || adapter.empty()) fail("[export] give a RUN directory, or --model DIR and --adapter DIR");
+      loaded = multimodal::load_model(args->model_dir);
+    }
+    auto set = adapters::load_peft_adapter(adapter, *loaded.model, loaded.config.has_vision());
     set->merge();
     multimodal::export_model(loaded, args->out_dir);
     std::cout << "merged " << set->entries().size() << " adapted modules into " << args->out_dir << " ("

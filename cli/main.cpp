@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   vltune::cli::add_prepare_command(app);
   vltune::cli::add_adapter_command(app);
   vltune::cli::add_recipe_command(app);
+  vltune::cli::add_train_command(app);
+  vltune::cli::add_eval_command(app);
   vltune::cli::add_analyze_command(app);
   try {
     app.parse(argc, argv);

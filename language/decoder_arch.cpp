@@ -101,6 +101,7 @@ DecoderConfig parse_decoder_config(const JsonView& json) {
     json.fail_at("num_key_value_heads", cat(c.num_kv_heads, " must divide num_attention_heads ", c.num_heads));
   c.head_dim = json.integer_or("head_dim", c.hidden_size / c.num_heads);
   c.rms_norm_eps = json.number_or("rms_norm_eps", 1e-6);
+  c.initializer_range = json.number_or("initializer_range", 0.02);
   c.hidden_act = json.str_or("hidden_act", "silu");
   check_activation_name(c.hidden_act, json.file() + ": key '" + json.key_path("hidden_act") + "'");
   switch (c.arch.bias) {

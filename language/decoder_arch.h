@@ -41,6 +41,7 @@ struct DecoderConfig {
   int64_t num_kv_heads = 0;
   int64_t head_dim = 0;
   double rms_norm_eps = 1e-6;
+  double initializer_range = 0.02;  // std of fresh weights (training from scratch)
   std::string hidden_act = "silu";
   bool qkv_bias = false;
   bool o_bias = false;

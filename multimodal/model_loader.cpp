@@ -9,12 +9,42 @@ namespace {
 bool ends_with(const std::string& text, const std::string& suffix) {
   return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
+
+// transformers' _init_weights for these architectures: normal(0, std) for every matrix and
+// embedding (Conv2d patch embeddings included), zero biases, unit norm weights. std is the decoder's
+// initializer_range (the tower uses its own factor-scaled ranges in transformers; one std is
+// enough for training from scratch).
+void init_random(VisionLanguageModelImpl& model, double std, uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  auto generator = torch::make_generator<at::CPUGeneratorImpl>(seed);
+  for (auto& item : model.named_parameters()) {
+    auto& param = item.value();
+    const auto& name = item.key();
+    torch::Tensor value;
+    if (ends_with(name, ".bias")) value = torch::zeros(param.sizes());
+    else if (param.dim() == 1 && name.find("norm") != std::string::npos) value = torch::ones(param.sizes());
+    else value = torch::empty(param.sizes()).normal_(0.0, std, generator);
+    param.copy_(value);
+  }
+}
 }  // namespace
 
 LoadedModel load_model(const std::string& model_dir, const LoadOptions& options) {
   LoadedModel loaded;
   loaded.dir = model_dir;
   loaded.config = read_model_config(model_dir);
+  if (options.random_init_seed) {
+    const torch::Dtype dtype = options.dtype.value_or(loaded.config.dtype);
+    loaded.model = VisionLanguageModel(loaded.config, dtype, !loaded.config.tie_word_embeddings);
+    init_random(*loaded.model, loaded.config.text.initializer_range, *options.random_init_seed);
+    const std::string layout_name = loaded.config.has_vision() ? "transformers 5" : "bare llama";
+    for (const auto& layout : checkpoint_layouts())
+      if (layout.name == layout_name) loaded.layout = layout;
+    for (auto& param : loaded.model->parameters()) param.set_requires_grad(false);
+    if (options.device != torch::kCPU) loaded.model->to(options.device);
+    loaded.model->eval();
+    return loaded;
+  }
   const Checkpoint checkpoint = Checkpoint::open(model_dir);
 
   std::string stored_lm_head;

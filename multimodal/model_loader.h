@@ -15,6 +15,10 @@ namespace vltune::multimodal {
 struct LoadOptions {
   std::optional<torch::Dtype> dtype;  // default: the dtype config.json names (float32 if none)
   torch::Device device = torch::kCPU;
+  // Set: build the model from config.json alone with fresh weights drawn from this seed
+  // (transformers' init: Linear and Embedding weights ~ N(0, initializer_range²), biases 0,
+  // norms 1), for pretraining from scratch. The folder needs no safetensors then.
+  std::optional<uint64_t> random_init_seed;
 };
 
 struct LoadedModel {

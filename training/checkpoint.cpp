@@ -54,7 +54,7 @@ std::string save_checkpoint(const std::string& run_dir, adapters::AdapterSet& se
 
   adapters::save_peft_adapter(set, (temp_dir / "adapter").string(), multimodal_model);
   std::vector<std::pair<std::string, torch::Tensor>> tensors = {
-      {"exp_avg", optimizer.exp_avg_view()}, {"exp_avg_sq", optimizer.exp_avg_sq_view()}};
+      {"values", optimizer.values()}, {"exp_avg", optimizer.exp_avg_view()}, {"exp_avg_sq", optimizer.exp_avg_sq_view()}};
   if (state.rng_state.defined()) tensors.emplace_back("rng_state", state.rng_state);
   safetensors::write_file((temp_dir / "optimizer.safetensors").string(), tensors);
   write_file_atomically((temp_dir / "state.json").string(),
@@ -89,7 +89,10 @@ TrainState load_checkpoint(const std::string& checkpoint_dir, adapters::AdapterS
   adapters::restore_peft_adapter(set, (dir / "adapter").string(), multimodal_model);
   const auto moments = safetensors::File::open((dir / "optimizer.safetensors").string());
   torch::NoGradGuard no_grad;
-  for (const auto& [name, target] : {std::make_pair("exp_avg", optimizer.exp_avg_view()), std::make_pair("exp_avg_sq", optimizer.exp_avg_sq_view())}) {
+  // The fp32 masters themselves, bit for bit (the PEFT file of a full fine-tune stores W0 + delta,
+  // which does not give delta back exactly).
+  for (const auto& [name, target] : {std::make_pair("values", optimizer.values()), std::make_pair("exp_avg", optimizer.exp_avg_view()),
+                                     std::make_pair("exp_avg_sq", optimizer.exp_avg_sq_view())}) {
     const auto stored = moments->tensor(name);
     if (stored.sizes() != target.sizes())
       fail("[checkpoint] ", checkpoint_dir, ": ", name, " holds ", stored.numel(), " values but this run trains ", target.numel(),

@@ -1,5 +1,5 @@
 // Training checkpoints: RUN/checkpoints/step-NNNNNNNN/ holding the adapter in PEFT format, the
-// optimizer's moments and step count, the RNG state and the data position, written so that a
+// optimizer's fp32 master values, moments and step count, the RNG state and the data position, written so that a
 // crash at any moment leaves either the previous checkpoints or a complete new one: files go to a
 // temporary folder, each fsync'ed, which is then renamed into place. The last `keep_last` are kept.
 #pragma once

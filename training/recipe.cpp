@@ -170,7 +170,13 @@ Recipe Recipe::load(const std::string& path, const std::vector<std::string>& ove
   };
   if (recipe.has("adapters")) collect([&] { adapters::parse_placement(recipe.root_["adapters"], recipe.origin_.at("adapters")); });
   for (const char* section : {"data.train", "data.eval"})
-    if (recipe.has(section)) collect([&] { datasets::parse_dataset_spec(recipe.find(section), recipe.origin_.at(section)); });
+    if (recipe.has(section)) {
+      const YAML::Node node = recipe.find(section);  // one dataset, or a list of them
+      if (node.IsSequence())
+        for (const auto& one : node) collect([&] { datasets::parse_dataset_spec(one, recipe.origin_.at(section)); });
+      else
+        collect([&] { datasets::parse_dataset_spec(node, recipe.origin_.at(section)); });
+    }
   if (!problems.empty()) {
     std::string text = cat("[recipe] ", path, ": ", problems.size(), " problem(s):");
     for (const auto& p : problems) text += "\n  - " + p;
@@ -215,6 +221,39 @@ std::string Recipe::str(const std::string& key) const { return value_or_default(
 int64_t Recipe::integer(const std::string& key) const { return value_or_default(*this, key, find(key)).as<int64_t>(); }
 double Recipe::number(const std::string& key) const { return value_or_default(*this, key, find(key)).as<double>(); }
 bool Recipe::boolean(const std::string& key) const { return value_or_default(*this, key, find(key)).as<bool>(); }
+
+std::string Recipe::origin_file(const std::string& key) const {
+  auto it = origin_.find(key);
+  if (it == origin_.end() || it->second.rfind("--set ", 0) == 0) return path_;
+  return it->second;
+}
+
+std::string Recipe::resolved_yaml(const std::string& run_dir) const {
+  YAML::Node copy = YAML::Clone(root_);
+  copy.remove("extends");
+  set_key(copy, {"output", "dir"}, YAML::Node(fs::absolute(run_dir).lexically_normal().string()));
+  auto absolute = [](const std::string& folder, const std::string& value) {
+    return fs::path(value).is_absolute() ? value : fs::absolute(fs::path(folder) / value).lexically_normal().string();
+  };
+  for (const char* key : {"model.path", "model.tokenizer", "data.cache"})
+    if (has(key)) set_key(copy, split_key(key), YAML::Node(fs::absolute(file_path(key)).lexically_normal().string()));
+  for (const char* section : {"data.train", "data.eval"}) {
+    if (!has(section)) continue;
+    const auto folder = fs::path(origin_file(section)).parent_path().string();
+    YAML::Node node = find_in(copy, split_key(section), 0);
+    auto fix = [&](YAML::Node spec) {
+      for (const char* field : {"path", "media_root"})
+        if (spec.IsMap() && spec[field]) spec[field] = absolute(folder, spec[field].as<std::string>());
+    };
+    if (node.IsSequence())
+      for (auto spec : node) fix(spec);
+    else
+      fix(node);
+  }
+  YAML::Emitter out;
+  out << copy;
+  return std::string("# the resolved recipe of this run (extends and --set applied, paths absolute)\n") + out.c_str() + "\n";
+}
 
 std::string Recipe::file_path(const std::string& key) const {
   const auto value = str(key);

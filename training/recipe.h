@@ -31,9 +31,14 @@ class Recipe {
   std::string file_path(const std::string& key) const;
   // "file:line:col" (or "--set key=value") where a key was set.
   std::string where(const std::string& key) const;
+  // The recipe file that set a key (paths inside its value resolve against its folder).
+  std::string origin_file(const std::string& key) const;
+  YAML::Node find(const std::string& key) const;  // the node at a dotted key (undefined if unset)
+  // The merged recipe (extends and --set applied) as YAML, every file path made absolute, so it
+  // runs from anywhere, with output.dir set to `run_dir`: what a run directory keeps as recipe.yaml.
+  std::string resolved_yaml(const std::string& run_dir) const;
 
  private:
-  YAML::Node find(const std::string& key) const;
   std::string path_;
   YAML::Node root_;
   std::map<std::string, std::string> origin_;  // dotted key -> file (or "--set ...") that set it

@@ -39,7 +39,7 @@ int64_t build_split(const FashionMnistOptions& o, const std::string& split, cons
          " do not match ", labels.dims[0], " labels of 28x28 images");
   const int64_t count = o.limit > 0 ? std::min<int64_t>(o.limit, images.dims[0]) : images.dims[0];
   fs::create_directories(fs::path(o.out) / "images" / split);
-  nlohmann::json captions = nlohmann::json::array(), vqa = nlohmann::json::array();
+  nlohmann::json captions = nlohmann::json::array(), vqa = nlohmann::json::array(), instruct = nlohmann::json::array();
   for (int64_t i = 0; i < count; ++i) {
     media::Image image;
     image.width = image.height = 28;
@@ -63,9 +63,16 @@ int64_t build_split(const FashionMnistOptions& o, const std::string& split, cons
                                    asked == kCategories[label] ? "yes" : "no", id));
       }
     }
+    // A text-only instruction about the same item, in the alpaca format.
+    const std::string asked = rng() % 2 ? kCategories[label] : kCategoryNames[rng() % 5];
+    instruct.push_back(rng() % 2 ? nlohmann::json{{"instruction", "Which category does this item belong to?"},
+                                                  {"input", kClasses[label]}, {"output", kCategories[label]}}
+                                 : nlohmann::json{{"instruction", "Is this item in the category " + asked + "? Answer yes or no."},
+                                                  {"input", kClasses[label]}, {"output", asked == kCategories[label] ? "yes" : "no"}});
   }
   write_file_atomically((fs::path(o.out) / ("caption_" + split + ".json")).string(), captions.dump(1) + "\n");
   write_file_atomically((fs::path(o.out) / ("vqa_" + split + ".json")).string(), vqa.dump(1) + "\n");
+  write_file_atomically((fs::path(o.out) / ("instruct_" + split + ".json")).string(), instruct.dump(1) + "\n");
   return count;
 }
 

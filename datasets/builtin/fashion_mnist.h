@@ -5,6 +5,8 @@
 //   OUT/caption_{train,test}.json   "<image>" -> "a photo of an ankle boot"
 //   OUT/vqa_{train,test}.json       the item ("ankle boot"), its category ("footwear"), or a yes/no
 //                                   question about a category, one question per image, seeded
+//   OUT/instruct_{train,test}.json  text only, alpaca format: the item's name as input, its category
+//                                   or a yes/no category question as the instruction
 #pragma once
 #include <cstdint>
 #include <string>

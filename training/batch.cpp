@@ -1,0 +1,66 @@
+#include "training/batch.h"
+
+#include <algorithm>
+
+namespace vltune::training {
+
+Batch collate(const std::vector<datasets::PreparedSample>& samples, int64_t pad_id, const torch::Device& device) {
+  Batch batch;
+  const auto batch_size = static_cast<int64_t>(samples.size());
+  int64_t length = 0;
+  for (const auto& s : samples) length = std::max<int64_t>(length, static_cast<int64_t>(s.input_ids.size()));
+  auto ids = torch::full({batch_size, length}, std::max<int64_t>(pad_id, 0), torch::kInt64);
+  auto mask = torch::zeros({batch_size, length}, torch::kInt64);
+  auto labels = torch::full({batch_size, length}, -100, torch::kInt64);
+  for (int64_t b = 0; b < batch_size; ++b) {
+    const auto& s = samples[b];
+    const auto n = static_cast<int64_t>(s.input_ids.size());
+    ids[b].narrow(0, 0, n).copy_(torch::tensor(s.input_ids, torch::kInt64));
+    labels[b].narrow(0, 0, n).copy_(torch::tensor(s.labels, torch::kInt64));
+    mask[b].narrow(0, 0, n).fill_(1);
+    batch.tokens += n;
+    batch.target_tokens += std::count_if(s.labels.begin() + 1, s.labels.end(), [](int64_t l) { return l != -100; });
+    batch.pixels.push_back(s.pixels.defined() ? s.pixels.to(device, /*non_blocking=*/true) : s.pixels);
+    batch.video.push_back(s.video);
+  }
+  batch.input_ids = ids.to(device);
+  batch.attention_mask = mask.to(device);
+  batch.labels = labels.to(device);
+  return batch;
+}
+
+namespace {
+bool any_trainable(torch::nn::Module& module) {
+  for (const auto& p : module.parameters())
+    if (p.requires_grad()) return true;
+  return false;
+}
+}  // namespace
+
+torch::Tensor visual_tokens(multimodal::VisionLanguageModelImpl& model, const Batch& batch,
+                            const multimodal::VideoPooling& pooling) {
+  std::vector<torch::Tensor> parts;
+  if (!model.vision_tower) return {};
+  torch::AutoGradMode grad(any_trainable(*model.vision_tower) || any_trainable(*model.multi_modal_projector));
+  for (std::size_t i = 0; i < batch.pixels.size(); ++i) {
+    if (!batch.pixels[i].defined()) continue;
+    const auto dtype = model.multi_modal_projector->parameters().front().scalar_type();
+    const auto pixels = batch.pixels[i].to(dtype);
+    parts.push_back(batch.video[i] ? model.video_features(pixels, pooling)
+                                   : model.image_features(pixels).reshape({-1, model.config().text.hidden_size}));
+  }
+  if (parts.empty()) return {};
+  return torch::cat(parts).unsqueeze(0);
+}
+
+torch::Tensor summed_loss(multimodal::VisionLanguageModelImpl& model, const Batch& batch,
+                          const multimodal::VideoPooling& pooling) {
+  const auto embeds = model.embed_inputs(batch.input_ids, visual_tokens(model, batch, pooling));
+  const auto logits = model.lm_logits(model.language_model->forward(embeds, batch.attention_mask));
+  const auto shifted = torch::constant_pad_nd(batch.labels, {0, 1}, -100).narrow(1, 1, batch.labels.size(1));
+  return torch::nn::functional::cross_entropy(
+      logits.to(torch::kFloat32).reshape({-1, logits.size(-1)}), shifted.reshape({-1}),
+      torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100).reduction(torch::kSum));
+}
+
+}  // namespace vltune::training

@@ -1,0 +1,36 @@
+// A micro-batch: prepared samples padded to one length, and the model's loss on it.
+//
+// Padding is on the right (ids = pad id, mask 0, labels -100), as for training. Visual tokens
+// are produced per sample in batch order (an image sample's images, a video sample's pooled
+// frames) and concatenated, which is the order the image-token positions take row-major over the
+// batch, so image and video samples mix freely in one batch.
+#pragma once
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "datasets/prepare.h"
+#include "multimodal/llava.h"
+
+namespace vltune::training {
+
+struct Batch {
+  torch::Tensor input_ids, attention_mask, labels;  // [B, L] on the model's device
+  std::vector<torch::Tensor> pixels;                // per sample (undefined for text-only samples)
+  std::vector<bool> video;
+  int64_t tokens = 0;          // non-padding tokens
+  int64_t target_tokens = 0;   // tokens whose label trains (the loss' denominator)
+};
+
+Batch collate(const std::vector<datasets::PreparedSample>& samples, int64_t pad_id, const torch::Device& device);
+
+// The batch's visual tokens [1, total, hidden] in image-token order (undefined when it has none).
+// Runs without autograd when nothing in the vision tower or projector trains.
+torch::Tensor visual_tokens(multimodal::VisionLanguageModelImpl& model, const Batch& batch,
+                            const multimodal::VideoPooling& pooling);
+
+// Summed cross-entropy over the batch's target tokens (fp32 scalar), for a caller to normalise.
+torch::Tensor summed_loss(multimodal::VisionLanguageModelImpl& model, const Batch& batch,
+                          const multimodal::VideoPooling& pooling);
+
+}  // namespace vltune::training

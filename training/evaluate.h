@@ -1,0 +1,44 @@
+// Evaluation of the model as it stands (adapters attached) on a run's eval set:
+//   loss        mean cross-entropy over every target token of the set; perplexity = exp(loss)
+//   text metrics (exact_match, vqa_accuracy, bleu4, rouge_l, cider_d): the model generates an
+//               answer to each sample's conversation up to its last answer, scored against the
+//               sample's references (training/metrics.h).
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "training/recipe.h"
+#include "training/run_setup.h"
+
+namespace vltune::training {
+
+struct EvalSettings {
+  std::vector<std::string> metrics;
+  int64_t batch_size = 8;
+  int64_t max_samples = 0;  // 0: all
+  int64_t max_new_tokens = 32;
+  std::string strategy = "greedy";
+  int64_t num_beams = 4;
+  double temperature = 1.0, top_p = 1.0;
+  uint64_t seed = 0;
+};
+
+EvalSettings eval_settings(const Recipe& recipe);
+
+struct GeneratedAnswer {
+  std::string id, prediction;
+  std::vector<std::string> references;
+};
+
+struct EvalResult {
+  std::map<std::string, double> metrics;  // metric name -> value
+  std::vector<GeneratedAnswer> answers;   // when text metrics were asked for
+};
+
+// The caller puts the adapters in eval mode (no dropout). Samples the preparer drops are reported
+// to data.bad, as in training.
+EvalResult evaluate(Backbone& backbone, const RunData& data, const EvalSettings& settings,
+                    const multimodal::VideoPooling& pooling);
+
+}  // namespace vltune::training

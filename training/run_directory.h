@@ -1,0 +1,21 @@
+// A finished or running training run's folder, as `vltune train` leaves it:
+//   RUN/recipe.yaml                 the resolved recipe (paths absolute)
+//   RUN/checkpoints/step-N/         adapter/ (PEFT format), optimizer.safetensors, state.json
+//   RUN/metrics.jsonl, events.out.tfevents.*, summary.json
+// and what commands that start from a run (eval, export, analyze, generate) need from it.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "training/recipe.h"
+
+namespace vltune::training {
+
+Recipe run_recipe(const std::string& run_dir, const std::vector<std::string>& overrides = {});
+
+// RUN/checkpoints/step-N/adapter of the newest checkpoint; throws naming the run when it has none.
+std::string latest_adapter(const std::string& run_dir);
+
+bool is_run_directory(const std::string& path);
+
+}  // namespace vltune::training

@@ -1,0 +1,95 @@
+#include "training/run_setup.h"
+
+#include <filesystem>
+
+#include "core/error.h"
+#include "datasets/dataset_yaml.h"
+#include "datasets/registry.h"
+#include "vision/image_processor.h"
+
+namespace fs = std::filesystem;
+
+namespace vltune::training {
+
+Backbone load_backbone(const Recipe& recipe) {
+  multimodal::LoadOptions options;
+  const auto dtype = recipe.str("train.precision") == "bf16" ? std::string("bfloat16") : recipe.str("model.dtype");
+  options.dtype = dtype == "bfloat16" ? torch::kBFloat16 : dtype == "float16" ? torch::kFloat16 : torch::kFloat32;
+  try {
+    options.device = torch::Device(recipe.str("model.device"));
+  } catch (const c10::Error&) {
+    fail("[recipe] ", recipe.where("model.device"), ": model.device '", recipe.str("model.device"), "' is not a device (cpu, cuda, cuda:1)");
+  }
+  if (recipe.str("model.init") == "random") options.random_init_seed = static_cast<uint64_t>(recipe.integer("train.seed"));
+  Backbone backbone{multimodal::load_model(recipe.file_path("model.path"), options),
+                    recipe.has("model.tokenizer") ? language::Tokenizer::load(recipe.file_path("model.tokenizer"))
+                                                  : language::Tokenizer::from_model_dir(recipe.file_path("model.path")),
+                    options.device};
+  const int64_t vocab = backbone.loaded.config.text.vocab_size;
+  if (backbone.tokenizer.vocab_size() > vocab)
+    fail("[recipe] ", backbone.tokenizer.path(), " has ", backbone.tokenizer.vocab_size(), " pieces but the model's vocabulary is ",
+         vocab, ": the tokenizer does not belong to ", recipe.file_path("model.path"));
+  return backbone;
+}
+
+multimodal::VideoPooling video_pooling(const Recipe& recipe) {
+  multimodal::VideoPooling pooling;
+  pooling.spatial = recipe.integer("data.spatial_pool");
+  pooling.temporal = recipe.str("data.temporal");
+  return pooling;
+}
+
+namespace {
+std::vector<datasets::Sample> read_section(const Recipe& recipe, const std::string& key, datasets::BadSamples& bad) {
+  std::vector<datasets::Sample> samples;
+  const YAML::Node node = recipe.find(key);
+  const auto file = recipe.origin_file(key);
+  auto read = [&](const YAML::Node& one) {
+    auto more = datasets::read_dataset(datasets::parse_dataset_spec(one, file), bad);
+    samples.insert(samples.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  };
+  if (node.IsSequence())
+    for (const auto& one : node) read(one);
+  else
+    read(node);
+  return samples;
+}
+}  // namespace
+
+RunData load_run_data(const Recipe& recipe, Backbone& backbone) {
+  RunData data;
+  data.bad = std::make_shared<datasets::BadSamples>(recipe.str("data.on_bad_sample") == "error" ? datasets::OnBadSample::kError
+                                                                                                : datasets::OnBadSample::kSkip);
+  data.train = read_section(recipe, "data.train", *data.bad);
+  if (data.train.empty()) fail("[recipe] ", recipe.where("data.train"), ": the training dataset has no usable sample");
+  if (recipe.has("data.eval")) data.eval = read_section(recipe, "data.eval", *data.bad);
+
+  const auto& config = backbone.loaded.config;
+  datasets::PrepareOptions options;
+  options.chat_template = recipe.str("data.template");
+  options.encode.max_length = recipe.integer("data.max_length");
+  options.encode.truncation =
+      recipe.str("data.truncation") == "error" ? language::TruncationPolicy::kError : language::TruncationPolicy::kDrop;
+  options.media.frames.num_frames = recipe.integer("data.num_frames");
+  options.media.frames.fps = recipe.number("data.fps");
+  options.media.frames.max_frames = recipe.integer("data.max_frames");
+  if (config.has_vision()) {
+    options.encode.visual_token_id = config.image_token_index;
+    options.encode.tokens_per_image = config.tokens_per_image();
+    if (options.media.frames.num_frames > 0)
+      options.encode.tokens_per_video = backbone.model().tokens_per_video(options.media.frames.num_frames, video_pooling(recipe));
+    options.media.image = vision::image_processor_config(backbone.loaded.dir, *config.vision);
+  } else {
+    for (const auto* samples : {&data.train, &data.eval})
+      for (const auto& sample : *samples)
+        if (!sample.images.empty() || !sample.video.empty())
+          fail("[recipe] ", sample.id, ": an image or video sample, but ", recipe.file_path("model.path"),
+               " is a text-only model");
+  }
+  if (recipe.has("data.cache"))
+    data.cache = std::make_shared<datasets::MediaCache>(datasets::MediaCache::open(recipe.file_path("data.cache"), options.media));
+  data.preparer = std::make_shared<datasets::SamplePreparer>(backbone.tokenizer, options, data.cache.get());
+  return data;
+}
+
+}  // namespace vltune::training

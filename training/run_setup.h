@@ -1,0 +1,45 @@
+// What a recipe's run needs, built from the recipe: the backbone (model + tokenizer, loaded once
+// and shareable between runs, as `vltune compare` does), the sample preparer that turns dataset
+// records into token ids and pixels for that backbone, and the datasets themselves.
+#pragma once
+#include <torch/torch.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "datasets/media_cache.h"
+#include "datasets/prepare.h"
+#include "datasets/sample.h"
+#include "language/tokenizer.h"
+#include "multimodal/llava.h"
+#include "multimodal/model_loader.h"
+#include "training/recipe.h"
+
+namespace vltune::training {
+
+struct Backbone {
+  multimodal::LoadedModel loaded;
+  language::Tokenizer tokenizer;
+  torch::Device device = torch::kCPU;
+  multimodal::VisionLanguageModelImpl& model() { return *loaded.model; }
+  bool multimodal() const { return loaded.config.has_vision(); }
+};
+
+// model.path in model.dtype (bf16 when train.precision is bf16) on model.device, frozen; the
+// tokenizer from model.tokenizer or the model folder.
+Backbone load_backbone(const Recipe& recipe);
+
+multimodal::VideoPooling video_pooling(const Recipe& recipe);
+
+// Datasets and the preparer for one run. The media cache (data.cache) stays open as long as this.
+struct RunData {
+  std::vector<datasets::Sample> train, eval;
+  std::shared_ptr<datasets::BadSamples> bad;
+  std::shared_ptr<datasets::MediaCache> cache;
+  std::shared_ptr<datasets::SamplePreparer> preparer;
+};
+
+RunData load_run_data(const Recipe& recipe, Backbone& backbone);
+
+}  // namespace vltune::training

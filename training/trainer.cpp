@@ -1,0 +1,213 @@
+#include "training/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "adapters/placement.h"
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "datasets/loader.h"
+#include "training/batch.h"
+#include "training/checkpoint.h"
+#include "training/evaluate.h"
+#include "training/flat_adamw.h"
+#include "training/run_log.h"
+
+namespace fs = std::filesystem;
+
+namespace vltune::training {
+
+std::string run_directory(const Recipe& recipe) {
+  auto dir = recipe.str("output.dir");
+  if (const auto at = dir.find("NAME"); at != std::string::npos) dir.replace(at, 4, fs::path(recipe.path()).stem().string());
+  if (fs::path(dir).is_absolute()) return dir;
+  return (fs::path(recipe.origin_file("output.dir")).parent_path() / dir).lexically_normal().string();
+}
+
+namespace {
+
+// Adapters attached for the run and detached whatever happens, leaving the backbone as found.
+struct AttachedSet {
+  std::unique_ptr<adapters::AdapterSet> set;
+  explicit AttachedSet(std::unique_ptr<adapters::AdapterSet> s) : set(std::move(s)) { set->attach(); }
+  ~AttachedSet() { set->detach(); }
+};
+
+std::string component_of(const std::string& param_name) {
+  if (param_name.rfind("vision_tower.", 0) == 0) return "vision";
+  if (param_name.rfind("multi_modal_projector.", 0) == 0) return "projector";
+  return "language";  // the decoder and lm_head
+}
+
+bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+int64_t total_steps(const Recipe& recipe, int64_t samples) {
+  if (recipe.integer("train.steps") > 0) return recipe.integer("train.steps");
+  const double per_step = static_cast<double>(recipe.integer("train.batch_size") * recipe.integer("train.grad_accum"));
+  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(recipe.number("train.epochs") * samples / per_step)));
+}
+
+void check_positive(const Recipe& recipe, const char* key) {
+  if (recipe.integer(key) < 1) fail("[recipe] ", recipe.where(key), ": ", key, " must be at least 1, got ", recipe.integer(key));
+}
+
+class NullBuffer : public std::streambuf {
+  int overflow(int c) override { return c; }
+};
+
+}  // namespace
+
+RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& request) {
+  for (const char* key : {"train.batch_size", "train.grad_accum"}) check_positive(recipe, key);
+  RunResult result;
+  result.run_dir = request.run_dir.empty() ? run_directory(recipe) : request.run_dir;
+  const auto latest = latest_checkpoint(result.run_dir);
+  if (latest && !request.resume)
+    fail("[train] ", result.run_dir, " already holds checkpoints; pass --resume to continue it, or set output.dir elsewhere");
+  fs::create_directories(result.run_dir);
+  write_file_atomically((fs::path(result.run_dir) / "recipe.yaml").string(), recipe.resolved_yaml(result.run_dir));
+
+  const auto seed = static_cast<uint64_t>(recipe.integer("train.seed"));
+  torch::manual_seed(seed);
+  auto& model = backbone.model();
+  RunData data = load_run_data(recipe, backbone);
+  const auto pooling = video_pooling(recipe);
+
+  const auto placement = adapters::parse_placement(recipe.find("adapters"), recipe.origin_file("adapters"));
+  const auto plan = adapters::plan_adapters(placement, adapters::linear_sites(model));
+  AttachedSet attached(adapters::build_adapter_set(fs::path(result.run_dir).filename().string(), plan, seed));
+  auto& set = *attached.set;
+  result.trainable_params = set.num_trainable();
+  for (const auto& p : model.parameters()) result.model_params += p.numel();
+
+  AdamWOptions adamw;
+  adamw.lr = recipe.number("train.lr");
+  adamw.weight_decay = recipe.number("train.weight_decay");
+  std::map<std::string, double> lr_scale;
+  for (const char* component : {"vision", "projector", "language"})
+    lr_scale[component] = recipe.number(std::string("train.lr_scale.") + component);
+  FlatAdamW optimizer(set.named_parameters(), adamw, [&](const std::string& name) {
+    ParamGroupOptions group;
+    group.lr_scale = lr_scale.at(component_of(name));
+    const bool no_decay = ends_with(name, ".magnitude") || ends_with(name, ".bias") || ends_with(name, ".lambda_b") ||
+                          ends_with(name, ".lambda_d");
+    group.weight_decay = no_decay ? 0.0 : adamw.weight_decay;
+    return group;
+  });
+
+  TrainState state;
+  if (latest && request.resume) {
+    state = load_checkpoint(*latest, set, optimizer, backbone.multimodal());
+    if (state.rng_state.defined()) {
+      auto generator = at::detail::getDefaultCPUGenerator();
+      generator.set_state(state.rng_state);
+    }
+    log_info(cat("resuming ", result.run_dir, " from ", *latest, " (step ", state.step, ")"));
+  } else if (request.resume) {
+    log_info(cat("no checkpoint in ", result.run_dir, " yet: starting from the beginning"));
+  }
+
+  const int64_t batch_size = recipe.integer("train.batch_size"), accumulation = recipe.integer("train.grad_accum");
+  const int64_t steps = total_steps(recipe, static_cast<int64_t>(data.train.size()));
+  const int64_t save_every = recipe.integer("output.save_every"), eval_every = recipe.integer("eval.every");
+  const int64_t log_every = std::max<int64_t>(1, recipe.integer("output.log_every"));
+  const int keep_last = static_cast<int>(recipe.integer("output.keep_last"));
+  const double clip = recipe.number("train.clip_grad_norm");
+  const auto eval = eval_settings(recipe);
+  const bool evaluating = !data.eval.empty();
+
+  datasets::LoaderOptions loader_options;
+  loader_options.workers = static_cast<int>(recipe.integer("data.workers"));
+  loader_options.prefetch = static_cast<int>(recipe.integer("data.prefetch"));
+  loader_options.seed = seed;
+  datasets::DataLoader<datasets::PreparedSample> loader(
+      static_cast<int64_t>(data.train.size()),
+      [&](int64_t index) { return data.preparer->prepare(data.train[index], *data.bad); }, loader_options, state.data);
+
+  NullBuffer null_buffer;
+  std::ostream null_stream(&null_buffer);
+  RunLog run_log(result.run_dir, steps, request.resume, request.quiet ? null_stream : std::cerr,
+                 request.quiet ? ProgressStyle::kPlain : ProgressStyle::kAuto);
+  auto run_eval = [&](int64_t step) {
+    set.train(false);
+    auto evaluated = evaluate(backbone, data, eval, pooling);
+    set.train(true);
+    run_log.eval(step, evaluated.metrics);
+    return evaluated.metrics;
+  };
+
+  set.train(true);
+  const auto started = std::chrono::steady_clock::now();
+  int64_t tokens = 0, first_step = state.step;
+  double last_loss = NAN;
+  while (state.step < steps) {
+    const auto step_started = std::chrono::steady_clock::now();
+    std::vector<Batch> micro_batches;
+    int64_t targets = 0;
+    for (int64_t m = 0; m < accumulation; ++m) {
+      std::vector<datasets::PreparedSample> samples;
+      for (int64_t i = 0; i < batch_size; ++i) samples.push_back(loader.next());
+      micro_batches.push_back(collate(samples, backbone.tokenizer.pad_id(), backbone.device));
+      targets += micro_batches.back().target_tokens;
+      tokens += micro_batches.back().tokens;
+    }
+    optimizer.zero_grad();
+    torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(backbone.device));
+    for (const auto& batch : micro_batches) {
+      if (batch.target_tokens == 0) continue;
+      const auto loss = summed_loss(model, batch, pooling);
+      (loss / static_cast<double>(targets)).backward();
+      loss_sum += loss.detach();
+    }
+    const double loss = targets > 0 ? loss_sum.item<double>() / static_cast<double>(targets) : 0.0;
+    const double grad_norm = clip > 0 ? optimizer.clip_grad_norm(clip) : optimizer.grads().norm().item<double>();
+    if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
+      const auto kept = latest_checkpoint(result.run_dir);
+      fail("[train] step ", state.step + 1, " of ", result.run_dir, ": the ", std::isfinite(loss) ? "gradient norm" : "loss",
+           " is ", std::isfinite(loss) ? grad_norm : loss, "; training stopped (try a lower train.lr or train.precision: fp32). ",
+           kept ? "The last good checkpoint, " + *kept + ", is kept." : std::string("No checkpoint was written before it."));
+    }
+    const double lr = adamw.lr * schedule_factor(recipe.str("train.schedule"), state.step, recipe.integer("train.warmup_steps"), steps);
+    optimizer.step(lr);
+    ++state.step;
+    last_loss = loss;
+    result.loss_curve.emplace_back(state.step, loss);
+    const double step_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - step_started).count();
+    if (state.step % log_every == 0 || state.step == steps)
+      run_log.step(state.step, {{"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
+                                {"tokens_per_s", static_cast<double>(tokens) /
+                                                     std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()},
+                                {"step_time_ms", 1000.0 * step_seconds}});
+    const bool last = state.step == steps;
+    if (last || (save_every > 0 && state.step % save_every == 0)) {
+      state.data = loader.position();
+      state.rng_state = at::detail::getDefaultCPUGenerator().get_state();
+      save_checkpoint(result.run_dir, set, optimizer, state, backbone.multimodal(), keep_last);
+    }
+    if (evaluating && !last && eval_every > 0 && state.step % eval_every == 0) run_eval(state.step);
+  }
+
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result.steps = state.step;
+  const int64_t trained_steps = state.step - first_step;
+  if (trained_steps > 0) result.step_time_ms = 1000.0 * result.seconds / static_cast<double>(trained_steps);
+  if (result.seconds > 0) result.tokens_per_s = static_cast<double>(tokens) / result.seconds;
+  if (evaluating) result.metrics = run_eval(state.step);
+  if (std::isfinite(last_loss)) result.metrics["train_loss"] = last_loss;
+  result.bad_samples = data.bad->count();
+  RunSummary summary;
+  summary.steps = state.step;
+  summary.tokens = tokens;
+  summary.bad_samples_skipped = result.bad_samples;
+  summary.final_metrics = result.metrics;
+  summary.device = backbone.device;
+  run_log.summary(summary);
+  return result;
+}
+
+}  // namespace vltune::training

@@ -1,0 +1,44 @@
+// A recipe becomes a training run here.
+//
+// One optimizer step: `grad_accum` micro-batches of `batch_size` samples from the loader, each
+// loss summed over its target tokens and divided by the step's total target tokens (so the step
+// minimises the mean over every trained token, however the tokens fall into micro-batches),
+// backward into the flat gradient arena, clip, AdamW at the scheduled learning rate. A loss or
+// gradient norm that is not finite stops the run with an error naming the step; checkpoints
+// already written are kept and none is written for the bad step.
+//
+// The backbone is shared: the run attaches its own adapter set and detaches it at the end, so
+// several runs (`vltune compare`) train one after another on one loaded model.
+#pragma once
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "training/recipe.h"
+#include "training/run_setup.h"
+
+namespace vltune::training {
+
+struct RunResult {
+  std::string run_dir;
+  int64_t steps = 0;
+  int64_t trainable_params = 0, model_params = 0;
+  double seconds = 0, step_time_ms = 0, tokens_per_s = 0, peak_memory_mib = 0;
+  std::map<std::string, double> metrics;              // the final evaluation
+  std::vector<std::pair<int64_t, double>> loss_curve;  // (step, training loss) at every step
+  int64_t bad_samples = 0;
+};
+
+struct TrainRequest {
+  bool resume = false;   // continue from the newest checkpoint in the run directory
+  std::string run_dir;   // default: the recipe's output.dir
+  bool quiet = false;    // no progress line or per-step log lines (metrics.jsonl is still written)
+};
+
+RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& request = {});
+
+// output.dir resolved: "NAME" in it becomes the recipe file's stem.
+std::string run_directory(const Recipe& recipe);
+
+}  // namespace vltune::training
