@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "adapters/fused_low_rank_linear.h"
 #include "adapters/low_rank.h"
 
 namespace vltune::adapters {
@@ -18,7 +19,9 @@ LoraAdapter::LoraAdapter(Linear base, AdapterSpec spec, torch::Generator& genera
 }
 
 torch::Tensor LoraAdapter::forward(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-  auto y = linear_plus(x, weight, low_rank_update(dropout(x), lora_a, lora_b, spec_.scaling()));
+  const auto xd = dropout(x);
+  if (xd.is_same(x)) return fused_low_rank_linear(x, weight, bias, lora_a, lora_b, spec_.scaling());
+  auto y = linear_plus(x, weight, low_rank_update(xd, lora_a, lora_b, spec_.scaling()));
   return bias.defined() ? y.add_(bias) : y;
 }
 

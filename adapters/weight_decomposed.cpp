@@ -1,5 +1,6 @@
 #include "adapters/weight_decomposed.h"
 
+#include "adapters/fused_low_rank_linear.h"
 #include "adapters/low_rank.h"
 #include "adapters/weight_norm.h"
 
@@ -27,23 +28,20 @@ torch::Tensor WeightDecomposedAdapter::weight_norm() {
   return factored_row_norm(base_->weight, base_sq_, f.a, f.b, f.scale);
 }
 
+torch::Tensor WeightDecomposedAdapter::detached_norm() {
+  torch::NoGradGuard no_grad;
+  if (is_training()) return weight_norm();
+  auto versions = current_versions();
+  if (!cached_norm_.defined() || versions != cache_key_) {
+    cached_norm_ = weight_norm();
+    cache_key_ = std::move(versions);
+  }
+  return cached_norm_;
+}
+
 torch::Tensor WeightDecomposedAdapter::magnitude_scale() {
   if (spec_.norm_grad && is_training()) return magnitude / weight_norm();
-  if (!is_training()) {
-    auto versions = current_versions();
-    if (!cached_norm_.defined() || versions != cache_key_) {
-      torch::NoGradGuard no_grad;
-      cached_norm_ = weight_norm();
-      cache_key_ = std::move(versions);
-    }
-    return magnitude / cached_norm_;
-  }
-  torch::Tensor norm;
-  {
-    torch::NoGradGuard no_grad;
-    norm = weight_norm();
-  }
-  return magnitude / norm;
+  return magnitude / detached_norm();
 }
 
 torch::Tensor WeightDecomposedAdapter::delta_weight() {
@@ -55,9 +53,11 @@ torch::Tensor WeightDecomposedAdapter::delta_weight() {
 torch::Tensor WeightDecomposedAdapter::forward(const torch::Tensor& x, const torch::Tensor& weight,
                                                const torch::Tensor& bias) {
   namespace F = torch::nn::functional;
-  const auto g = magnitude_scale().to(x.scalar_type());
   const auto f = factors();
   const auto xd = dropout(x);
+  if (f.a.defined() && xd.is_same(x) && !(spec_.norm_grad && is_training()))
+    return fused_low_rank_linear(x, weight, bias, f.a, f.b, f.scale, magnitude, detached_norm());
+  const auto g = magnitude_scale().to(x.scalar_type());
   torch::Tensor y;
   if (!f.a.defined()) {
     y = g * F::linear(x, weight);

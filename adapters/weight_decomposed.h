@@ -6,6 +6,7 @@
 // unless norm_grad:
 //   dropout 0:   y = g ⊙ (W0 x + s·B A x) + b
 //   dropout p:   y = W0 x + b + (g − 1) ⊙ W0 x̃ + g ⊙ s·B A x̃,   x̃ = dropout(x)
+// With dropout 0 and the norm detached this is one autograd node (fused_low_rank_linear.h).
 // The norm is factored (weight_norm.h), never W0 + ΔW; in eval mode it is cached until a
 // parameter or the base weight changes.
 #pragma once
@@ -27,6 +28,8 @@ class WeightDecomposedAdapter : public Adapter {
   torch::Tensor delta_weight() override;
   torch::Tensor magnitude_scale() override;  // g = m / ‖W0 + ΔW‖ (detached unless norm_grad)
   torch::Tensor weight_norm();                // ‖W0 + ΔW‖ per row, fp32
+  // ‖W0 + ΔW‖ outside autograd: computed each call in training, cached in eval mode.
+  torch::Tensor detached_norm();
 
   torch::Tensor magnitude;  // m [out], trainable
 

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "core/error.h"
+#include "core/torch_compat.h"
 
 namespace vltune::training {
 
@@ -24,6 +25,7 @@ FlatAdamW::FlatAdamW(const std::vector<std::pair<std::string, torch::Tensor>>& p
   grads_ = torch::zeros_like(values_);
   exp_avg_ = torch::zeros_like(values_);
   exp_avg_sq_ = torch::zeros_like(values_);
+  step_number_ = torch::zeros({1}, values_.options());
 
   torch::NoGradGuard no_grad;
   int64_t offset = 0;
@@ -58,6 +60,7 @@ void FlatAdamW::step(double lr) {
   ++step_;
   const double bias_correction1 = 1 - std::pow(options_.beta1, static_cast<double>(step_));
   const double bias_correction2 = 1 - std::pow(options_.beta2, static_cast<double>(step_));
+  step_number_.fill_(static_cast<double>(step_));  // on the device: no host sync
   for (const auto& group : groups_) {
     const int64_t n = group.end - group.begin;
     if (n == 0) continue;
@@ -66,6 +69,9 @@ void FlatAdamW::step(double lr) {
     auto m = exp_avg_.narrow(0, group.begin, n);
     auto v = exp_avg_sq_.narrow(0, group.begin, n);
     const double group_lr = lr * group.options.lr_scale;
+    if (compat::fused_adamw(p, g, m, v, step_number_, group_lr, options_.beta1, options_.beta2,
+                            group.options.weight_decay, options_.eps))
+      continue;
     p.mul_(1 - group_lr * group.options.weight_decay);
     m.mul_(options_.beta1).add_(g, 1 - options_.beta1);
     v.mul_(options_.beta2).addcmul_(g, g, 1 - options_.beta2);

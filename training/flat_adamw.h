@@ -6,6 +6,7 @@
 // The update is torch.optim.AdamW's, op for op (so results are identical to it):
 //   p ← p·(1 − lr·wd);  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
 //   p ← p − (lr / (1−β1^t)) · m / (√v / √(1−β2^t) + ε)
+// On CUDA with LibTorch 2.x each group is one fused kernel (at::_fused_adamw_, the same update).
 #pragma once
 #include <torch/torch.h>
 
@@ -56,6 +57,7 @@ class FlatAdamW {
   AdamWOptions options_;
   std::vector<Group> groups_;
   torch::Tensor values_, grads_, exp_avg_, exp_avg_sq_;
+  torch::Tensor step_number_;  // step_ as a one-element tensor on the arena's device (the fused kernel reads it)
   int64_t step_ = 0;
 };
 
