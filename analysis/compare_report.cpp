@@ -35,9 +35,10 @@ std::string with_thousands(int64_t value) {
   return (value < 0 ? "-" : "") + digits;
 }
 
+// The mean with `pattern`; the std, when there is one, with two significant digits.
 std::string mean_pm_std(const MeanStd& value, const char* pattern = "%.4g") {
   if (value.n == 0 || std::isnan(value.mean)) return "-";
-  return value.n < 2 ? format(value.mean, pattern) : format(value.mean, pattern) + " ± " + format(value.std, pattern);
+  return value.n < 2 ? format(value.mean, pattern) : format(value.mean, pattern) + " ± " + format(value.std, "%.2g");
 }
 
 MeanStd over_runs(const std::vector<const VariantRun*>& runs, double VariantRun::*field) {
@@ -94,7 +95,11 @@ std::string markdown(const Table& table) {
   out += "\n" + rule + "\n";
   for (const auto& row : table.rows) {
     out += "|";
-    for (const auto& cell : row) out += " " + cell + " |";
+    for (const auto& cell : row) {
+      std::string escaped;  // a '|' inside a cell would end it
+      for (char c : cell) escaped += c == '|' ? std::string("\\|") : std::string(1, c);
+      out += " " + escaped + " |";
+    }
     out += "\n";
   }
   return out;
@@ -174,6 +179,7 @@ std::string metric_vs_rank_plot(const std::vector<VariantSummary>& variants, con
     if (variant.rank > 0) ranked.push_back(&variant);
   std::stable_sort(ranked.begin(), ranked.end(), [](const auto* a, const auto* b) { return a->rank < b->rank; });
   for (const auto* variant : ranked) {
+    if (chart.x.ticks.empty() || chart.x.ticks.back() != variant->rank) chart.x.ticks.push_back(static_cast<double>(variant->rank));
     auto& series = series_named(chart, series_key(*variant, variants));
     series.lines = true;
     series.x.push_back(static_cast<double>(variant->rank));
@@ -229,7 +235,7 @@ std::string results_csv(const std::vector<VariantRun>& runs, const std::vector<s
 const char* const kStyle =
     "body{font-family:sans-serif;color:#222;max-width:1200px;margin:2em auto;padding:0 1em}"
     "table{border-collapse:collapse;font-size:14px}th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}"
-    "th{background:#f2f2f2}td.text{text-align:left}figure{margin:1.5em 0}figcaption{color:#555;font-size:13px}"
+    "th{background:#f2f2f2}td{white-space:nowrap}td.text{text-align:left}figure{margin:1.5em 0}figcaption{color:#555;font-size:13px}"
     "svg{max-width:100%;height:auto}code{background:#f4f4f4;padding:0 3px}";
 
 struct Plot {

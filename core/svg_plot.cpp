@@ -24,7 +24,11 @@ std::string number(double value, const char* format = "%.2f") {
   return buffer;
 }
 
-std::string tick_label(double value) { return number(value, "%.4g"); }
+std::string tick_label(double value) {
+  for (const auto& [scale, suffix] : {std::make_pair(1e9, "G"), std::make_pair(1e6, "M"), std::make_pair(1e3, "k")})
+    if (std::abs(value) >= std::max(scale, 1e4)) return number(value / scale, "%.4g") + suffix;
+  return number(value, "%.4g");
+}
 
 bool drawable(double value, bool log) { return std::isfinite(value) && (!log || value > 0); }
 
@@ -87,8 +91,15 @@ std::string shorten(const std::string& text, std::size_t max_chars) {
 
 void draw_axes(std::ostringstream& out, const Chart& chart, const Frame& f) {
   out << "<g stroke=\"#e3e3e3\" stroke-width=\"1\">";
-  const auto x_ticks = axis_ticks(f.x_low, f.x_high, f.x_log);
-  const auto y_ticks = axis_ticks(f.y_low, f.y_high, f.y_log);
+  const auto ticks_of = [](const Axis& axis, double low, double high) {
+    if (axis.ticks.empty()) return axis_ticks(low, high, axis.log);
+    std::vector<double> inside;
+    for (double t : axis.ticks)
+      if (drawable(t, axis.log) && t >= low && t <= high) inside.push_back(t);
+    return inside;
+  };
+  const auto x_ticks = ticks_of(chart.x, f.x_low, f.x_high);
+  const auto y_ticks = ticks_of(chart.y, f.y_low, f.y_high);
   for (double t : x_ticks) out << "<line x1=\"" << number(f.px(t)) << "\" y1=\"" << f.top << "\" x2=\"" << number(f.px(t))
                                << "\" y2=\"" << f.top + f.height << "\"/>";
   for (double t : y_ticks) out << "<line x1=\"" << f.left << "\" y1=\"" << number(f.py(t)) << "\" x2=\"" << f.left + f.width
@@ -122,9 +133,12 @@ void draw_series(std::ostringstream& out, const Series& series, const char* fill
   for (std::size_t i : shown) {
     const auto x = number(f.px(series.x[i])), y = number(f.py(series.y[i]));
     if (series.markers) out << "<circle cx=\"" << x << "\" cy=\"" << y << "\" r=\"3.5\" fill=\"" << fill << "\"/>";
-    if (!series.point_labels.empty())
-      out << "<text x=\"" << number(f.px(series.x[i]) + 5) << "\" y=\"" << number(f.py(series.y[i]) - 5)
-          << "\" font-size=\"10\" fill=\"#333\">" << escape_xml(series.point_labels[i]) << "</text>";
+    if (series.point_labels.empty()) continue;
+    // Labels in the right quarter go to the left of their point, to stay inside the frame.
+    const bool leftward = f.px(series.x[i]) > f.left + 0.75 * f.width;
+    out << "<text x=\"" << number(f.px(series.x[i]) + (leftward ? -5 : 5)) << "\" y=\"" << number(f.py(series.y[i]) - 5)
+        << "\" font-size=\"10\" fill=\"#333\"" << (leftward ? " text-anchor=\"end\"" : "") << ">"
+        << escape_xml(series.point_labels[i]) << "</text>";
   }
   out << "</g>\n";
 }

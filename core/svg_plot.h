@@ -4,17 +4,22 @@
 // every text escaped.
 //
 // Linear axes get "nice" ticks (1, 2 or 5 times a power of ten); log axes get ticks at powers of
-// ten, or at 1-2-5 multiples when the data spans less than two decades. Points that cannot be
-// drawn (NaN, infinite, or <= 0 on a log axis) are left out.
+// ten, or at 1-2-5 multiples when the data spans less than two decades; tick labels of 10^4 and
+// more read 20k, 1M, 3G. Points that cannot be drawn (NaN, infinite, or <= 0 on a log axis) are
+// left out.
 #pragma once
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace vltune::svg {
 
 struct Axis {
+  Axis(std::string label_ = "", bool log_ = false, std::vector<double> ticks_ = {})
+      : label(std::move(label_)), log(log_), ticks(std::move(ticks_)) {}
   std::string label;
   bool log = false;
+  std::vector<double> ticks;  // where to put ticks; empty: chosen from the data range
 };
 
 struct Series {

@@ -166,6 +166,17 @@ TEST(SvgPlot, DrawsEveryDrawablePointAndEscapesText) {
   EXPECT_EQ(svg.substr(svg.size() - 7), "</svg>\n");
 }
 
+TEST(SvgPlot, LargeTickLabelsAreShortAndExplicitTicksWin) {
+  svg::Chart chart;
+  chart.x = {"params", true};
+  chart.y = {"rank", false, {4, 16, 64, 256}};
+  chart.series.push_back({"a", {2e4, 3e6}, {4, 64}, {}});
+  const auto svg = svg::render(chart);
+  for (const char* label : {">100k<", ">1M<", ">4<", ">16<", ">64<"}) EXPECT_NE(svg.find(label), std::string::npos) << label;
+  EXPECT_EQ(svg.find(">256<"), std::string::npos) << "a tick outside the data range";
+  EXPECT_EQ(svg.find("e+0"), std::string::npos);
+}
+
 TEST(SvgPlot, EmptyChartsStillRenderAndBadSeriesAreErrors) {
   svg::Chart chart;
   chart.title = "nothing yet";

@@ -76,6 +76,11 @@ TEST(CompareReport, AggregatesSeedsIntoMeanAndSampleStd) {
   const auto table = analysis::compare_table(variants, "accuracy");
   EXPECT_NE(table.find("| lora-r4 | lora | attention_only | 4 | 3 | 16,384 |"), std::string::npos) << table;
   EXPECT_NE(table.find("0.6 ± 0.1"), std::string::npos) << table;
+  EXPECT_NE(table.find("0.73 ± 0.014"), std::string::npos) << table;  // std to two digits
+  auto piped = hand_made_runs();
+  piped.resize(1);
+  piped[0].variant = "a|b";
+  EXPECT_NE(analysis::compare_table(analysis::summarize_variants(piped), "accuracy").find("| a\\|b |"), std::string::npos);
 }
 
 TEST(CompareReport, InconsistentRunsAreErrors) {

@@ -1,0 +1,154 @@
+// `vltune analyze` end to end on run folders made here: the tiny LLaVA fixture as the base, and
+// full, LoRA and DoRA adapters saved at two "checkpoints" each. The full run's update is ΔW = c·W0,
+// whose ΔM (c times the mean row norm) and ΔD (0) are known, so its rows are checked by value.
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "adapters/full.h"
+#include "adapters/peft_io.h"
+#include "multimodal/model_loader.h"
+#include "test_support.h"
+
+namespace vltune {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kBase = test::data_path("hf-tiny-llava-clip-llama/base");
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+struct Outcome {
+  int status;
+  std::string output;
+};
+
+Outcome analyze(const test::TempDir& dir, const std::string& args) {
+  const auto log = dir.file("analyze.log");
+  const int status = std::system((std::string(VLTUNE_BINARY) + " analyze " + args + " > " + log + " 2>&1").c_str());
+  return {WEXITSTATUS(status), read_text(log)};
+}
+
+// A run folder whose checkpoint k (1, 2) holds the set after `update(set, k)`.
+template <class Update>
+void write_run(multimodal::LoadedModel& loaded, const fs::path& run, const std::string& model_path, const std::string& method,
+               Update update) {
+  fs::create_directories(run);
+  std::ofstream(run / "recipe.yaml") << "model:\n  path: " << model_path << "\n";
+  const auto placement = adapters::parse_placement(
+      YAML::Load("method: " + method + "\nrank: 4\nrules:\n  - component: language\n    modules: [q_proj, v_proj]\n"), "test");
+  auto set = adapters::build_adapter_set(method, adapters::plan_adapters(placement, adapters::linear_sites(*loaded.model)), 1);
+  for (int k = 1; k <= 2; ++k) {
+    update(*set, k);
+    char step[32];
+    std::snprintf(step, sizeof(step), "step-%08d", 5 * k);
+    adapters::save_peft_adapter(*set, (run / "checkpoints" / step / "adapter").string(), true);
+  }
+}
+
+void add_noise(adapters::AdapterSet& set, int k) {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(k);
+  for (auto& tensor : set.parameters()) tensor.add_(torch::randn_like(tensor) * 0.05);
+}
+
+std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::stringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    std::vector<std::string> fields;
+    std::stringstream cells(line);
+    for (std::string cell; std::getline(cells, cell, ',');) fields.push_back(cell);
+    rows.push_back(fields);
+  }
+  return rows;
+}
+
+TEST(AnalyzeCommand, WritesThePointsTheFitsAndThePlots) {
+  test::TempDir dir;
+  auto loaded = multimodal::load_model(kBase);
+  std::map<std::string, double> mean_row_norm;  // "q_proj/0" -> mean_n ‖W0_n‖
+  int64_t num_layers = 0;
+  for (const auto& site : adapters::linear_sites(*loaded.model))
+    if (site.component == "language" && (site.leaf == "q_proj" || site.leaf == "v_proj")) {
+      mean_row_norm[site.leaf + "/" + std::to_string(*site.layer)] = site.linear->weight.to(torch::kFloat64).norm(2, {1}).mean().item<double>();
+      num_layers = std::max(num_layers, *site.layer + 1);
+    }
+
+  write_run(loaded, dir.path() / "ft", fs::absolute(kBase).string(), "full", [](adapters::AdapterSet& set, int k) {
+    torch::NoGradGuard no_grad;
+    for (const auto& entry : set.entries()) {
+      auto full = std::dynamic_pointer_cast<adapters::FullAdapter>(entry.adapter);
+      full->delta.copy_(0.1 * k * full->base()->weight);
+    }
+  });
+  write_run(loaded, dir.path() / "lora", fs::relative(kBase, dir.path() / "lora").string(), "lora", add_noise);
+  write_run(loaded, dir.path() / "dora", fs::absolute(kBase).string(), "dora", add_noise);
+
+  const auto out = dir.path() / "out";
+  const auto result = analyze(dir, dir.file("ft") + " " + dir.file("lora") + " " + dir.file("dora") + " --out " + out.string());
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("Pearson r"), std::string::npos) << result.output;
+
+  const auto rows = csv_rows(read_text(out / "analysis.csv"));
+  ASSERT_EQ(rows.size(), 1 + 3 * 2 * 2 * num_layers);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"run", "method", "step", "module", "layer", "delta_m", "delta_d"}));
+  std::map<std::string, int> per_method;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    const auto& row = rows[i];
+    ASSERT_EQ(row.size(), 7u);
+    ++per_method[row[1]];
+    EXPECT_TRUE(row[2] == "5" || row[2] == "10") << row[2];
+    if (row[0] != "ft") {
+      EXPECT_GT(std::stod(row[6]), 0) << "a random update turns the rows";
+      continue;
+    }
+    EXPECT_EQ(row[1], "full");
+    const double c = row[2] == "5" ? 0.1 : 0.2;
+    const double want = c * mean_row_norm.at(row[3] + "/" + row[4]);
+    EXPECT_NEAR(std::stod(row[5]), want, 1e-5 * want) << row[3] << " layer " << row[4];
+    EXPECT_LT(std::stod(row[6]), 1e-10);
+  }
+  EXPECT_EQ(per_method, (std::map<std::string, int>{{"dora", 4 * num_layers}, {"full", 4 * num_layers}, {"lora", 4 * num_layers}}));
+
+  const auto markdown = read_text(out / "analysis.md");
+  for (const char* fragment : {"| full | all |", "| lora | all |", "| dora | q_proj |", "Pearson r", "analysis-dora.svg"})
+    EXPECT_NE(markdown.find(fragment), std::string::npos) << fragment << "\n" << markdown;
+  for (const char* method : {"full", "lora", "dora"}) {
+    const auto svg = read_text(out / (std::string("analysis-") + method + ".svg"));
+    EXPECT_NE(svg.find("<svg"), std::string::npos);
+    EXPECT_NE(svg.find(std::string("Magnitude vs direction change: ") + method), std::string::npos);
+  }
+}
+
+TEST(AnalyzeCommand, BadRunsAndOptionsFailWithAMessage) {
+  test::TempDir dir;
+  fs::create_directories(dir.path() / "empty");
+  std::ofstream(dir.path() / "empty" / "recipe.yaml") << "model:\n  path: " << kBase << "\n";
+  auto result = analyze(dir, dir.file("empty") + " --out " + dir.file("out"));
+  EXPECT_EQ(result.status, 1);
+  EXPECT_NE(result.output.find("no checkpoints"), std::string::npos) << result.output;
+
+  auto loaded = multimodal::load_model(kBase);
+  write_run(loaded, dir.path() / "lora", kBase, "lora", add_noise);
+  result = analyze(dir, dir.file("lora") + " --modules q_proj,nope_proj --out " + dir.file("out"));
+  EXPECT_EQ(result.status, 1);
+  EXPECT_NE(result.output.find("no linear module named 'nope_proj'"), std::string::npos) << result.output;
+  result = analyze(dir, dir.file("lora") + " --layers 0,x --out " + dir.file("out"));
+  EXPECT_EQ(result.status, 1);
+  EXPECT_NE(result.output.find("--layers '0,x'"), std::string::npos) << result.output;
+  result = analyze(dir, dir.file("lora") + " --layers 99 --out " + dir.file("out"));
+  EXPECT_EQ(result.status, 1);
+  EXPECT_NE(result.output.find("no layer 99"), std::string::npos) << result.output;
+}
+
+}  // namespace
+}  // namespace vltune
