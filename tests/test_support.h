@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "core/error.h"
@@ -50,6 +52,21 @@ void expect_error(Body&& body, std::initializer_list<std::string> fragments) {
     for (const auto& fragment : fragments)
       EXPECT_NE(message.find(fragment), std::string::npos) << "message lacks '" << fragment << "':\n" << message;
   }
+}
+
+// The whole content of a file ("" when it cannot be read).
+inline std::string read_text_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// How many times `what` occurs in `text`.
+inline std::size_t count_occurrences(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
 }
 
 }  // namespace vltune::test

@@ -29,6 +29,10 @@ Backbone load_backbone(const Recipe& recipe) {
   if (backbone.tokenizer.vocab_size() > vocab)
     fail("[recipe] ", backbone.tokenizer.path(), " has ", backbone.tokenizer.vocab_size(), " pieces but the model's vocabulary is ",
          vocab, ": the tokenizer does not belong to ", recipe.file_path("model.path"));
+  const int64_t image_token = backbone.loaded.config.image_token_index;
+  if (backbone.multimodal() && image_token < backbone.tokenizer.vocab_size() && backbone.tokenizer.piece_id("<image>") != image_token)
+    fail("[recipe] ", backbone.tokenizer.path(), ": id ", image_token, " is an ordinary piece of this tokenizer, but the model uses it ",
+         "for image tokens (image_token_index); train the tokenizer with at most ", image_token, " pieces");
   return backbone;
 }
 

@@ -1,0 +1,162 @@
+// The training engine end to end through the vltune binary, on the tiny fixture LLaVA and the
+// built-in Fashion-MNIST data: train, checkpoint, SIGKILL, resume (bit-identical to a run that
+// was never interrupted), evaluate, export; and the errors a user meets first.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "core/safetensors.h"
+#include "test_support.h"
+
+namespace fs = std::filesystem;
+using vltune::test::data_path;
+using vltune::test::run_vltune;
+using vltune::test::TempDir;
+
+namespace {
+
+// Fashion-MNIST (48 images per split), a tokenizer of the fixture's 300 pieces trained on its
+// text, and a model folder: the fixture's weights and that tokenizer, with the image token moved
+// to id 300, just past the vocabulary (as LLaVA checkpoints often place it), so no text piece is
+// mistaken for an image token.
+class TrainingRun : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    auto result = run_vltune("data fashion-mnist --limit 48 --out " + dir_->file("fm"));
+    ASSERT_EQ(result.status, 0) << result.output;
+    result = run_vltune("tokenizer train --vocab 300 --out " + dir_->file("tok") + " --dataset " + dir_->file("fm/vqa_train.json") +
+                        " --dataset " + dir_->file("fm/caption_train.json"));
+    ASSERT_EQ(result.status, 0) << result.output;
+    fs::create_directories(dir_->file("model"));
+    for (const auto& entry : fs::directory_iterator(data_path("hf-tiny-llava-clip-llama/base")))
+      if (entry.path().filename() != "config.json") fs::copy_file(entry.path(), dir_->path() / "model" / entry.path().filename());
+    auto config = nlohmann::json::parse(std::ifstream(data_path("hf-tiny-llava-clip-llama/base/config.json")));
+    config["image_token_index"] = 300;
+    std::ofstream(dir_->file("model/config.json")) << config.dump(1);
+    fs::copy_file(dir_->file("tok.model"), dir_->file("model/tokenizer.model"));
+    std::ofstream(dir_->file("recipe.yaml")) << R"(# vltune train recipe.yaml
+model: {path: model}
+adapters: {preset: attention_only, method: dora, rank: 4, alpha: 8, dropout: 0.1}
+data:
+  train: {format: llava, path: fm/vqa_train.json}
+  eval: {format: llava, path: fm/vqa_test.json}
+  workers: 2
+train: {steps: 12, batch_size: 4, grad_accum: 2, lr: 1e-2, warmup_steps: 2, seed: 7}
+eval: {metrics: [loss, perplexity], max_samples: 16}
+output: {dir: runs/NAME, save_every: 2, keep_last: 2, log_every: 1}
+)";
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static std::string recipe() { return dir_->file("recipe.yaml"); }
+  static TempDir* dir_;
+};
+TempDir* TrainingRun::dir_ = nullptr;
+
+std::map<std::string, torch::Tensor> adapter_tensors(const std::string& run_dir, const std::string& step) {
+  const auto file = vltune::safetensors::File::open(run_dir + "/checkpoints/" + step + "/adapter/adapter_model.safetensors");
+  std::map<std::string, torch::Tensor> tensors;
+  for (const auto& info : file->tensors()) tensors[info.name] = file->tensor(info.name).clone();
+  return tensors;
+}
+
+// Starts `vltune train`, and SIGKILLs it as soon as its first checkpoint is complete. True when
+// it was killed while still training.
+bool train_and_kill(const std::string& recipe, const std::string& run_dir) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::execl(VLTUNE_BINARY, VLTUNE_BINARY, "train", recipe.c_str(), "--run-dir", run_dir.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  while (!fs::exists(run_dir + "/checkpoints/step-00000002") && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
+}  // namespace
+
+TEST_F(TrainingRun, KilledAndResumedEndsBitIdenticalToAnUninterruptedRun) {
+  const auto straight = dir_->file("straight"), killed = dir_->file("killed");
+  auto result = run_vltune("train " + recipe() + " --run-dir " + straight);
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("trained 12 steps"), std::string::npos) << result.output;
+
+  ASSERT_TRUE(train_and_kill(recipe(), killed)) << "the run finished before it could be killed";
+  ASSERT_FALSE(fs::exists(killed + "/checkpoints/step-00000012"));
+  result = run_vltune("train " + recipe() + " --run-dir " + killed);
+  EXPECT_NE(result.status, 0);
+  EXPECT_NE(result.output.find("--resume"), std::string::npos) << result.output;
+  result = run_vltune("train " + recipe() + " --run-dir " + killed + " --resume");
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("resuming"), std::string::npos) << result.output;
+
+  const auto expected = adapter_tensors(straight, "step-00000012");
+  const auto resumed = adapter_tensors(killed, "step-00000012");
+  ASSERT_EQ(expected.size(), resumed.size());
+  ASSERT_GT(expected.size(), 0u);
+  for (const auto& [name, tensor] : expected) {
+    ASSERT_TRUE(resumed.count(name)) << name;
+    EXPECT_TRUE(torch::equal(tensor, resumed.at(name))) << name << " differs after the resume";
+  }
+  // The adapter did train: DoRA's B starts at zero.
+  bool trained = false;
+  for (const auto& [name, tensor] : expected)
+    if (name.find("lora_B") != std::string::npos) trained |= tensor.abs().max().item<double>() > 0;
+  EXPECT_TRUE(trained);
+  // keep_last: 2
+  int checkpoints = 0;
+  for ([[maybe_unused]] const auto& entry : fs::directory_iterator(straight + "/checkpoints")) ++checkpoints;
+  EXPECT_EQ(checkpoints, 2);
+}
+
+TEST_F(TrainingRun, RunDirectoryEvaluatesAndExports) {
+  const auto run = dir_->file("run");
+  auto result = run_vltune("train " + recipe() + " --run-dir " + run + " --set train.steps=4");
+  ASSERT_EQ(result.status, 0) << result.output;
+  for (const char* file : {"recipe.yaml", "metrics.jsonl", "summary.json"}) EXPECT_TRUE(fs::exists(run + "/" + file)) << file;
+  std::ifstream metrics(run + "/metrics.jsonl");
+  int train_lines = 0;
+  for (std::string line; std::getline(metrics, line);) train_lines += line.find("\"kind\":\"train\"") != std::string::npos;
+  EXPECT_EQ(train_lines, 4);
+
+  result = run_vltune("eval " + run);
+  ASSERT_EQ(result.status, 0) << result.output;
+  const auto json = nlohmann::json::parse(result.output.substr(result.output.find('{')));
+  EXPECT_GT(json.at("loss").get<double>(), 0.0);
+  EXPECT_NEAR(json.at("perplexity").get<double>(), std::exp(json.at("loss").get<double>()), 1e-6);
+
+  result = run_vltune("export " + run + " --merged " + dir_->file("merged"));
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_TRUE(fs::exists(dir_->file("merged/model.safetensors")));
+  EXPECT_TRUE(fs::exists(dir_->file("merged/tokenizer.model")));
+  result = run_vltune("export " + run + " --peft " + dir_->file("peft"));
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_TRUE(fs::exists(dir_->file("peft/adapter_config.json")));
+}
+
+TEST_F(TrainingRun, ADivergingLossStopsNamingTheStepAndKeepsTheLastCheckpoint) {
+  const auto run = dir_->file("diverged");
+  const auto result = run_vltune("train " + recipe() + " --run-dir " + run + " --set train.lr=1e30 --set train.clip_grad_norm=0");
+  EXPECT_NE(result.status, 0);
+  EXPECT_NE(result.output.find("training stopped"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("step "), std::string::npos) << result.output;
+}
