@@ -137,12 +137,6 @@ TEST(SvgPlot, TicksAreRoundNumbers) {
   EXPECT_EQ(svg::axis_ticks(4, 70, true), (std::vector<double>{5, 10, 20, 50}));
 }
 
-std::size_t count(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
 TEST(SvgPlot, DrawsEveryDrawablePointAndEscapesText) {
   svg::Chart chart;
   chart.title = "A <b> & \"c\"";
@@ -157,8 +151,8 @@ TEST(SvgPlot, DrawsEveryDrawablePointAndEscapesText) {
   EXPECT_NE(svg.find("A &lt;b&gt; &amp; &quot;c&quot;"), std::string::npos);
   EXPECT_EQ(svg.find("<b>"), std::string::npos);
   // lora: 2 drawable points (x = 0 is off a log axis, y = NaN is missing); dora: 2; legend: 2.
-  EXPECT_EQ(count(svg, "<circle"), 6u);
-  EXPECT_EQ(count(svg, "<polyline"), 2u);  // dora's line and the fit
+  EXPECT_EQ(test::count_occurrences(svg, "<circle"), 6u);
+  EXPECT_EQ(test::count_occurrences(svg, "<polyline"), 2u);  // dora's line and the fit
   EXPECT_NE(svg.find("fit &lt;1&gt;"), std::string::npos);
   EXPECT_NE(svg.find(">r8<"), std::string::npos);
   EXPECT_EQ(svg.find(">zero<"), std::string::npos);

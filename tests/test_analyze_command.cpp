@@ -19,12 +19,7 @@ namespace fs = std::filesystem;
 
 const std::string kBase = test::data_path("hf-tiny-llava-clip-llama/base");
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using test::read_text_file;
 
 struct Outcome {
   int status;
@@ -34,7 +29,7 @@ struct Outcome {
 Outcome analyze(const test::TempDir& dir, const std::string& args) {
   const auto log = dir.file("analyze.log");
   const int status = std::system((std::string(VLTUNE_BINARY) + " analyze " + args + " > " + log + " 2>&1").c_str());
-  return {WEXITSTATUS(status), read_text(log)};
+  return {WEXITSTATUS(status), read_text_file(log)};
 }
 
 // A run folder whose checkpoint k (1, 2) holds the set after `update(set, k)`.
@@ -98,7 +93,7 @@ TEST(AnalyzeCommand, WritesThePointsTheFitsAndThePlots) {
   ASSERT_EQ(result.status, 0) << result.output;
   EXPECT_NE(result.output.find("Pearson r"), std::string::npos) << result.output;
 
-  const auto rows = csv_rows(read_text(out / "analysis.csv"));
+  const auto rows = csv_rows(read_text_file(out / "analysis.csv"));
   ASSERT_EQ(rows.size(), 1 + 3 * 2 * 2 * num_layers);
   EXPECT_EQ(rows[0], (std::vector<std::string>{"run", "method", "step", "module", "layer", "delta_m", "delta_d"}));
   std::map<std::string, int> per_method;
@@ -119,11 +114,11 @@ TEST(AnalyzeCommand, WritesThePointsTheFitsAndThePlots) {
   }
   EXPECT_EQ(per_method, (std::map<std::string, int>{{"dora", 4 * num_layers}, {"full", 4 * num_layers}, {"lora", 4 * num_layers}}));
 
-  const auto markdown = read_text(out / "analysis.md");
+  const auto markdown = read_text_file(out / "analysis.md");
   for (const char* fragment : {"| full | all |", "| lora | all |", "| dora | q_proj |", "Pearson r", "analysis-dora.svg"})
     EXPECT_NE(markdown.find(fragment), std::string::npos) << fragment << "\n" << markdown;
   for (const char* method : {"full", "lora", "dora"}) {
-    const auto svg = read_text(out / (std::string("analysis-") + method + ".svg"));
+    const auto svg = read_text_file(out / (std::string("analysis-") + method + ".svg"));
     EXPECT_NE(svg.find("<svg"), std::string::npos);
     EXPECT_NE(svg.find(std::string("Magnitude vs direction change: ") + method), std::string::npos);
   }

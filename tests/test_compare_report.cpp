@@ -21,18 +21,8 @@ namespace {
 namespace fs = std::filesystem;
 using analysis::VariantRun;
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::size_t count(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
+using test::count_occurrences;
+using test::read_text_file;
 
 VariantRun make_run(const std::string& variant, const std::string& method, int64_t rank, uint64_t seed, double accuracy,
                     int64_t params) {
@@ -110,7 +100,7 @@ TEST(CompareReport, WritesFilesThatABrowserRenders) {
   analysis::write_compare_report(out.string(), runs, "LoRA vs DoRA <tiny>", "accuracy");
 
   // results.csv: one row per run.
-  std::stringstream csv(read_text(out / "results.csv"));
+  std::stringstream csv(read_text_file(out / "results.csv"));
   std::string line;
   std::getline(csv, line);
   EXPECT_EQ(line, "variant,method,placement,rank,seed,trainable_params,trainable_percent,peak_memory_mib,step_time_ms,"
@@ -122,7 +112,7 @@ TEST(CompareReport, WritesFilesThatABrowserRenders) {
   EXPECT_EQ(rows[7].substr(0, 22), "\"full, \"\"all\"\" <FT>\",f");
 
   // results.json: the runs and the aggregates.
-  const auto json = nlohmann::json::parse(read_text(out / "results.json"));
+  const auto json = nlohmann::json::parse(read_text_file(out / "results.json"));
   EXPECT_EQ(json["primary_metric"], "accuracy");
   EXPECT_EQ(json["runs"].size(), runs.size());
   EXPECT_EQ(json["runs"][3]["loss_curve"].size(), 5u);
@@ -135,38 +125,38 @@ TEST(CompareReport, WritesFilesThatABrowserRenders) {
   EXPECT_EQ(json["variants"][4]["trainable_params"], 4000000);
 
   // report.md: the table and the plots beside it.
-  const auto markdown = read_text(out / "report.md");
+  const auto markdown = read_text_file(out / "report.md");
   EXPECT_NE(markdown.find("| variant | method | placement | rank | seeds | trainable params | % of model |"), std::string::npos);
   for (const char* plot : {"metric_vs_params.svg", "loss_curves.svg", "metric_vs_rank.svg"}) {
     EXPECT_NE(markdown.find(std::string("](") + plot + ")"), std::string::npos) << plot;
-    EXPECT_EQ(read_text(out / plot).rfind("<svg", 0), 0u) << plot;
+    EXPECT_EQ(read_text_file(out / plot).rfind("<svg", 0), 0u) << plot;
   }
 
   // report.html: self-contained.
-  const auto html = read_text(out / "report.html");
-  EXPECT_EQ(count(html, "<script"), 0u);
-  EXPECT_EQ(count(html, "src="), 0u);
-  EXPECT_EQ(count(html, "<link"), 0u);
-  EXPECT_EQ(count(html, "http"), count(html, "http://www.w3.org/2000/svg"));
+  const auto html = read_text_file(out / "report.html");
+  EXPECT_EQ(count_occurrences(html, "<script"), 0u);
+  EXPECT_EQ(count_occurrences(html, "src="), 0u);
+  EXPECT_EQ(count_occurrences(html, "<link"), 0u);
+  EXPECT_EQ(count_occurrences(html, "http"), count_occurrences(html, "http://www.w3.org/2000/svg"));
 
   if (std::system("command -v chromium > /dev/null 2>&1") != 0)
     GTEST_SKIP() << "chromium is not installed (apt-get install chromium; make deps installs it): report.html not rendered";
   const auto url = "file://" + (out / "report.html").string();
-  ASSERT_EQ(chromium(dir, "--dump-dom " + url, dir.file("dom.html")), 0) << read_text(dir.file("chromium.log"));
-  const auto dom = read_text(dir.file("dom.html"));
+  ASSERT_EQ(chromium(dir, "--dump-dom " + url, dir.file("dom.html")), 0) << read_text_file(dir.file("chromium.log"));
+  const auto dom = read_text_file(dir.file("dom.html"));
   EXPECT_NE(dom.find("<table id=\"results\">"), std::string::npos) << dom.substr(0, 2000);
-  EXPECT_EQ(count(dom, "<tr>"), 1 + 5u);  // the header and one row per variant
+  EXPECT_EQ(count_occurrences(dom, "<tr>"), 1 + 5u);  // the header and one row per variant
   EXPECT_NE(dom.find("LoRA vs DoRA &lt;tiny&gt;"), std::string::npos);
-  EXPECT_EQ(count(dom, "<svg"), 3u);
+  EXPECT_EQ(count_occurrences(dom, "<svg"), 3u);
   for (const char* id : {"id=\"metric-vs-params\"", "id=\"loss-curves\"", "id=\"metric-vs-rank\""})
     EXPECT_NE(dom.find(id), std::string::npos) << id;
-  EXPECT_GE(count(dom, "<circle"), 5u + 4u);  // a point per variant in the first plot, per ranked variant in the third
-  EXPECT_GE(count(dom, "<polyline"), 5u + 2u);  // a loss curve per variant, a rank line per method
+  EXPECT_GE(count_occurrences(dom, "<circle"), 5u + 4u);  // a point per variant in the first plot, per ranked variant in the third
+  EXPECT_GE(count_occurrences(dom, "<polyline"), 5u + 2u);  // a loss curve per variant, a rank line per method
 
   const auto png = dir.file("report.png");
   ASSERT_EQ(chromium(dir, "--screenshot=" + png + " --window-size=1280,1600 " + url, dir.file("shot.log")), 0)
-      << read_text(dir.file("chromium.log"));
-  const auto bytes = read_text(png);
+      << read_text_file(dir.file("chromium.log"));
+  const auto bytes = read_text_file(png);
   ASSERT_GT(bytes.size(), 8u);
   EXPECT_EQ(bytes.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
 #ifdef VLTUNE_TEST_MEDIA
