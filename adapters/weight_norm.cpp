@@ -18,11 +18,10 @@ torch::Tensor factored_row_norm(const torch::Tensor& w0, const torch::Tensor& ba
   const auto dtype = norm_dtype(a);
   auto a32 = a.to(dtype);
   auto b32 = b.to(dtype);
-  auto projected = torch::matmul(w0, a.to(w0.scalar_type()).t()).to(dtype);  // A W0ᵀ per row: [out, r]
-  auto gram = torch::matmul(a32, a32.t());                                             // A Aᵀ: [r, r]
-  auto cross = (b32 * projected).sum(1);
-  auto quadratic = (torch::matmul(b32, gram) * b32).sum(1);
-  return (base_sq + 2 * scale * cross + scale * scale * quadratic).clamp_min(0).sqrt();
+  auto projected = torch::matmul(w0, a.to(w0.scalar_type()).t()).to(dtype);  // P = A W0ᵀ per row: [out, r]
+  // 2s·P + s²·B (A Aᵀ) in one GEMM, so n² = ‖W0ᵢ‖² + Bᵢ · (that)ᵢ: few kernels, as this runs every step.
+  auto mixed = torch::addmm(projected, b32, torch::mm(a32, a32.t()), /*beta=*/2 * scale, /*alpha=*/scale * scale);
+  return ((b32 * mixed).sum(1) + base_sq).clamp_min(0).sqrt();
 }
 
 torch::Tensor materialized_row_norm(const torch::Tensor& w0, const torch::Tensor& a, const torch::Tensor& b,
