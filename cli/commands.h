@@ -14,6 +14,7 @@ void add_tokenizer_command(CLI::App& app);
 void add_prepare_command(CLI::App& app);
 void add_adapter_command(CLI::App& app);
 void add_recipe_command(CLI::App& app);
+void add_generate_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_analyze_command(CLI::App& app);

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   vltune::cli::add_prepare_command(app);
   vltune::cli::add_adapter_command(app);
   vltune::cli::add_recipe_command(app);
+  vltune::cli::add_generate_command(app);
   vltune::cli::add_train_command(app);
   vltune::cli::add_eval_command(app);
   vltune::cli::add_analyze_command(app);

@@ -1,7 +1,5 @@
 // The vltune binary end to end: `vltune forward` reproduces transformers' outputs from files, and
 // `vltune inspect` describes a model.
-#include <array>
-#include <cstdio>
 #include <fstream>
 
 #include "core/safetensors.h"
@@ -13,20 +11,7 @@ namespace {
 using test::data_path;
 using test::max_abs_diff;
 
-struct Result {
-  int status;
-  std::string output;
-};
-
-Result run_vltune(const std::string& args) {
-  const std::string command = std::string(VLTUNE_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  std::string output;
-  std::array<char, 4096> buffer{};
-  while (std::fgets(buffer.data(), buffer.size(), pipe)) output += buffer.data();
-  const int status = ::pclose(pipe);
-  return {WEXITSTATUS(status), output};
-}
+using test::run_vltune;
 
 TEST(Cli, ForwardMatchesTransformers) {
   test::TempDir dir;

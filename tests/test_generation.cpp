@@ -299,19 +299,9 @@ TEST(Generate, EosIdsComeFromTheModelFolder) {
   EXPECT_EQ(multimodal::eos_token_ids(dir.path().string()), (std::vector<int64_t>{7, 9}));
 }
 
-// A tokenizer trained once for the prompt tests.
 const language::Tokenizer& tokenizer() {
-  static test::TempDir dir;
-  static const language::Tokenizer trained = [] {
-    std::ofstream text(dir.file("corpus.txt"));
-    for (const char* colour : {"red", "blue", "green", "black"})
-      for (const char* item : {"shoe", "shirt", "bag", "coat"})
-        text << "USER: What colour is the " << item << "? ASSISTANT: It is " << colour << ".\n";
-    text.close();
-    language::train_tokenizer({dir.file("corpus.txt"), dir.file("tok"), 300, "bpe", {"<image>", "<video>"}});
-    return language::Tokenizer::load(dir.file("tok.model"));
-  }();
-  return trained;
+  static const auto loaded = language::Tokenizer::load(test::tiny_tokenizer_path());
+  return loaded;
 }
 
 // The prompt is the training sequence cut where the last answer's labels begin, for every template.

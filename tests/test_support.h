@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <array>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +12,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "language/tokenizer.h"
 
 namespace vltune::test {
 
@@ -67,6 +70,38 @@ inline std::size_t count_occurrences(const std::string& text, const std::string&
   std::size_t n = 0;
   for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
   return n;
+}
+
+// The built vltune binary run with `args` (a shell command line), stdout and stderr together.
+struct CommandResult {
+  int status;
+  std::string output;
+};
+inline CommandResult run_vltune(const std::string& args) {
+  const std::string command = std::string(VLTUNE_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  std::string output;
+  std::array<char, 4096> buffer{};
+  while (std::fgets(buffer.data(), buffer.size(), pipe)) output += buffer.data();
+  const int status = ::pclose(pipe);
+  return {WEXITSTATUS(status), output};
+}
+
+// A SentencePiece model of 296 pieces (ids 0-3 unk, bos, eos, pad), trained once per test process
+// on a few generated questions and answers: it fits the fixtures' vocabulary of 300 and never
+// produces their image token id 299.
+inline const std::string& tiny_tokenizer_path() {
+  static TempDir dir;
+  static const std::string path = [] {
+    std::ofstream text(dir.file("corpus.txt"));
+    for (const char* colour : {"red", "blue", "green", "black"})
+      for (const char* item : {"shoe", "shirt", "bag", "coat"})
+        text << "USER: What colour is the " << item << "? ASSISTANT: It is " << colour << ".\n";
+    text.close();
+    language::train_tokenizer({dir.file("corpus.txt"), dir.file("tok"), 296, "bpe", {"<image>", "<video>"}});
+    return dir.file("tok.model");
+  }();
+  return path;
 }
 
 }  // namespace vltune::test
