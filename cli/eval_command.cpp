@@ -47,7 +47,7 @@ void add_eval_command(CLI::App& app) {
       set->train(false);
       log_info(cat("evaluating ", adapter));
     }
-    const auto result = training::evaluate(backbone, data, training::eval_settings(recipe), training::video_pooling(recipe));
+    const auto result = training::evaluate(backbone, data, training::eval_settings(recipe, backbone), training::video_pooling(recipe));
     nlohmann::json out = result.metrics;
     out["bad_samples"] = data.bad->count();
     std::cout << out.dump(2) << "\n";

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "multimodal/generate.h"
 #include "training/batch.h"
 #include "training/metrics.h"
 
@@ -15,9 +16,45 @@ const std::vector<std::string> kAllMetrics = {"loss", "perplexity", "exact_match
 bool wants(const EvalSettings& settings, const std::string& metric) {
   return std::find(settings.metrics.begin(), settings.metrics.end(), metric) != settings.metrics.end();
 }
+
+// The model's answer to `sample`'s conversation up to its last answer (skipped, as a bad sample,
+// when its media cannot be decoded or its prompt does not fit).
+void generate_answer(Backbone& backbone, const datasets::SamplePreparer& preparer, const datasets::Sample& sample,
+                     const EvalSettings& settings, const multimodal::VideoPooling& pooling, datasets::BadSamples& bad,
+                     std::vector<GeneratedAnswer>& answers) {
+  datasets::PreparedSample prompt;
+  try {
+    prompt = preparer.prepare_prompt(sample);
+  } catch (const Error& e) {
+    bad.report(sample.id, e.what());
+    return;
+  }
+  if (prompt.pixels.defined()) prompt.pixels = prompt.pixels.to(backbone.device);
+  const auto ids = multimodal::generate(backbone.model(), prompt, settings.generation, pooling);
+  answers.push_back({sample.id, backbone.tokenizer.decode(ids), sample.references});
+}
+
+void score_answers(const EvalSettings& settings, EvalResult& result) {
+  if (result.answers.empty()) fail("[eval] no evaluation sample could be answered");
+  std::vector<std::string> predictions;
+  std::vector<std::vector<std::string>> references;
+  double exact = 0, vqa = 0;
+  for (const auto& answer : result.answers) {
+    predictions.push_back(answer.prediction);
+    references.push_back(answer.references);
+    exact += exact_match(answer.prediction, answer.references);
+    vqa += vqa_accuracy(answer.prediction, answer.references);
+  }
+  const auto n = static_cast<double>(result.answers.size());
+  if (wants(settings, "exact_match")) result.metrics["exact_match"] = exact / n;
+  if (wants(settings, "vqa_accuracy")) result.metrics["vqa_accuracy"] = vqa / n;
+  if (wants(settings, "bleu4")) result.metrics["bleu4"] = bleu4(predictions, references);
+  if (wants(settings, "rouge_l")) result.metrics["rouge_l"] = rouge_l(predictions, references);
+  if (wants(settings, "cider_d")) result.metrics["cider_d"] = cider_d(predictions, references);
+}
 }  // namespace
 
-EvalSettings eval_settings(const Recipe& recipe) {
+EvalSettings eval_settings(const Recipe& recipe, const Backbone& backbone) {
   EvalSettings settings;
   const YAML::Node metrics = recipe.find("eval.metrics");
   if (metrics.IsDefined() && metrics.IsSequence()) {
@@ -33,12 +70,16 @@ EvalSettings eval_settings(const Recipe& recipe) {
   }
   settings.batch_size = recipe.integer("eval.batch_size") > 0 ? recipe.integer("eval.batch_size") : recipe.integer("train.batch_size");
   settings.max_samples = recipe.integer("eval.max_samples");
-  settings.max_new_tokens = recipe.integer("eval.max_new_tokens");
-  settings.strategy = recipe.str("eval.strategy");
-  settings.num_beams = recipe.integer("eval.num_beams");
-  settings.temperature = recipe.number("eval.temperature");
-  settings.top_p = recipe.number("eval.top_p");
-  settings.seed = static_cast<uint64_t>(recipe.integer("train.seed"));
+  auto& generation = settings.generation;
+  generation.max_new_tokens = recipe.integer("eval.max_new_tokens");
+  generation.strategy = recipe.str("eval.strategy");
+  generation.num_beams = recipe.integer("eval.num_beams");
+  generation.temperature = recipe.number("eval.temperature");
+  generation.top_p = recipe.number("eval.top_p");
+  generation.seed = static_cast<uint64_t>(recipe.integer("train.seed"));
+  generation.eos_token_ids = multimodal::eos_token_ids(backbone.loaded.dir);
+  if (generation.eos_token_ids.empty() && backbone.tokenizer.eos_id() >= 0) generation.eos_token_ids = {backbone.tokenizer.eos_id()};
+  language::check_generation_options(generation, recipe.where("eval"));
   return settings;
 }
 
@@ -62,8 +103,11 @@ EvalResult evaluate(Backbone& backbone, const RunData& data, const EvalSettings&
   };
   // A subset is spread evenly over the set, so that every dataset of a mixed eval set is in it.
   const auto total = static_cast<int64_t>(data.eval.size());
+  const bool generating = std::any_of(kTextMetrics.begin(), kTextMetrics.end(), [&](const auto& m) { return wants(settings, m); });
   for (int64_t i = 0; i < count; ++i) {
-    auto prepared = data.preparer->prepare(data.eval[i * total / count], *data.bad);
+    const auto& sample = data.eval[i * total / count];
+    if (generating) generate_answer(backbone, *data.preparer, sample, settings, pooling, *data.bad, result.answers);
+    auto prepared = data.preparer->prepare(sample, *data.bad);
     if (!prepared) continue;
     pending.push_back(std::move(*prepared));
     if (static_cast<int64_t>(pending.size()) == settings.batch_size) flush();
@@ -73,6 +117,7 @@ EvalResult evaluate(Backbone& backbone, const RunData& data, const EvalSettings&
   const double loss = loss_sum / static_cast<double>(target_tokens);
   if (wants(settings, "loss")) result.metrics["loss"] = loss;
   if (wants(settings, "perplexity")) result.metrics["perplexity"] = std::exp(loss);
+  if (generating) score_answers(settings, result);
   return result;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "language/generation.h"
 #include "training/recipe.h"
 #include "training/run_setup.h"
 
@@ -17,14 +18,10 @@ struct EvalSettings {
   std::vector<std::string> metrics;
   int64_t batch_size = 8;
   int64_t max_samples = 0;  // 0: all
-  int64_t max_new_tokens = 32;
-  std::string strategy = "greedy";
-  int64_t num_beams = 4;
-  double temperature = 1.0, top_p = 1.0;
-  uint64_t seed = 0;
+  language::GenerationOptions generation;  // for the text metrics; EOS from the model folder
 };
 
-EvalSettings eval_settings(const Recipe& recipe);
+EvalSettings eval_settings(const Recipe& recipe, const Backbone& backbone);
 
 struct GeneratedAnswer {
   std::string id, prediction;
@@ -33,7 +30,8 @@ struct GeneratedAnswer {
 
 struct EvalResult {
   std::map<std::string, double> metrics;  // metric name -> value
-  std::vector<GeneratedAnswer> answers;   // when text metrics were asked for
+  std::vector<GeneratedAnswer> answers;   // when text metrics were asked for (the trainer keeps
+                                          // them in RUN/eval/step-N.jsonl)
 };
 
 // The caller puts the adapters in eval mode (no dropout). Samples the preparer drops are reported

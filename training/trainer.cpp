@@ -1,5 +1,7 @@
 #include "training/trainer.h"
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -54,6 +56,14 @@ int64_t total_steps(const Recipe& recipe, int64_t samples) {
 
 void check_positive(const Recipe& recipe, const char* key) {
   if (recipe.integer(key) < 1) fail("[recipe] ", recipe.where(key), ": ", key, " must be at least 1, got ", recipe.integer(key));
+}
+
+// RUN/eval/step-N.jsonl: each evaluated sample's generated answer beside its references.
+void write_answers(const std::string& run_dir, int64_t step, const std::vector<GeneratedAnswer>& answers) {
+  std::string lines;
+  for (const auto& a : answers) lines += nlohmann::json{{"id", a.id}, {"prediction", a.prediction}, {"references", a.references}}.dump() + "\n";
+  fs::create_directories(fs::path(run_dir) / "eval");
+  write_file_atomically((fs::path(run_dir) / "eval" / cat("step-", step, ".jsonl")).string(), lines);
 }
 
 class NullBuffer : public std::streambuf {
@@ -118,7 +128,7 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
   const int64_t log_every = std::max<int64_t>(1, recipe.integer("output.log_every"));
   const int keep_last = static_cast<int>(recipe.integer("output.keep_last"));
   const double clip = recipe.number("train.clip_grad_norm");
-  const auto eval = eval_settings(recipe);
+  const auto eval = eval_settings(recipe, backbone);
   const bool evaluating = !data.eval.empty();
 
   datasets::LoaderOptions loader_options;
@@ -138,6 +148,7 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
     auto evaluated = evaluate(backbone, data, eval, pooling);
     set.train(true);
     run_log.eval(step, evaluated.metrics);
+    if (!evaluated.answers.empty()) write_answers(result.run_dir, step, evaluated.answers);
     return evaluated.metrics;
   };
 
