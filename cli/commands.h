@@ -17,6 +17,7 @@ void add_recipe_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
+void add_compare_command(CLI::App& app);
 void add_analyze_command(CLI::App& app);
 
 }  // namespace vltune::cli

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   vltune::cli::add_generate_command(app);
   vltune::cli::add_train_command(app);
   vltune::cli::add_eval_command(app);
+  vltune::cli::add_compare_command(app);
   vltune::cli::add_analyze_command(app);
   try {
     app.parse(argc, argv);

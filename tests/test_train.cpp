@@ -160,3 +160,40 @@ TEST_F(TrainingRun, ADivergingLossStopsNamingTheStepAndKeepsTheLastCheckpoint) {
   EXPECT_NE(result.output.find("training stopped"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("step "), std::string::npos) << result.output;
 }
+
+TEST_F(TrainingRun, CompareTrainsTwoVariantsOnOneBackboneAndWritesTheReport) {
+  std::ofstream(dir_->file("compare.yaml")) << R"(# vltune compare compare.yaml
+recipe: recipe.yaml
+title: LoRA vs DoRA
+metric: loss
+seeds: [0, 1]
+set: {train.steps: 3, output.save_every: 0}
+variants:
+  - {name: lora, adapters: {preset: attention_only, method: lora, rank: 4, alpha: 8}}
+  - {name: dora, adapters: {preset: attention_only, method: dora, rank: 4, alpha: 8}}
+)";
+  const auto out = dir_->file("compare-out");
+  const auto result = run_vltune("compare " + dir_->file("compare.yaml") + " --out " + out);
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("| lora"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("report.html"), std::string::npos) << result.output;
+  for (const char* file : {"report.md", "report.html", "results.csv", "results.json", "metric_vs_params.svg", "loss_curves.svg",
+                           "metric_vs_rank.svg"})
+    EXPECT_TRUE(fs::exists(out + "/" + file)) << file;
+  std::ifstream csv(out + "/results.csv");
+  std::string header;
+  std::getline(csv, header);
+  for (const char* column : {"variant", "method", "placement", "trainable_params", "trainable_percent", "peak_memory_mib",
+                             "step_time_ms", "tokens_per_s", "loss"})
+    EXPECT_NE(header.find(column), std::string::npos) << column << " missing from " << header;
+  int rows = 0;
+  for (std::string line; std::getline(csv, line);) rows += !line.empty();
+  EXPECT_EQ(rows, 4);  // 2 variants x 2 seeds
+  const auto json = nlohmann::json::parse(std::ifstream(out + "/results.json"));
+  ASSERT_EQ(json.at("variants").size(), 2u);
+  // DoRA trains LoRA's A and B plus one magnitude per output row of q, k, v, o.
+  EXPECT_GT(json["variants"][1]["trainable_params"].get<int64_t>(), json["variants"][0]["trainable_params"].get<int64_t>());
+  EXPECT_EQ(vltune::test::count_occurrences(vltune::test::read_text_file(out + "/report.html"), "<svg"), 3);
+  for (const char* run : {"lora-seed0", "lora-seed1", "dora-seed0", "dora-seed1"})
+    EXPECT_TRUE(fs::exists(out + "/runs/" + run + "/checkpoints/step-00000003")) << run;
+}

@@ -11,6 +11,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/memory_usage.h"
 #include "datasets/loader.h"
 #include "training/batch.h"
 #include "training/checkpoint.h"
@@ -93,6 +94,12 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
   AttachedSet attached(adapters::build_adapter_set(fs::path(result.run_dir).filename().string(), plan, seed));
   auto& set = *attached.set;
   result.trainable_params = set.num_trainable();
+  for (const auto& entry : set.entries()) {
+    const auto& spec = entry.adapter->spec();
+    const auto name = adapters::method_name(spec.method);
+    if (result.methods.find(name) == std::string::npos) result.methods += (result.methods.empty() ? "" : "+") + name;
+    if (spec.method != adapters::Method::kFull && spec.method != adapters::Method::kMagnitude) result.rank = std::max(result.rank, spec.rank);
+  }
   for (const auto& p : model.parameters()) result.model_params += p.numel();
 
   AdamWOptions adamw;
@@ -153,6 +160,7 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
   };
 
   set.train(true);
+  reset_peak_memory(backbone.device);
   const auto started = std::chrono::steady_clock::now();
   int64_t tokens = 0, first_step = state.step;
   double last_loss = NAN;
@@ -208,6 +216,7 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
   const int64_t trained_steps = state.step - first_step;
   if (trained_steps > 0) result.step_time_ms = 1000.0 * result.seconds / static_cast<double>(trained_steps);
   if (result.seconds > 0) result.tokens_per_s = static_cast<double>(tokens) / result.seconds;
+  result.peak_memory_mib = static_cast<double>(peak_memory_bytes(backbone.device)) / (1 << 20);
   if (evaluating) result.metrics = run_eval(state.step);
   if (std::isfinite(last_loss)) result.metrics["train_loss"] = last_loss;
   result.bad_samples = data.bad->count();

@@ -24,7 +24,10 @@ struct RunResult {
   std::string run_dir;
   int64_t steps = 0;
   int64_t trainable_params = 0, model_params = 0;
-  double seconds = 0, step_time_ms = 0, tokens_per_s = 0, peak_memory_mib = 0;
+  std::string methods;  // the adapter methods the run trained, "+"-joined in order of first use: "dora+magnitude"
+  int64_t rank = 0;     // the largest adapter rank (0: none, as for full fine-tuning)
+  double seconds = 0, step_time_ms = 0, tokens_per_s = 0;
+  double peak_memory_mib = 0;  // during the training steps (core/memory_usage.h: RSS on the CPU)
   std::map<std::string, double> metrics;              // the final evaluation
   std::vector<std::pair<int64_t, double>> loss_curve;  // (step, training loss) at every step
   int64_t bad_samples = 0;

@@ -1,0 +1,181 @@
+#include "training/compare.h"
+
+#include <filesystem>
+#include <iostream>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "core/yaml_util.h"
+#include "training/recipe.h"
+#include "training/run_setup.h"
+#include "training/trainer.h"
+
+namespace fs = std::filesystem;
+
+namespace vltune::training {
+
+namespace {
+
+struct Variant {
+  std::string name, placement;
+  std::vector<std::string> overrides;  // --set assignments
+};
+
+std::string flow(const YAML::Node& node) {
+  YAML::Emitter out;
+  out << YAML::Flow << node;
+  return out.c_str();
+}
+
+// `set: {key: value}` as --set assignments.
+std::vector<std::string> assignments(const YAML::Node& set, const std::string& file) {
+  std::vector<std::string> out;
+  if (!set) return out;
+  if (!set.IsMap()) fail("[compare] ", yaml_where(file, set), ": 'set' must be a map of recipe keys to values");
+  for (const auto& item : set) out.push_back(item.first.as<std::string>() + "=" + flow(item.second));
+  return out;
+}
+
+std::string placement_of(const YAML::Node& adapters) {
+  if (adapters.IsMap() && adapters["preset"]) return adapters["preset"].as<std::string>();
+  return "rules";
+}
+
+std::vector<Variant> read_variants(const YAML::Node& root, const std::string& file) {
+  std::vector<Variant> variants;
+  if (const YAML::Node list = root["variants"]) {
+    if (!list.IsSequence()) fail("[compare] ", yaml_where(file, list), ": 'variants' must be a list");
+    for (const auto& item : list) {
+      check_known_keys(file, item, {"name", "adapters", "set"}, "a variant");
+      if (!item["name"]) fail("[compare] ", yaml_where(file, item), ": every variant needs a 'name'");
+      Variant v;
+      v.name = item["name"].as<std::string>();
+      v.placement = "recipe";
+      if (item["adapters"]) {
+        v.overrides.push_back("adapters=" + flow(item["adapters"]));
+        v.placement = placement_of(item["adapters"]);
+      }
+      const auto extra = assignments(item["set"], file);
+      v.overrides.insert(v.overrides.end(), extra.begin(), extra.end());
+      variants.push_back(v);
+    }
+  }
+  if (const YAML::Node grid = root["grid"]) {
+    check_known_keys(file, grid, {"method", "preset", "rank", "alpha"}, "the grid");
+    auto values = [&](const char* key, const std::string& fallback) {
+      std::vector<std::string> out;
+      const YAML::Node node = grid[key];
+      if (!node) return std::vector<std::string>{fallback};
+      if (node.IsSequence())
+        for (const auto& v : node) out.push_back(v.as<std::string>());
+      else
+        out.push_back(node.as<std::string>());
+      return out;
+    };
+    for (const auto& method : values("method", "dora"))
+      for (const auto& preset : values("preset", "attention_only"))
+        for (const auto& rank : values("rank", "8")) {
+          YAML::Node adapters;
+          adapters["preset"] = preset;
+          adapters["method"] = method;
+          adapters["rank"] = std::stoll(rank);
+          adapters["alpha"] = grid["alpha"] ? grid["alpha"].as<double>() : 2.0 * std::stoll(rank);
+          variants.push_back({cat(method, "-", preset, "-r", rank), preset, {"adapters=" + flow(adapters)}});
+        }
+  }
+  if (variants.empty()) fail("[compare] ", file, ": no variants (give 'variants:' or 'grid:')");
+  for (std::size_t i = 0; i < variants.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (variants[i].name == variants[j].name) fail("[compare] ", file, ": two variants are named '", variants[i].name, "'");
+  return variants;
+}
+
+// Keys that decide the backbone: every variant must agree on them, since it is loaded once.
+void check_same_backbone(const Recipe& first, const Recipe& other, const std::string& variant) {
+  for (const char* key : {"model.path", "model.tokenizer", "model.dtype", "model.device", "model.init", "train.precision"}) {
+    const auto a = first.has(key) ? first.str(key) : "", b = other.has(key) ? other.str(key) : "";
+    if ((std::string(key) == "model.path" ? first.file_path(key) != other.file_path(key) : a != b))
+      fail("[compare] variant '", variant, "' changes ", key, " (", other.where(key),
+           "); variants share one loaded backbone, so only adapters, data and training keys may differ");
+  }
+}
+
+}  // namespace
+
+CompareResult run_compare(const std::string& compare_yaml, const CompareOptions& options) {
+  const auto file = compare_yaml;
+  const YAML::Node root = load_yaml_file(file);
+  if (!root.IsMap()) fail("[compare] ", file, ": expected a map with recipe, variants and/or grid");
+  check_known_keys(file, root, {"recipe", "title", "metric", "seeds", "set", "variants", "grid", "output"}, "a compare file");
+  if (!root["recipe"]) fail("[compare] ", file, ": 'recipe' (the base recipe) is required");
+  const auto folder = fs::path(file).parent_path();
+  const auto base = (folder / root["recipe"].as<std::string>()).lexically_normal().string();
+  if (!fs::exists(base)) fail("[compare] ", yaml_where(file, root["recipe"]), ": the recipe ", base, " does not exist");
+  std::vector<uint64_t> seeds = {0};
+  if (const YAML::Node s = root["seeds"]) {
+    seeds.clear();
+    for (const auto& seed : s) seeds.push_back(seed.as<uint64_t>());
+    if (seeds.empty()) fail("[compare] ", yaml_where(file, s), ": 'seeds' is empty");
+  }
+  const auto common = assignments(root["set"], file);
+  const auto variants = read_variants(root, file);
+
+  CompareResult result;
+  result.out_dir = !options.out_dir.empty() ? options.out_dir
+                   : root["output"]       ? (folder / root["output"].as<std::string>()).lexically_normal().string()
+                                          : (fs::path("runs") / ("compare-" + fs::path(file).stem().string())).string();
+  const auto title = root["title"] ? root["title"].as<std::string>() : fs::path(file).stem().string();
+
+  // Every recipe is loaded (and validated) before anything trains.
+  std::vector<std::vector<Recipe>> recipes;
+  for (const auto& variant : variants) {
+    recipes.emplace_back();
+    for (const auto seed : seeds) {
+      auto overrides = common;
+      overrides.insert(overrides.end(), variant.overrides.begin(), variant.overrides.end());
+      overrides.push_back(cat("train.seed=", seed));
+      recipes.back().push_back(Recipe::load(base, overrides));
+      check_same_backbone(recipes.front().front(), recipes.back().back(), variant.name);
+    }
+  }
+  const auto& first = recipes.front().front();
+  std::string metric = root["metric"] ? root["metric"].as<std::string>() : "";
+  if (metric.empty()) {
+    const YAML::Node metrics = first.find("eval.metrics");
+    metric = metrics.IsDefined() && metrics.IsSequence() && metrics.size() > 0 ? metrics[0].as<std::string>() : "loss";
+  }
+
+  auto backbone = load_backbone(first);
+  log_info(cat("compare: ", variants.size(), " variants x ", seeds.size(), " seeds on one backbone (", first.file_path("model.path"), ")"));
+  for (std::size_t v = 0; v < variants.size(); ++v)
+    for (std::size_t s = 0; s < seeds.size(); ++s) {
+      TrainRequest request;
+      request.run_dir = (fs::path(result.out_dir) / "runs" / cat(variants[v].name, "-seed", seeds[s])).string();
+      request.quiet = options.quiet;
+      if (fs::exists(request.run_dir)) fs::remove_all(request.run_dir);  // a compare starts its runs afresh
+      const auto run = train(backbone, recipes[v][s], request);
+      analysis::VariantRun out;
+      out.variant = variants[v].name;
+      out.method = run.methods;
+      out.placement = variants[v].placement;
+      out.rank = run.rank;
+      out.seed = seeds[s];
+      out.trainable_params = run.trainable_params;
+      out.trainable_percent = 100.0 * static_cast<double>(run.trainable_params) / static_cast<double>(run.model_params);
+      out.peak_memory_mib = run.peak_memory_mib;
+      out.step_time_ms = run.step_time_ms;
+      out.tokens_per_s = run.tokens_per_s;
+      out.metrics = run.metrics;
+      out.loss_curve = run.loss_curve;
+      out.run_dir = run.run_dir;
+      std::string line = cat(out.variant, " seed ", out.seed, ": ", run.steps, " steps, ", static_cast<int64_t>(run.step_time_ms), " ms/step");
+      for (const auto& [name, value] : run.metrics) line += cat(", ", name, " ", value);
+      log_info(line);
+      result.runs.push_back(std::move(out));
+    }
+  analysis::write_compare_report(result.out_dir, result.runs, title, metric);
+  result.table = analysis::compare_table(analysis::summarize_variants(result.runs), metric);
+  return result;
+}
+
+}  // namespace vltune::training

@@ -1,0 +1,40 @@
+// `vltune compare COMPARE.yaml`: one base recipe trained as several variants, side by side, on one
+// loaded backbone (loaded once, shared, never reloaded; each variant attaches its own adapters),
+// then the report (analysis/compare_report.h) with the table and plots.
+//
+//   # vltune compare recipes/quickstart.yaml
+//   recipe: image-vqa.yaml              # the base recipe (relative to this file)
+//   title: LoRA vs DoRA                 # optional
+//   metric: vqa_accuracy                # the primary metric (default: the recipe's first eval metric)
+//   seeds: [0, 1, 2]                    # each variant runs once per seed (train.seed)
+//   set: {train.steps: 100}             # overrides for every variant (keys as --set takes them)
+//   variants:                           # a list ...
+//     - {name: lora, adapters: {preset: attention_only, method: lora, rank: 8, alpha: 16}}
+//     - {name: dora_half, adapters: {preset: dora_half, rank: 8, alpha: 16}, set: {train.lr: 2e-3}}
+//   grid:                               # ... and/or a grid: every combination, named method-preset-rN
+//     method: [lora, dora]
+//     preset: [attention_only, full_layer]
+//     rank: [4, 8, 16]                  # alpha = 2 x rank unless `alpha:` gives one value
+//   output: ../runs/compare-NAME        # OUT (relative to this file); runs go to OUT/runs/<variant>-seed<S>
+#pragma once
+#include <string>
+#include <vector>
+
+#include "analysis/compare_report.h"
+
+namespace vltune::training {
+
+struct CompareOptions {
+  std::string out_dir;  // default: the file's `output`
+  bool quiet = true;    // no per-step lines from each run, one line per run instead
+};
+
+struct CompareResult {
+  std::string out_dir;
+  std::vector<analysis::VariantRun> runs;
+  std::string table;  // the Markdown table the report opens with
+};
+
+CompareResult run_compare(const std::string& compare_yaml, const CompareOptions& options = {});
+
+}  // namespace vltune::training
