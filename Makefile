@@ -2,14 +2,13 @@
 #   make deps    install the Debian packages that are missing (apt-get, via sudo when not root)
 #   make build   configure and build into build/ (Ninja when present)
 #   make test    deps + build + the default test run (everything but the `slow` label)
-#   make demo    deps + build + the quickstart: inspect and run the tiny LLaVA checkpoint, plan adapters
+#   make demo    deps + build + the quickstart: LoRA vs DoRA vs dora_half on the shipped base (recipes/quickstart.yaml)
 
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 CMAKE_ARGS ?=
 JOBS ?= $(shell nproc)
 VLTUNE := $(BUILD_DIR)/cli/vltune
-DEMO_MODEL := tests/data/hf-tiny-llava-clip-llama
 
 # Build tools, LibTorch (CPU) with OpenBLAS, and the libraries vltune links; ffmpeg and chromium (renders the HTML report) for tests.
 PACKAGES := cmake g++ ninja-build ccache pkg-config \
@@ -41,13 +40,8 @@ test: deps build
 	ctest --test-dir $(BUILD_DIR) --label-exclude slow --output-on-failure --parallel $(JOBS)
 
 demo: deps build
-	@echo "== vltune inspect $(DEMO_MODEL)/base"
-	@$(VLTUNE) inspect $(DEMO_MODEL)/base
-	@echo "== vltune forward on the fixture's inputs, without and with its PEFT DoRA adapter"
-	@$(VLTUNE) forward --model $(DEMO_MODEL)/base --inputs $(DEMO_MODEL)/inputs.safetensors --out $(BUILD_DIR)/demo-forward.safetensors
-	@$(VLTUNE) forward --model $(DEMO_MODEL)/base --adapter $(DEMO_MODEL)/adapter --inputs $(DEMO_MODEL)/inputs.safetensors --out $(BUILD_DIR)/demo-adapted.safetensors
-	@echo "== vltune plan recipes/adapters/dora-half-tiny.yaml"
-	@$(VLTUNE) plan recipes/adapters/dora-half-tiny.yaml
+	@[ -f data/fashion-mnist/vqa_train.json ] || $(VLTUNE) data fashion-mnist --out data/fashion-mnist --limit 4000
+	@$(VLTUNE) compare recipes/quickstart.yaml
 
 clean:
 	rm -rf $(BUILD_DIR)

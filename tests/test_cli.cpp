@@ -169,5 +169,21 @@ TEST(Cli, ShippedAdapterRecipesPlan) {
   EXPECT_NE(result.output.find("magnitude: 8 modules"), std::string::npos) << result.output;
 }
 
+// Every shipped training recipe (recipes/*.yaml and recipes/pretrain/*.yaml) validates and plans
+// on its model: the shipped base models/tiny-vlm, or the pretraining config with fresh weights.
+TEST(Cli, ShippedTrainingRecipesPlan) {
+  const auto root = std::filesystem::path(VLTUNE_TEST_DATA) / "../../recipes";
+  int planned = 0;
+  for (const auto& folder : {root, root / "pretrain"})
+    for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+      if (entry.path().extension() != ".yaml" || entry.path().filename() == "quickstart.yaml") continue;  // quickstart: a compare file
+      const auto result = run_vltune("plan " + entry.path().string());
+      EXPECT_EQ(result.status, 0) << entry.path() << "\n" << result.output;
+      EXPECT_NE(result.output.find("trainable"), std::string::npos) << entry.path() << "\n" << result.output;
+      ++planned;
+    }
+  EXPECT_GE(planned, 6);
+}
+
 }  // namespace
 }  // namespace vltune
