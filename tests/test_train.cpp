@@ -30,7 +30,16 @@ namespace {
 // mistaken for an image token.
 class TrainingRun : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
+  // Built once, by the first test; a failure here fails that test (and the next ones try again).
+  void SetUp() override {
+#ifndef VLTUNE_TEST_MEDIA
+    GTEST_SKIP() << "built without media support: the built-in Fashion-MNIST images need OpenCV";
+#endif
+    if (!ready_) build_inputs();
+    ASSERT_TRUE(ready_);
+  }
+  static void build_inputs() {
+    delete dir_;
     dir_ = new TempDir();
     auto result = run_vltune("data fashion-mnist --limit 48 --out " + dir_->file("fm"));
     ASSERT_EQ(result.status, 0) << result.output;
@@ -55,15 +64,19 @@ train: {steps: 12, batch_size: 4, grad_accum: 2, lr: 1e-2, warmup_steps: 2, seed
 eval: {metrics: [loss, perplexity], max_samples: 16}
 output: {dir: runs/NAME, save_every: 2, keep_last: 2, log_every: 1}
 )";
+    ready_ = true;
   }
   static void TearDownTestSuite() {
     delete dir_;
     dir_ = nullptr;
+    ready_ = false;
   }
   static std::string recipe() { return dir_->file("recipe.yaml"); }
   static TempDir* dir_;
+  static bool ready_;
 };
 TempDir* TrainingRun::dir_ = nullptr;
+bool TrainingRun::ready_ = false;
 
 std::map<std::string, torch::Tensor> adapter_tensors(const std::string& run_dir, const std::string& step) {
   const auto file = vltune::safetensors::File::open(run_dir + "/checkpoints/" + step + "/adapter/adapter_model.safetensors");
