@@ -1,5 +1,6 @@
 #include "language/llama.h"
 
+#include "core/activation_checkpoint.h"
 #include "core/error.h"
 #include "core/torch_compat.h"
 #include "language/rope.h"
@@ -135,7 +136,13 @@ torch::Tensor LlamaDecoderImpl::forward(const torch::Tensor& inputs_embeds, cons
     const auto window = config_.layer_window[i];
     auto it = masks.find(window);
     if (it == masks.end()) it = masks.emplace(window, build_attention_mask(key_mask, window, dtype, past)).first;
-    h = layers[i]->as<LlamaLayerImpl>()->forward(h, cos, sin, it->second, cache ? &cache->layers[i] : nullptr);
+    auto layer = layers->ptr<LlamaLayerImpl>(i);
+    if (gradient_checkpointing_ && !cache)
+      h = checkpointed_forward(*layer, h, [layer, cos = cos, sin = sin, mask = it->second](const torch::Tensor& x) {
+        return layer->forward(x, cos, sin, mask);
+      });
+    else
+      h = layer->forward(h, cos, sin, it->second, cache ? &cache->layers[i] : nullptr);
   }
   return norm(h);
 }

@@ -89,6 +89,9 @@ class LlamaDecoderImpl : public torch::nn::Module {
                         KVCache* cache = nullptr);
 
   const DecoderConfig& config() const { return config_; }
+  // Layers recomputed in backward instead of keeping their activations (core/activation_checkpoint.h);
+  // a forward with a KV cache or without grad runs them plainly.
+  void set_gradient_checkpointing(bool on) { gradient_checkpointing_ = on; }
 
   Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers;
@@ -96,6 +99,7 @@ class LlamaDecoderImpl : public torch::nn::Module {
 
  private:
   DecoderConfig config_;
+  bool gradient_checkpointing_ = false;
   torch::Tensor inv_freq_;  // fp32 rotary frequencies, derived from the config (not a checkpoint tensor)
 };
 TORCH_MODULE(LlamaDecoder);

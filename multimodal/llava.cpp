@@ -17,6 +17,11 @@ VisionLanguageModelImpl::VisionLanguageModelImpl(const ModelConfig& config, torc
     lm_head = register_module("lm_head", Linear(LinearOptions{config.text.hidden_size, config.text.vocab_size, false, dtype}));
 }
 
+void VisionLanguageModelImpl::set_gradient_checkpointing(bool on) {
+  language_model->set_gradient_checkpointing(on);
+  if (vision_tower) vision_tower->set_gradient_checkpointing(on);
+}
+
 torch::Tensor VisionLanguageModelImpl::image_features(const torch::Tensor& pixel_values) {
   if (!vision_tower) fail("[model] pixel_values were given but ", config_.path, " describes a text-only model");
   auto features = vision_tower->hidden_states(pixel_values, config_.vision_feature_layers);

@@ -54,6 +54,9 @@ class VisionLanguageModelImpl : public torch::nn::Module {
 
   const ModelConfig& config() const { return config_; }
   bool tied_embeddings() const { return !lm_head; }
+  // Gradient checkpointing for the decoder's layers and the vision tower's encoder layers:
+  // activations are recomputed in backward instead of kept (core/activation_checkpoint.h).
+  void set_gradient_checkpointing(bool on);
 
   vision::VisionTower vision_tower{nullptr};
   Projector multi_modal_projector{nullptr};

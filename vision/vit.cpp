@@ -1,5 +1,6 @@
 #include "vision/vit.h"
 
+#include "core/activation_checkpoint.h"
 #include "core/error.h"
 #include "core/torch_compat.h"
 
@@ -128,8 +129,13 @@ torch::Tensor VisionTowerImpl::hidden_states(const torch::Tensor& pixel_values, 
 
   std::vector<torch::Tensor> states{embeddings(pixel_values)};
   if (pre_layrnorm) states[0] = pre_layrnorm(states[0]);
-  for (int64_t i = 0; i < last; ++i)
-    states.push_back(encoder->layers[i]->as<VitLayerImpl>()->forward(states.back()));
+  for (int64_t i = 0; i < last; ++i) {
+    auto layer = encoder->layers->ptr<VitLayerImpl>(i);
+    if (gradient_checkpointing_)
+      states.push_back(checkpointed_forward(*layer, states.back(), [layer](const torch::Tensor& x) { return layer->forward(x); }));
+    else
+      states.push_back(layer->forward(states.back()));
+  }
 
   std::vector<torch::Tensor> picked;
   for (int64_t index : wanted) picked.push_back(states[index]);

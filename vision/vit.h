@@ -92,6 +92,9 @@ class VisionTowerImpl : public torch::nn::Module {
 
   const VisionConfig& config() const { return config_; }
   int64_t resolve_layer(int64_t layer) const;  // negative -> from the end; throws when out of range
+  // Encoder layers recomputed in backward instead of keeping their activations
+  // (core/activation_checkpoint.h); a forward without grad runs them plainly.
+  void set_gradient_checkpointing(bool on) { gradient_checkpointing_ = on; }
 
   VitEmbeddings embeddings{nullptr};
   LayerNorm pre_layrnorm{nullptr};  // (sic) HF's spelling, CLIP only
@@ -101,6 +104,7 @@ class VisionTowerImpl : public torch::nn::Module {
 
  private:
   VisionConfig config_;
+  bool gradient_checkpointing_ = false;
 };
 TORCH_MODULE(VisionTower);
 
