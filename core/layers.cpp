@@ -4,6 +4,7 @@
 #include <map>
 
 #include "core/error.h"
+#include "core/torch_compat.h"
 
 namespace vltune {
 
@@ -48,10 +49,7 @@ RMSNormImpl::RMSNormImpl(int64_t dim, double eps_, torch::Dtype dtype) : eps(eps
 }
 
 torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
-  auto hidden = x.to(torch::kFloat32);
-  auto variance = hidden.pow(2).mean(-1, /*keepdim=*/true);
-  hidden = hidden * torch::rsqrt(variance + eps);
-  return weight * hidden.to(x.scalar_type());
+  return weight * compat::rms_normalize(x.to(torch::kFloat32), eps).to(x.scalar_type());
 }
 
 EmbeddingImpl::EmbeddingImpl(int64_t num, int64_t dim, torch::Dtype dtype) {

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <limits>
 #include <optional>
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 9)
 #include <ATen/DeviceAccelerator.h>
@@ -12,23 +13,56 @@
 
 namespace vltune::compat {
 
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 5)
+#define VLTUNE_HAS_SDPA_GQA 1  // at::scaled_dot_product_attention(..., enable_gqa)
+#endif
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#define VLTUNE_HAS_RMS_NORM 1  // at::rms_norm (a fused kernel on CUDA in recent releases)
+#endif
+
 inline constexpr bool kHasFusedAttention = TORCH_VERSION_MAJOR >= 2;
 
-// softmax(q kᵀ · scale + mask) v over [B, H, L, D] tensors. `mask` is additive (0 where attended,
-// the dtype's lowest value where not) and broadcasts to [B, H, Lq, Lk]. On 2.x this is the fused
-// kernel; on 1.13 the same formula in plain ops, computed the way transformers' eager path does.
+// softmax(q kᵀ · scale + mask) v over q [B, H, Lq, D] and k, v [B, Hkv, Lk, D], where H is a
+// multiple of Hkv (grouped-query attention: key/value head j serves query heads j·H/Hkv onwards).
+// `mask` is additive (0 where attended, the dtype's lowest value where not) and broadcasts to
+// [B, H, Lq, Lk]; `causal` instead lets query i attend keys 0..i (Lq == Lk, no mask given), which
+// on 2.x is the flash kernel's case. On 2.x this is the fused kernel, which since 2.5 takes the
+// grouped k and v as they are (no copy) when there is no mask (the flash kernel's case); otherwise
+// k and v are repeated per group. On 1.13 the same formula in plain ops, computed the way
+// transformers' eager path does.
 inline torch::Tensor scaled_dot_product_attention(const torch::Tensor& q, const torch::Tensor& k,
                                                   const torch::Tensor& v,
                                                   const std::optional<torch::Tensor>& mask,
-                                                  double scale) {
+                                                  double scale, bool causal = false) {
+  const int64_t groups = q.size(1) / k.size(1);
+#ifdef VLTUNE_HAS_SDPA_GQA
+  if (!mask)
+    return at::scaled_dot_product_attention(q, k, v, mask, /*dropout_p=*/0.0, causal, scale,
+                                            /*enable_gqa=*/groups > 1);
+#endif
+  const auto keys = groups > 1 ? k.repeat_interleave(groups, 1) : k;
+  const auto values = groups > 1 ? v.repeat_interleave(groups, 1) : v;
 #if TORCH_VERSION_MAJOR >= 2
-  return at::scaled_dot_product_attention(q, k, v, mask, /*dropout_p=*/0.0, /*is_causal=*/false,
-                                          scale);
+  return at::scaled_dot_product_attention(q, keys, values, mask, /*dropout_p=*/0.0, causal, scale);
 #else
-  auto scores = torch::matmul(q, k.transpose(-2, -1)) * scale;
+  auto scores = torch::matmul(q, keys.transpose(-2, -1)) * scale;
   if (mask) scores = scores + *mask;
+  if (causal) {
+    const auto future = torch::ones({q.size(2), k.size(2)}, q.options().dtype(torch::kBool)).triu(1);
+    scores = scores.masked_fill(future, -std::numeric_limits<double>::infinity());
+  }
   auto probs = torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());
-  return torch::matmul(probs, v);
+  return torch::matmul(probs, values);
+#endif
+}
+
+// x / sqrt(mean(x², last dim) + eps) for an fp32 x (LLaMA's RMSNorm before its weight): one fused
+// op where LibTorch has it (2.4+), the formula in plain ops elsewhere.
+inline torch::Tensor rms_normalize(const torch::Tensor& x, double eps) {
+#ifdef VLTUNE_HAS_RMS_NORM
+  return at::rms_norm(x, {x.size(-1)}, /*weight=*/std::nullopt, eps);
+#else
+  return x * torch::rsqrt(x.pow(2).mean(-1, /*keepdim=*/true) + eps);
 #endif
 }
 

@@ -19,19 +19,35 @@ double lowest_value(torch::Dtype dtype) {
 }
 }  // namespace
 
-AttentionMask build_attention_mask(const torch::Tensor& attention_mask, std::optional<int64_t> window,
-                                   torch::Dtype dtype, int64_t past) {
-  const int64_t length = attention_mask.size(1);
-  auto positions = torch::arange(length, torch::TensorOptions().device(attention_mask.device()));
-  auto query = positions.narrow(0, past, length - past).view({-1, 1});
+AttentionMask build_attention_mask(const torch::Tensor& attention_mask, const std::optional<int64_t>& window,
+                                   torch::Dtype dtype, int64_t past, std::optional<torch::Device> device) {
+  const auto target = device.value_or(attention_mask.device());
+  const int64_t length = attention_mask.size(1), queries = length - past;
+  // A window reaching past key 0 for every query has no effect.
+  const bool windowed = window && *window < length;
+  const int64_t span = windowed ? *window : length;
+  // Real keys a query may see, counted per query as a difference of running sums over the keys:
+  // a row with none is an empty row. Decided where the mask lives: on the CPU, without a device sync.
+  const auto real = attention_mask.to(torch::kBool);
+  const auto seen = real.to(torch::kInt64).cumsum(1);
+  auto visible = seen.narrow(1, past, queries);
+  if (windowed) visible = visible - torch::constant_pad_nd(seen, {span, 0}).narrow(1, past, queries);
+  const auto empty_rows = visible == 0;  // [B, L - past]
+  const auto flags = torch::stack({real.all(), empty_rows.any()}).cpu();  // one read-back (none on the CPU)
+  const bool all_real = flags[0].item<bool>(), any_empty = flags[1].item<bool>();
+  if (all_real && !windowed && past == 0) return {};  // plain causal
+
+  const auto options = torch::TensorOptions().device(target);
+  auto positions = torch::arange(length, options.dtype(torch::kInt64));
+  auto query = positions.narrow(0, past, queries).view({-1, 1});
   auto key = positions.view({1, -1});
   auto allowed = key <= query;  // [L - past, L]
-  if (window) allowed = allowed & (key > query - *window);
-  allowed = allowed.unsqueeze(0) & attention_mask.to(torch::kBool).unsqueeze(1);  // [B, L - past, L]
-  auto additive = torch::zeros(allowed.sizes(), torch::TensorOptions().dtype(dtype).device(attention_mask.device()));
+  if (windowed) allowed = allowed & (key > query - span);
+  const auto real_keys = attention_mask.to(target, /*non_blocking=*/true).to(torch::kBool);
+  allowed = allowed.unsqueeze(0) & real_keys.unsqueeze(1);  // [B, L - past, L]
+  auto additive = torch::zeros(allowed.sizes(), options.dtype(dtype));
   AttentionMask mask{additive.masked_fill(allowed.logical_not(), lowest_value(dtype)).unsqueeze(1), {}};
-  auto empty_rows = allowed.any(-1).logical_not();  // [B, L - past]
-  if (empty_rows.any().item<bool>()) mask.empty_rows = empty_rows.view({empty_rows.size(0), 1, -1, 1});
+  if (any_empty) mask.empty_rows = empty_rows.to(target, /*non_blocking=*/true).view({empty_rows.size(0), 1, -1, 1});
   return mask;
 }
 
@@ -67,14 +83,13 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const torch::T
     cache->keys = k;
     cache->values = v;
   }
-  if (num_kv_heads != num_heads) {
-    const int64_t groups = num_heads / num_kv_heads;
-    k = k.repeat_interleave(groups, 1);
-    v = v.repeat_interleave(groups, 1);
-  }
   const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
-  auto out = compat::scaled_dot_product_attention(q, k, v, mask.additive, scale);
-  if (mask.empty_rows.defined()) out = torch::where(mask.empty_rows, v.mean(-2, /*keepdim=*/true), out);
+  const auto additive = mask.plain_causal() ? std::nullopt : std::optional<torch::Tensor>(mask.additive);
+  auto out = compat::scaled_dot_product_attention(q, k, v, additive, scale, /*causal=*/mask.plain_causal());
+  if (mask.empty_rows.defined()) {
+    const auto average = v.mean(-2, /*keepdim=*/true).repeat_interleave(num_heads / num_kv_heads, 1);
+    out = torch::where(mask.empty_rows, average, out);
+  }
   return o_proj(out.transpose(1, 2).reshape({batch, length, num_heads * head_dim}));
 }
 
@@ -112,22 +127,25 @@ LlamaDecoderImpl::LlamaDecoderImpl(const DecoderConfig& config, torch::Dtype dty
 torch::Tensor LlamaDecoderImpl::forward(const torch::Tensor& inputs_embeds, const torch::Tensor& attention_mask,
                                         KVCache* cache) {
   const auto dtype = inputs_embeds.scalar_type();
+  const auto device = inputs_embeds.device();
   const int64_t length = inputs_embeds.size(1);
-  if (attention_mask.sizes() != inputs_embeds.sizes().slice(0, 2))
-    fail("[language] attention_mask ", attention_mask.sizes(), " does not match the inputs' [batch, length] ",
+  const auto mask = attention_mask.defined() ? attention_mask : torch::ones(inputs_embeds.sizes().slice(0, 2), torch::kInt64);
+  if (mask.sizes() != inputs_embeds.sizes().slice(0, 2))
+    fail("[language] attention_mask ", mask.sizes(), " does not match the inputs' [batch, length] ",
          inputs_embeds.sizes().slice(0, 2));
   const int64_t past = cache ? cache->length() : 0;
-  auto key_mask = attention_mask;
-  if (cache) {
-    if (past > 0 && cache->attention_mask.size(0) != attention_mask.size(0))
+  auto key_mask = mask;
+  if (cache) {  // the cache keeps its mask on the model's device, where beam search reorders it
+    if (past > 0 && cache->attention_mask.size(0) != mask.size(0))
       fail("[language] the KV cache holds ", cache->attention_mask.size(0), " rows but the inputs have ",
-           attention_mask.size(0));
-    if (past > 0) key_mask = torch::cat({cache->attention_mask, attention_mask.to(cache->attention_mask.scalar_type())}, 1);
+           mask.size(0));
+    key_mask = mask.to(device, /*non_blocking=*/true);
+    if (past > 0) key_mask = torch::cat({cache->attention_mask, key_mask.to(cache->attention_mask.scalar_type())}, 1);
     cache->attention_mask = key_mask;
     cache->layers.resize(config_.num_layers);
   }
-  auto positions =
-      torch::arange(past, past + length, torch::TensorOptions().dtype(torch::kInt64).device(inputs_embeds.device()));
+  if (inv_freq_.device() != device) inv_freq_ = inv_freq_.to(device);  // once: no copy in every step
+  auto positions = torch::arange(past, past + length, torch::TensorOptions().dtype(torch::kInt64).device(device));
   auto [cos, sin] = rope_cos_sin(inv_freq_, positions, dtype);
 
   std::map<std::optional<int64_t>, AttentionMask> masks;  // one per distinct window
@@ -135,7 +153,7 @@ torch::Tensor LlamaDecoderImpl::forward(const torch::Tensor& inputs_embeds, cons
   for (int64_t i = 0; i < config_.num_layers; ++i) {
     const auto window = config_.layer_window[i];
     auto it = masks.find(window);
-    if (it == masks.end()) it = masks.emplace(window, build_attention_mask(key_mask, window, dtype, past)).first;
+    if (it == masks.end()) it = masks.emplace(window, build_attention_mask(key_mask, window, dtype, past, device)).first;
     auto layer = layers->ptr<LlamaLayerImpl>(i);
     if (gradient_checkpointing_ && !cache)
       h = checkpointed_forward(*layer, h, [layer, cos = cos, sin = sin, mask = it->second](const torch::Tensor& x) {

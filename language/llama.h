@@ -3,7 +3,7 @@
 //   per layer:  h += o_proj(attn(rope(q_proj(rms1(h))), rope(k_proj(·)), v_proj(·), mask))
 //               h += down_proj(silu(gate_proj(rms2(h))) ⊙ up_proj(rms2(h)))
 //   out = rms_final(h)
-// GQA repeats each of the num_kv_heads keys/values over num_heads / num_kv_heads query heads. The
+// GQA shares each of the num_kv_heads keys/values among num_heads / num_kv_heads query heads. The
 // mask is causal, drops padded keys, and (per layer) limits keys to a sliding window.
 // With a KVCache, each layer's keys and values (after RoPE) are kept, so a forward over new
 // positions past..past+L-1 attends to all earlier ones without recomputing them: generation.
@@ -19,17 +19,23 @@
 namespace vltune::language {
 
 // The decoder's attention mask over keys 0..T-1 (attention_mask [B, T]) for the queries at
-// positions past..T-1. `additive` [B, 1, T - past, T] is 0 where query i may attend key j and the
-// dtype's lowest value elsewhere: causal, padded keys excluded, and keys older than a sliding
-// window excluded when given. A query row with no key at all (a left-padded position) gets, as in
-// transformers' eager attention, the uniform average over all keys; `empty_rows` [B, 1, T - past, 1]
-// marks those rows so every attention kernel agrees on them (undefined when there are none).
+// positions past..T-1, built on `device` (default: the mask's). `additive` [B, 1, T - past, T] is 0
+// where query i may attend key j and the dtype's lowest value elsewhere: causal, padded keys
+// excluded, and keys older than a sliding window excluded when given. A query row with no key at
+// all (a left-padded position) gets, as in transformers' eager attention, the uniform average over
+// all keys; `empty_rows` [B, 1, T - past, 1] marks those rows so every attention kernel agrees on
+// them (undefined when there are none). When nothing but causality applies (no padding, no window
+// shorter than T, past 0) both are undefined and attention takes the fused causal kernel.
+// Which case applies is read back from where attention_mask lives: a mask on the CPU (moved to
+// `device` without blocking) costs no device synchronisation, one on the device costs one.
 struct AttentionMask {
   torch::Tensor additive;
   torch::Tensor empty_rows;
+  bool plain_causal() const { return !additive.defined(); }
 };
-AttentionMask build_attention_mask(const torch::Tensor& attention_mask, std::optional<int64_t> window,
-                                   torch::Dtype dtype, int64_t past = 0);
+AttentionMask build_attention_mask(const torch::Tensor& attention_mask, const std::optional<int64_t>& window,
+                                   torch::Dtype dtype, int64_t past = 0,
+                                   std::optional<torch::Device> device = std::nullopt);
 
 // What a decoder has seen: per layer the keys and values [B, num_kv_heads, T, head_dim] (RoPE
 // applied, before the GQA repeat), and the attention mask [B, T] of those T positions. Empty at
@@ -82,7 +88,9 @@ class LlamaDecoderImpl : public torch::nn::Module {
   LlamaDecoderImpl(const DecoderConfig& config, torch::Dtype dtype);
 
   torch::Tensor embed(const torch::Tensor& input_ids) { return embed_tokens(input_ids); }
-  // inputs_embeds [B, L, hidden], attention_mask [B, L] (1 = token, 0 = padding) -> [B, L, hidden].
+  // inputs_embeds [B, L, hidden], attention_mask [B, L] (1 = token, 0 = padding; undefined = all
+  // tokens) -> [B, L, hidden]. Without padding this is the fused causal attention. The mask may stay
+  // on the CPU (pinned, ideally) when the model is on a GPU: the step then never waits for the device.
   // With `cache`, the L positions follow the cache's (positions past..past+L-1, attending to the
   // cached keys too) and are appended to it; the outputs equal those of one forward over all.
   torch::Tensor forward(const torch::Tensor& inputs_embeds, const torch::Tensor& attention_mask,
@@ -100,7 +108,9 @@ class LlamaDecoderImpl : public torch::nn::Module {
  private:
   DecoderConfig config_;
   bool gradient_checkpointing_ = false;
-  torch::Tensor inv_freq_;  // fp32 rotary frequencies, derived from the config (not a checkpoint tensor)
+  // fp32 rotary frequencies from the config (not a checkpoint tensor); moved to the inputs' device
+  // on first use, so later steps copy nothing from the host.
+  torch::Tensor inv_freq_;
 };
 TORCH_MODULE(LlamaDecoder);
 

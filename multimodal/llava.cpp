@@ -64,20 +64,31 @@ torch::Tensor VisionLanguageModelImpl::video_features(const torch::Tensor& frame
 
 torch::Tensor VisionLanguageModelImpl::embed_inputs(const torch::Tensor& input_ids, const torch::Tensor& image_features) {
   const int64_t vocab = config_.text.vocab_size;
-  const auto image_mask = config_.has_vision() ? input_ids == config_.image_token_index : torch::zeros_like(input_ids, torch::kBool);
+  auto image_slots = [&](const torch::Tensor& t) {
+    return config_.has_vision() ? t == config_.image_token_index : torch::zeros_like(t, torch::kBool);
+  };
+  // Checked where the ids live, with one read-back: none when they are on the CPU.
+  auto image_mask = image_slots(input_ids);
   // Image-token ids may lie outside the vocabulary; their embeddings are replaced below anyway.
   auto ids = input_ids.masked_fill(image_mask, 0);
   const auto out_of_range = (ids < 0).logical_or(ids >= vocab);
-  if (out_of_range.any().item<bool>())
+  const auto counts = torch::stack({out_of_range.sum(), image_mask.sum()}).cpu();
+  if (counts[0].item<int64_t>() > 0)
     fail("[model] input_ids hold ids outside the vocabulary [0, ", vocab, "): ",
          std::get<0>(at::_unique(ids.masked_select(out_of_range))).slice(0, 0, 8));
-  auto embeds = language_model->embed(ids);
-  const int64_t n_image_tokens = image_mask.sum().item<int64_t>();
+  const int64_t n_image_tokens = counts[1].item<int64_t>();
   const int64_t n_features = image_features.defined() ? image_features.size(0) * image_features.size(1) : 0;
   if (n_image_tokens != n_features)
     fail("[model] input_ids hold ", n_image_tokens, " image tokens (id ", config_.image_token_index, ") but the images give ",
          n_features, " visual tokens (", image_features.defined() ? image_features.size(0) : 0, " images x ",
          config_.tokens_per_image(), ")");
+  const auto device = language_model->embed_tokens->weight.device();
+  if (input_ids.device() != device) {  // only the caller's (pinned) ids move; the rest is rebuilt there
+    const auto moved = input_ids.to(device, /*non_blocking=*/true);
+    image_mask = image_slots(moved);
+    ids = moved.masked_fill(image_mask, 0);
+  }
+  auto embeds = language_model->embed(ids);
   if (n_features == 0) return embeds;
   return embeds.masked_scatter(image_mask.unsqueeze(-1).expand_as(embeds), image_features.to(embeds.scalar_type()));
 }
@@ -93,8 +104,7 @@ ForwardOutput VisionLanguageModelImpl::forward(const ForwardInputs& inputs) {
   ForwardOutput out;
   if (inputs.pixel_values.defined()) out.image_features = image_features(inputs.pixel_values);
   auto embeds = embed_inputs(inputs.input_ids, out.image_features);
-  auto mask = inputs.attention_mask.defined() ? inputs.attention_mask : torch::ones_like(inputs.input_ids);
-  out.logits = lm_logits(language_model->forward(embeds, mask));
+  out.logits = lm_logits(language_model->forward(embeds, inputs.attention_mask));
   if (inputs.labels.defined()) out.loss = causal_lm_loss(out.logits, inputs.labels);
   return out;
 }
@@ -102,7 +112,8 @@ ForwardOutput VisionLanguageModelImpl::forward(const ForwardInputs& inputs) {
 torch::Tensor causal_lm_loss(const torch::Tensor& logits, const torch::Tensor& labels) {
   if (labels.sizes() != logits.sizes().slice(0, 2))
     fail("[model] labels ", labels.sizes(), " do not match the logits' [batch, length] ", logits.sizes().slice(0, 2));
-  auto shifted = torch::constant_pad_nd(labels, {0, 1}, -100).narrow(1, 1, labels.size(1));
+  const auto here = labels.to(logits.device(), /*non_blocking=*/true);  // CPU labels: no wait
+  auto shifted = torch::constant_pad_nd(here, {0, 1}, -100).narrow(1, 1, labels.size(1));
   return torch::nn::functional::cross_entropy(
       logits.to(torch::kFloat32).reshape({-1, logits.size(-1)}), shifted.reshape({-1}),
       torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));

@@ -25,6 +25,9 @@ struct VideoPooling {
   std::string temporal = "concat";  // concat | mean
 };
 
+// The ids, mask and labels may stay on the CPU (pinned, ideally) with the model on a GPU: the ids
+// are then checked there and every tensor moves without blocking, so the step never waits for the
+// device.
 struct ForwardInputs {
   torch::Tensor input_ids;       // [B, L] int64
   torch::Tensor attention_mask;  // [B, L]; undefined = all ones
@@ -49,6 +52,7 @@ class VisionLanguageModelImpl : public torch::nn::Module {
   torch::Tensor video_features(const torch::Tensor& frames, const VideoPooling& pooling);
   int64_t tokens_per_video(int64_t frames, const VideoPooling& pooling) const;
   // Token embeddings with image-token positions replaced by `image_features` (may be undefined).
+  // input_ids may be on the CPU (checked there) or on the model's device (checked there: one sync).
   torch::Tensor embed_inputs(const torch::Tensor& input_ids, const torch::Tensor& image_features);
   torch::Tensor lm_logits(const torch::Tensor& hidden);
 
