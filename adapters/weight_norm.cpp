@@ -19,9 +19,11 @@ torch::Tensor factored_row_norm(const torch::Tensor& w0, const torch::Tensor& ba
   auto a32 = a.to(dtype);
   auto b32 = b.to(dtype);
   auto projected = torch::matmul(w0, a.to(w0.scalar_type()).t()).to(dtype);  // P = A W0ᵀ per row: [out, r]
-  // 2s·P + s²·B (A Aᵀ) in one GEMM, so n² = ‖W0ᵢ‖² + Bᵢ · (that)ᵢ: few kernels, as this runs every step.
+  // 2s·P + s²·B (A Aᵀ) in one GEMM, so n² = ‖W0ᵢ‖² + Bᵢ · (that)ᵢ, the row dots and the sum as one
+  // batched GEMM: few kernels, as this runs for every adapter every step.
   auto mixed = torch::addmm(projected, b32, torch::mm(a32, a32.t()), /*beta=*/2 * scale, /*alpha=*/scale * scale);
-  return ((b32 * mixed).sum(1) + base_sq).clamp_min(0).sqrt();
+  auto squared = torch::baddbmm(base_sq.to(dtype).view({-1, 1, 1}), b32.unsqueeze(1), mixed.unsqueeze(2));  // [out, 1, 1]
+  return squared.view({-1}).clamp_min(0).sqrt();
 }
 
 torch::Tensor materialized_row_norm(const torch::Tensor& w0, const torch::Tensor& a, const torch::Tensor& b,
