@@ -27,7 +27,8 @@
 // Usage: vltune_bench_gpu_llava [--batch 4] [--steps 13] [--warmup 3] [--only lora-all,...]
 // Prints one JSON line per setting: kind, targets, batch, seq, trainable, step_ms_median,
 // step_ms_min, peak_gib (PEFT's fields), then model_tflop, mfu, and the medians of forward_ms,
-// backward_ms and optimizer_ms over 3 further steps synchronised after each phase.
+// backward_ms and optimizer_ms over 3 further steps synchronised after each phase; then, on stderr,
+// DoRA's backward-only kernels timed alone (time_dora_backward_parts).
 #include <torch/cuda.h>
 #include <torch/torch.h>
 #include <yaml-cpp/yaml.h>
@@ -37,6 +38,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -135,6 +137,36 @@ double step_tflop(const multimodal::ModelConfig& c, int64_t batch, int64_t seq,
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
+}
+
+// DoRA's backward costs +47 ms over LoRA's with the MLPs adapted and nothing with attention only
+// (docs/performance.md, "still in the way"): the node's DoRA-only kernels timed alone at each output
+// width of the decoder's linears, beside a cheaper form of the column sum and the input-gradient GEMM
+// every adapted linear runs anyway. Medians of 20; printed to stderr, apart from the JSON lines.
+void time_dora_backward_parts(const language::DecoderConfig& text, int64_t rows, const torch::Device& device) {
+  const auto bf16 = torch::TensorOptions().dtype(torch::kBFloat16).device(device);
+  auto time = [](const std::function<torch::Tensor()>& run) {
+    std::vector<double> ms;
+    for (int i = 0; i < 23; ++i) {
+      torch::cuda::synchronize();
+      const auto start = std::chrono::steady_clock::now();
+      run();
+      torch::cuda::synchronize();
+      if (i >= 3) ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    }
+    return median(ms);
+  };
+  for (const int64_t out : {text.intermediate_size, text.hidden_size, text.num_kv_heads * text.head_dim}) {
+    const auto dy = torch::randn({rows, out}, bf16), y = torch::randn({rows, out}, bf16);
+    const auto g = torch::rand({out}, bf16), weight = torch::randn({out, text.hidden_size}, bf16), ones = torch::ones({1, rows}, bf16);
+    const double scale_ms = time([&] { return dy * g; });
+    const double column_sum_ms = time([&] { return (dy * y).sum({0}, /*keepdim=*/false, torch::kFloat32); });
+    const double ones_gemm_ms = time([&] { return torch::mm(ones, dy * y); });
+    const double input_grad_ms = time([&] { return torch::mm(dy, weight); });
+    std::fprintf(stderr, "dora backward parts [%ld x %ld]: dy*g %.3f ms, (dy*y).sum(0) in fp32 %.3f ms, "
+                 "ones x (dy*y) %.3f ms, mm(dy, W0) %.3f ms\n", static_cast<long>(rows), static_cast<long>(out),
+                 scale_ms, column_sum_ms, ones_gemm_ms, input_grad_ms);
+  }
 }
 
 }  // namespace
@@ -236,5 +268,6 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     set->detach();
   }
+  time_dora_backward_parts(config.text, batch * seq, device);
   return 0;
 }
