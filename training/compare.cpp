@@ -117,7 +117,8 @@ CompareResult run_compare(const std::string& compare_yaml, const CompareOptions&
     for (const auto& seed : s) seeds.push_back(seed.as<uint64_t>());
     if (seeds.empty()) fail("[compare] ", yaml_where(file, s), ": 'seeds' is empty");
   }
-  const auto common = assignments(root["set"], file);
+  auto common = assignments(root["set"], file);
+  common.insert(common.end(), options.overrides.begin(), options.overrides.end());
   const auto variants = read_variants(root, file);
 
   CompareResult result;

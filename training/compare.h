@@ -27,6 +27,7 @@ namespace vltune::training {
 struct CompareOptions {
   std::string out_dir;  // default: the file's `output`
   bool quiet = true;    // no per-step lines from each run, one line per run instead
+  std::vector<std::string> overrides;  // --set for every variant, after the file's own (e.g. model.device=cuda)
 };
 
 struct CompareResult {
