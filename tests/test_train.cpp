@@ -241,3 +241,14 @@ eval: {metrics: [loss, exact_match], max_samples: 8, max_new_tokens: 4}
   EXPECT_NE(refused.status, 0);
   EXPECT_NE(refused.output.find("text-only model"), std::string::npos) << refused.output;
 }
+
+TEST_F(TrainingRun, GradientCheckpointingTrainsTheSameAdapter) {
+  const auto plain = dir_->file("ckpt-off"), checkpointed = dir_->file("ckpt-on");
+  auto result = run_vltune("train " + recipe() + " --run-dir " + plain + " --set train.steps=2");
+  ASSERT_EQ(result.status, 0) << result.output;
+  result = run_vltune("train " + recipe() + " --run-dir " + checkpointed + " --set train.steps=2 --set train.gradient_checkpointing=true");
+  ASSERT_EQ(result.status, 0) << result.output;
+  const auto expected = adapter_tensors(plain, "step-00000002"), got = adapter_tensors(checkpointed, "step-00000002");
+  ASSERT_EQ(expected.size(), got.size());
+  for (const auto& [name, tensor] : expected) EXPECT_TRUE(torch::equal(tensor, got.at(name))) << name;
+}

@@ -86,6 +86,7 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
   const auto seed = static_cast<uint64_t>(recipe.integer("train.seed"));
   torch::manual_seed(seed);
   auto& model = backbone.model();
+  model.set_gradient_checkpointing(recipe.boolean("train.gradient_checkpointing"));
   RunData data = load_run_data(recipe, backbone);
   const auto pooling = video_pooling(recipe);
 
