@@ -11,8 +11,9 @@
 // nothing in the tower trains -> token embeddings with the image tokens replaced -> decoder with
 // the fused causal attention, no mask -> final norm -> logits -> fp32 cross-entropy), then
 // backward -> AdamW -> zero gradients. The ids and labels stay in pinned host memory, where the
-// model checks the ids, so the step never waits for the device. As in PEFT's script, each of 13 steps is timed between device
-// synchronisations, the first 3 are warm-up, and the median is reported; the peak is the most
+// model checks the ids, so the step never waits for the device. As in PEFT's script, each of 13
+// steps is timed between device synchronisations, the first 3 are warm-up, and the median is
+// reported; the peak is the most
 // memory held by tensors since the setting began (reset before its adapters are built; the frozen
 // model is resident throughout, as the script's model is).
 //
@@ -20,7 +21,8 @@
 // defines, forward; backward, the input gradients of the decoder and lm_head matmuls (same
 // count), and the weight gradients of what trains (full: every adapted linear; LoRA/DoRA: the
 // adapters' own A and B products, 2·rows·r·(in + out) each way); attention 4·B·heads·L²·head_dim
-// forward (both products over the whole L×L, as usual) and twice that backward; the vision tower
+// forward (both products over the whole L×L, as usual, though the causal kernel skips half) and
+// twice that backward; the vision tower
 // (the 23 layers its feature layer -2 needs) and the projector forward only. MFU divides by the
 // step time and 989 TFLOP/s (H200 dense bf16).
 //
