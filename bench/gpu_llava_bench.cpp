@@ -13,18 +13,16 @@
 // backward -> AdamW -> zero gradients. The ids and labels stay in pinned host memory, where the
 // model checks the ids, so the step never waits for the device. As in PEFT's script, each of 13
 // steps is timed between device synchronisations, the first 3 are warm-up, and the median is
-// reported; the peak is the most
-// memory held by tensors since the setting began (reset before its adapters are built; the frozen
-// model is resident throughout, as the script's model is).
+// reported; the peak is the most memory held by tensors since the setting began (reset before its
+// adapters are built; the frozen model is resident throughout, as the script's model is).
 //
 // Model FLOPs per step are counted, not measured: 2·rows·in·out for every matmul the model
 // defines, forward; backward, the input gradients of the decoder and lm_head matmuls (same
 // count), and the weight gradients of what trains (full: every adapted linear; LoRA/DoRA: the
 // adapters' own A and B products, 2·rows·r·(in + out) each way); attention 4·B·heads·L²·head_dim
 // forward (both products over the whole L×L, as usual, though the causal kernel skips half) and
-// twice that backward; the vision tower
-// (the 23 layers its feature layer -2 needs) and the projector forward only. MFU divides by the
-// step time and 989 TFLOP/s (H200 dense bf16).
+// twice that backward; the vision tower (the 23 layers its feature layer -2 needs) and the
+// projector forward only. MFU divides by the step time and 989 TFLOP/s (H200 dense bf16).
 //
 // Usage: vltune_bench_gpu_llava [--batch 4] [--steps 13] [--warmup 3] [--only lora-all,...]
 // Prints one JSON line per setting: kind, targets, batch, seq, trainable, step_ms_median,
