@@ -21,7 +21,7 @@ void add_export_command(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("run", args->run_dir, "A run directory (vltune train)")->check(CLI::ExistingDirectory);
-  cmd->add_option("out", args->out_dir, "Output folder (created; must not hold weights already)");
+  cmd->add_option("output", args->out_dir, "Output folder (created; must not hold weights already)");
   auto* merged = cmd->add_flag("--merged", args->merged, "Merge the adapter into the base weights");
   auto* peft = cmd->add_flag("--peft", args->peft, "Write the adapter alone, in PEFT's format");
   merged->excludes(peft);
