@@ -61,6 +61,10 @@ class RunLog {
   // peak RSS (and the accelerator's allocator peak), bad samples skipped, final metrics.
   void summary(const RunSummary& run);
 
+  // The step training starts from (0, or the checkpoint's on a resume), for the ETA; without it the
+  // first logged step is taken as the first step trained.
+  void set_start_step(int64_t step) { baseline_step_ = step; }
+
   const std::string& run_dir() const { return run_dir_; }
 
  private:

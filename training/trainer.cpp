@@ -151,6 +151,7 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
   std::ostream null_stream(&null_buffer);
   RunLog run_log(result.run_dir, steps, request.resume, request.quiet ? null_stream : std::cerr,
                  request.quiet ? ProgressStyle::kPlain : ProgressStyle::kAuto);
+  run_log.set_start_step(state.step);
   auto run_eval = [&](int64_t step) {
     set.train(false);
     auto evaluated = evaluate(backbone, data, eval, pooling);
