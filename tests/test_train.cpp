@@ -1,6 +1,6 @@
 // The training engine end to end through the vltune binary, on the tiny fixture LLaVA and the
 // built-in Fashion-MNIST data: train, checkpoint, SIGKILL, resume (bit-identical to a run that
-// was never interrupted), evaluate, export; and the errors a user meets first.
+// was never interrupted), evaluate, generate, export; compare; and the errors a user meets first.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -156,6 +156,13 @@ TEST_F(TrainingRun, RunDirectoryEvaluatesAndExports) {
   const auto json = nlohmann::json::parse(result.output.substr(result.output.find('{')));
   EXPECT_GT(json.at("loss").get<double>(), 0.0);
   EXPECT_NEAR(json.at("perplexity").get<double>(), std::exp(json.at("loss").get<double>()), 1e-6);
+
+  // generate with the run's adapter on a Fashion-MNIST test image: the last step of the loop.
+  const auto adapter = run + "/checkpoints/step-00000004/adapter";
+  result = run_vltune("generate --model " + dir_->file("model") + " --adapter " + adapter + " --image " +
+                      dir_->file("fm/images/test/00000.png") + " --prompt 'What is this item?' --max-new-tokens 4 --show-ids");
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("ids:"), std::string::npos) << result.output;
 
   result = run_vltune("export " + run + " --merged " + dir_->file("merged"));
   ASSERT_EQ(result.status, 0) << result.output;
