@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/text.h"
 #include "core/yaml_util.h"
 
 namespace vltune::adapters {
@@ -30,13 +31,6 @@ const std::map<std::string, std::map<std::string, std::vector<std::string>>>& mo
   return groups;
 }
 
-std::string component_of(const std::string& path) {
-  if (path.rfind("vision_tower.head.", 0) == 0) return "vision_head";
-  if (path.rfind("vision_tower.", 0) == 0) return "vision";
-  if (path.rfind("multi_modal_projector.", 0) == 0) return "projector";
-  if (path.rfind("language_model.", 0) == 0) return "language";
-  return path;
-}
 
 const std::vector<std::string> kRuleKeys = {"method", "rank", "alpha", "dropout", "rslora", "norm_grad", "d_initial",
                                             "projection_prng_key", "component", "modules", "layers", "exclude"};
@@ -159,6 +153,14 @@ const std::map<std::string, std::string>& presets() {
 
 }  // namespace
 
+std::string component_of(const std::string& path) {
+  if (path.rfind("vision_tower.head.", 0) == 0) return "vision_head";
+  if (path.rfind("vision_tower.", 0) == 0) return "vision";
+  if (path.rfind("multi_modal_projector.", 0) == 0) return "projector";
+  if (path.rfind("language_model.", 0) == 0) return "language";
+  return path;
+}
+
 bool LayerSelector::matches(int64_t layer, int64_t num_layers) const {
   switch (kind) {
     case Kind::kAll: return true;
@@ -257,7 +259,7 @@ std::vector<PlannedAdapter> plan_adapters(const Placement& placement, const std:
       if (std::find(rule.modules.begin(), rule.modules.end(), site.leaf) == rule.modules.end()) continue;
       if (site.layer && !rule.layers.matches(*site.layer, layers_in[site.component])) continue;
       const bool excluded = std::any_of(rule.exclude.begin(), rule.exclude.end(), [&](const std::string& suffix) {
-        return site.path.size() >= suffix.size() && site.path.compare(site.path.size() - suffix.size(), suffix.size(), suffix) == 0;
+        return ends_with(site.path, suffix);
       });
       if (excluded) continue;
       ++matched;

@@ -36,6 +36,10 @@ struct LinearSite {
 
 std::vector<LinearSite> linear_sites(torch::nn::Module& model);
 
+// The component a canonical module (or parameter) path belongs to: vision | vision_head | projector
+// | language | the path itself (lm_head).
+std::string component_of(const std::string& path);
+
 struct LayerSelector {
   enum class Kind { kAll, kList, kRange, kLast } kind = Kind::kAll;
   std::vector<int64_t> values;  // list: the layers; range: [first, last]; last: [count]

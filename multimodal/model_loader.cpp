@@ -1,15 +1,12 @@
 #include "multimodal/model_loader.h"
 
 #include "core/error.h"
+#include "core/text.h"
 #include "multimodal/checkpoint_layouts.h"
 
 namespace vltune::multimodal {
 
 namespace {
-bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // transformers' _init_weights for these architectures: normal(0, std) for every matrix and
 // embedding (Conv2d patch embeddings included), zero biases, unit norm weights. std is the decoder's
 // initializer_range (the tower uses its own factor-scaled ranges in transformers; one std is

@@ -11,6 +11,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "core/memory_usage.h"
 #include "datasets/loader.h"
 #include "training/batch.h"
@@ -39,14 +40,11 @@ struct AttachedSet {
   ~AttachedSet() { set->detach(); }
 };
 
-std::string component_of(const std::string& param_name) {
-  if (param_name.rfind("vision_tower.", 0) == 0) return "vision";
-  if (param_name.rfind("multi_modal_projector.", 0) == 0) return "projector";
-  return "language";  // the decoder and lm_head
-}
-
-bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+// The train.lr_scale.<component> a parameter takes: the vision head counts as vision, lm_head as language.
+std::string lr_component(const std::string& param_name) {
+  const auto component = adapters::component_of(param_name);
+  if (component == "vision_head") return "vision";
+  return component == "vision" || component == "projector" ? component : "language";
 }
 
 int64_t total_steps(const Recipe& recipe, int64_t samples) {
@@ -111,7 +109,7 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
     lr_scale[component] = recipe.number(std::string("train.lr_scale.") + component);
   FlatAdamW optimizer(set.named_parameters(), adamw, [&](const std::string& name) {
     ParamGroupOptions group;
-    group.lr_scale = lr_scale.at(component_of(name));
+    group.lr_scale = lr_scale.at(lr_component(name));
     const bool no_decay = ends_with(name, ".magnitude") || ends_with(name, ".bias") || ends_with(name, ".lambda_b") ||
                           ends_with(name, ".lambda_d");
     group.weight_decay = no_decay ? 0.0 : adamw.weight_decay;
