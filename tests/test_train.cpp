@@ -259,3 +259,24 @@ TEST_F(TrainingRun, GradientCheckpointingTrainsTheSameAdapter) {
   ASSERT_EQ(expected.size(), got.size());
   for (const auto& [name, tensor] : expected) EXPECT_TRUE(torch::equal(tensor, got.at(name))) << name;
 }
+
+TEST_F(TrainingRun, BadCompareFilesFailBeforeAnythingTrains) {
+  auto write_and_run = [&](const std::string& text) {
+    std::ofstream(dir_->file("bad-compare.yaml")) << text;
+    return run_vltune("compare " + dir_->file("bad-compare.yaml") + " --out " + dir_->file("bad-compare-out"));
+  };
+  auto result = write_and_run("recipe: recipe.yaml\nvariants: [{name: a, adapters: {preset: attention_only}}]\nseed: [0]\n");
+  EXPECT_NE(result.status, 0);
+  EXPECT_NE(result.output.find("seed"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("seeds"), std::string::npos) << "no did-you-mean:\n" << result.output;
+  result = write_and_run("recipe: missing.yaml\nvariants: [{name: a}]\n");
+  EXPECT_NE(result.status, 0);
+  EXPECT_NE(result.output.find("does not exist"), std::string::npos) << result.output;
+  result = write_and_run("recipe: recipe.yaml\n");
+  EXPECT_NE(result.status, 0);
+  EXPECT_NE(result.output.find("no variants"), std::string::npos) << result.output;
+  result = write_and_run("recipe: recipe.yaml\nvariants: [{name: a}, {name: b, set: {model.dtype: bfloat16}}]\n");
+  EXPECT_NE(result.status, 0);
+  EXPECT_NE(result.output.find("variant 'b' changes model.dtype"), std::string::npos) << result.output;
+  EXPECT_FALSE(fs::exists(dir_->file("bad-compare-out/runs")));
+}
