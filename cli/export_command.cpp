@@ -34,21 +34,18 @@ void add_export_command(CLI::App& app) {
     std::string adapter = args->adapter_dir;
     if (!args->run_dir.empty()) {
       if (!args->merged && !args->peft) fail("[export] say --merged (a full model folder) or --peft (the adapter alone)");
-      const auto recipe = training::run_recipe(args->run_dir);
       if (adapter.empty()) adapter = training::latest_adapter(args->run_dir);
-      if (args->peft) {
-        loaded = training::load_backbone(recipe).loaded;
-        auto set = adapters::load_peft_adapter(adapter, *loaded.model, loaded.config.has_vision());
-        adapters::save_peft_adapter(*set, args->out_dir, loaded.config.has_vision());
-        std::cout << "wrote the adapter of " << args->run_dir << " (" << set->entries().size() << " modules) to " << args->out_dir << "\n";
-        return;
-      }
-      loaded = training::load_backbone(recipe).loaded;
+      loaded = training::load_backbone(training::run_recipe(args->run_dir)).loaded;
     } else {
       if (args->model_dir.empty() || adapter.empty()) fail("[export] give a RUN directory, or --model DIR and --adapter DIR");
       loaded = multimodal::load_model(args->model_dir);
     }
     auto set = adapters::load_peft_adapter(adapter, *loaded.model, loaded.config.has_vision());
+    if (args->peft) {
+      adapters::save_peft_adapter(*set, args->out_dir, loaded.config.has_vision());
+      std::cout << "wrote the adapter of " << args->run_dir << " (" << set->entries().size() << " modules) to " << args->out_dir << "\n";
+      return;
+    }
     set->merge();
     multimodal::export_model(loaded, args->out_dir);
     std::cout << "merged " << set->entries().size() << " adapted modules into " << args->out_dir << " ("
