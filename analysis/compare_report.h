@@ -30,6 +30,12 @@ struct VariantRun {
   std::string run_dir;
 };
 
+// One run as the JSON object results.json lists it; `vltune compare` keeps it beside each finished
+// run (RUN/compare_run.json) and reads it back to reuse the run. Reading throws naming `where` when
+// a field is missing or of the wrong type.
+std::string variant_run_json(const VariantRun& run);
+VariantRun variant_run_from_json(const std::string& text, const std::string& where);
+
 // One variant aggregated over its seeds, in the order variants first appear.
 struct VariantSummary {
   std::string variant, method, placement;

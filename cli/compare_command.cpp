@@ -1,31 +1,60 @@
-// `vltune compare COMPARE.yaml [--out DIR] [--set key=value]... [--verbose]`: train a recipe's variants side by side on
-// one loaded backbone and write the report (training/compare.h says what the file holds).
+// `vltune compare COMPARE.yaml [--out DIR] [--set key=value]... [--verbose] [--fresh] [--shard K/N]`: train a
+// recipe's variants side by side on one loaded backbone and write the report (training/compare.h says what the
+// file holds, and when a finished run is reused).
 #include <filesystem>
 #include <iostream>
+#include <tuple>
+#include <utility>
 
 #include "cli/commands.h"
+#include "core/error.h"
 #include "training/compare.h"
 
 namespace vltune::cli {
+
+namespace {
+
+// "K/N" (1-based K) as (K - 1, N).
+std::pair<int64_t, int64_t> parse_shard(const std::string& text) {
+  const auto slash = text.find('/');
+  std::size_t used_k = 0, used_n = 0;
+  try {
+    if (slash != std::string::npos) {
+      const auto k = std::stoll(text.substr(0, slash), &used_k), n = std::stoll(text.substr(slash + 1), &used_n);
+      if (used_k == slash && used_n == text.size() - slash - 1 && n >= 1 && k >= 1 && k <= n) return {k - 1, n};
+    }
+  } catch (const std::exception&) {
+  }
+  fail("[compare] --shard ", text, ": expected K/N with 1 <= K <= N, such as 2/4");
+}
+
+}  // namespace
 
 void add_compare_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("compare", "Train variants of a recipe side by side and write a report with plots");
   struct Args {
     std::string file, out;
     std::vector<std::string> overrides;
-    bool verbose = false;
+    std::string shard;
+    bool verbose = false, fresh = false;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("file", args->file, "The compare YAML (a base recipe plus variants or a grid)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--out", args->out, "Report folder (default: the file's output)");
   cmd->add_option("--set", args->overrides, "Override a recipe key for every variant (repeatable): --set model.device=cuda");
   cmd->add_flag("--verbose", args->verbose, "Print every run's progress, not one line per run");
+  cmd->add_flag("--fresh", args->fresh, "Retrain every run, even one that finished before with the same recipe");
+  cmd->add_option("--shard", args->shard, "K/N: train only every N-th run, starting at the K-th, and write no report "
+                                          "(split a comparison over processes; then run it once without --shard)");
   cmd->callback([args] {
     training::CompareOptions options;
     options.out_dir = args->out;
     options.quiet = !args->verbose;
     options.overrides = args->overrides;
+    options.fresh = args->fresh;
+    if (!args->shard.empty()) std::tie(options.shard_index, options.shard_count) = parse_shard(args->shard);
     const auto result = training::run_compare(args->file, options);
+    if (!result.report_written) return;
     std::cout << "\n" << result.table << "\n";
     std::cout << "report: " << (std::filesystem::path(result.out_dir) / "report.html").string() << " (also report.md, results.csv, results.json)\n";
   });

@@ -218,6 +218,47 @@ variants:
     EXPECT_TRUE(fs::exists(out + "/runs/" + run + "/checkpoints/step-00000003")) << run;
 }
 
+TEST_F(TrainingRun, CompareSplitsIntoShardsAndReusesFinishedRuns) {
+  std::ofstream(dir_->file("shards.yaml")) << R"(recipe: recipe.yaml
+metric: loss
+set: {train.steps: 2, output.save_every: 0}
+variants:
+  - {name: lora, adapters: {preset: attention_only, method: lora, rank: 4, alpha: 8}}
+  - {name: dora, adapters: {preset: attention_only, method: dora, rank: 4, alpha: 8}}
+)";
+  const auto out = dir_->file("shards-out");
+  auto compare = [&](const std::string& extra) { return run_vltune("compare " + dir_->file("shards.yaml") + " --out " + out + extra); };
+  auto result = compare(" --shard 1/2");  // run 0 of [lora, dora]
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_TRUE(fs::exists(out + "/runs/lora-seed0/compare_run.json"));
+  EXPECT_FALSE(fs::exists(out + "/runs/dora-seed0"));
+  EXPECT_FALSE(fs::exists(out + "/report.html")) << "a shard writes no report";
+  const auto lora_finished = fs::last_write_time(out + "/runs/lora-seed0/compare_run.json");
+  result = compare(" --shard 2/2");
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_TRUE(fs::exists(out + "/runs/dora-seed0/compare_run.json"));
+  EXPECT_EQ(vltune::test::count_occurrences(result.output, "reused"), 1u) << result.output;
+
+  result = compare("");  // every run finished: nothing trains, the report is written from their records
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_EQ(vltune::test::count_occurrences(result.output, "reused"), 2u) << result.output;
+  EXPECT_EQ(fs::last_write_time(out + "/runs/lora-seed0/compare_run.json"), lora_finished);
+  const auto json = nlohmann::json::parse(std::ifstream(out + "/results.json"));
+  ASSERT_EQ(json.at("runs").size(), 2u);
+  EXPECT_EQ(json["runs"][0]["variant"], "lora");
+  EXPECT_EQ(json["runs"][0]["loss_curve"].size(), 2u);
+  EXPECT_TRUE(json["runs"][1]["metrics"].contains("loss"));
+
+  result = compare(" --set train.steps=3");  // another recipe: both train again
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_EQ(vltune::test::count_occurrences(result.output, "trains again"), 2u) << result.output;
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(out + "/results.json"))["runs"][0]["loss_curve"].size(), 3u);
+
+  result = compare(" --shard 3/2");
+  EXPECT_NE(result.status, 0);
+  EXPECT_NE(result.output.find("expected K/N with 1 <= K <= N"), std::string::npos) << result.output;
+}
+
 TEST_F(TrainingRun, TextOnlyModelTrainsOnAlpacaDataWithTheSameEngine) {
   const auto model = dir_->file("text-model");
   fs::create_directories(model);

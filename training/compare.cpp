@@ -2,10 +2,14 @@
 
 #include <filesystem>
 #include <iostream>
+#include <memory>
+#include <optional>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/yaml_util.h"
+#include "training/append_file.h"
 #include "training/recipe.h"
 #include "training/run_setup.h"
 #include "training/trainer.h"
@@ -100,6 +104,19 @@ void check_same_backbone(const Recipe& first, const Recipe& other, const std::st
   }
 }
 
+constexpr const char* kFinishedRun = "compare_run.json";
+
+// The record of a run that finished with this very recipe, or nullopt (none, or another recipe).
+std::optional<analysis::VariantRun> finished_run(const std::string& run_dir, const Recipe& recipe) {
+  const auto record = fs::path(run_dir) / kFinishedRun, recipe_file = fs::path(run_dir) / "recipe.yaml";
+  if (!fs::exists(record) || !fs::exists(recipe_file)) return std::nullopt;
+  if (read_file_bytes(recipe_file.string()) != recipe.resolved_yaml(run_dir)) {
+    log_info(cat(run_dir, ": finished with another recipe; it trains again"));
+    return std::nullopt;
+  }
+  return analysis::variant_run_from_json(read_file_bytes(record.string()), record.string());
+}
+
 }  // namespace
 
 CompareResult run_compare(const std::string& compare_yaml, const CompareOptions& options) {
@@ -146,15 +163,32 @@ CompareResult run_compare(const std::string& compare_yaml, const CompareOptions&
     metric = metrics.IsDefined() && metrics.IsSequence() && metrics.size() > 0 ? metrics[0].as<std::string>() : "loss";
   }
 
-  auto backbone = load_backbone(first);
-  log_info(cat("compare: ", variants.size(), " variants x ", seeds.size(), " seeds on one backbone (", first.file_path("model.path"), ")"));
+  if (options.shard_count < 1 || options.shard_index < 0 || options.shard_index >= options.shard_count)
+    fail("[compare] shard ", options.shard_index + 1, " of ", options.shard_count, ": expected K/N with 1 <= K <= N");
+  const bool sharded = options.shard_count > 1;
+
+  std::unique_ptr<Backbone> backbone;  // loaded once, when the first run has to train
+  log_info(cat("compare: ", variants.size(), " variants x ", seeds.size(), " seeds on one backbone (", first.file_path("model.path"), ")",
+               sharded ? cat(", shard ", options.shard_index + 1, " of ", options.shard_count) : ""));
+  int64_t index = -1;
   for (std::size_t v = 0; v < variants.size(); ++v)
     for (std::size_t s = 0; s < seeds.size(); ++s) {
+      ++index;
       TrainRequest request;
       request.run_dir = (fs::path(result.out_dir) / "runs" / cat(variants[v].name, "-seed", seeds[s])).string();
       request.quiet = options.quiet;
-      if (fs::exists(request.run_dir)) fs::remove_all(request.run_dir);  // a compare starts its runs afresh
-      const auto run = train(backbone, recipes[v][s], request);
+      if (!options.fresh)
+        if (auto finished = finished_run(request.run_dir, recipes[v][s])) {
+          log_info(cat(variants[v].name, " seed ", seeds[s], ": finished before, reused (", request.run_dir, ")"));
+          result.runs.push_back(std::move(*finished));
+          ++result.reused;
+          continue;
+        }
+      if (sharded && index % options.shard_count != options.shard_index) continue;
+      if (fs::exists(request.run_dir)) fs::remove_all(request.run_dir);  // unfinished or changed: start afresh
+      if (!backbone) backbone = std::make_unique<Backbone>(load_backbone(first));
+      const auto run = train(*backbone, recipes[v][s], request);
+      ++result.trained;
       analysis::VariantRun out;
       out.variant = variants[v].name;
       out.method = run.methods;
@@ -172,9 +206,17 @@ CompareResult run_compare(const std::string& compare_yaml, const CompareOptions&
       std::string line = cat(out.variant, " seed ", out.seed, ": ", run.steps, " steps, ", static_cast<int64_t>(run.step_time_ms), " ms/step");
       for (const auto& [name, value] : run.metrics) line += cat(", ", name, " ", value);
       log_info(line);
+      write_file_atomically((fs::path(run.run_dir) / kFinishedRun).string(), analysis::variant_run_json(out));
       result.runs.push_back(std::move(out));
     }
+  if (sharded) {
+    log_info(cat("compare: shard ", options.shard_index + 1, " of ", options.shard_count, " trained ", result.trained,
+                 " runs; ", result.runs.size(), " of ", index + 1, " are finished. Run it again without --shard, once every "
+                 "shard has ended, to write the report"));
+    return result;
+  }
   analysis::write_compare_report(result.out_dir, result.runs, title, metric);
+  result.report_written = true;
   result.table = analysis::compare_table(analysis::summarize_variants(result.runs), metric);
   return result;
 }

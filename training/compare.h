@@ -16,6 +16,11 @@
 //     preset: [attention_only, full_layer]
 //     rank: [4, 8, 16]                  # alpha = 2 x rank unless `alpha:` gives one value
 //   output: ../runs/compare-NAME        # OUT (relative to this file); runs go to OUT/runs/<variant>-seed<S>
+//
+// A finished run is reused, not retrained, when its folder holds compare_run.json (written when the
+// run ends) and its recipe.yaml equals the one this run would write; so an interrupted comparison
+// continues where it stopped, and adding a variant or a seed trains only what is new. Anything else
+// in a run's folder is cleared and that run starts afresh.
 #pragma once
 #include <string>
 #include <vector>
@@ -28,10 +33,17 @@ struct CompareOptions {
   std::string out_dir;  // default: the file's `output`
   bool quiet = true;    // no per-step lines from each run, one line per run instead
   std::vector<std::string> overrides;  // --set for every variant, after the file's own (e.g. model.device=cuda)
+  bool fresh = false;  // retrain every run, even a finished one with the same resolved recipe
+  // Train only the runs whose index (variants in order, each over its seeds) is shard_index modulo
+  // shard_count, and write no report: several processes (or machines sharing the folder) split one
+  // comparison, then a run without a shard reuses their finished runs and writes the report.
+  int64_t shard_index = 0, shard_count = 1;
 };
 
 struct CompareResult {
   std::string out_dir;
+  int64_t trained = 0, reused = 0;  // runs trained now, finished runs reused
+  bool report_written = false;      // false for a shard
   std::vector<analysis::VariantRun> runs;
   std::string table;  // the Markdown table the report opens with
 };
