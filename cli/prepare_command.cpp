@@ -1,16 +1,18 @@
 // `vltune prepare RECIPE --out CACHE` (or `--dataset FILE --model DIR --out CACHE`): decode and
 // resize a dataset's images and clips once into a memory-mapped media cache
-// (datasets/media_cache.h). With a recipe, its model.path and every dataset of its data section.
+// (datasets/media_cache.h). With a recipe (its `extends` followed), its model.path, every dataset of
+// data.train and data.eval, and its frame sampling, so the cache is the one its runs accept.
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "cli/commands.h"
 #include "core/error.h"
-#include "core/yaml_util.h"
-#include "datasets/dataset_yaml.h"
 #include "datasets/media_cache.h"
 #include "datasets/registry.h"
 #include "multimodal/model_config.h"
+#include "training/recipe.h"
+#include "training/run_setup.h"
 
 namespace vltune::cli {
 
@@ -29,40 +31,46 @@ void add_prepare_command(CLI::App& app) {
   cmd->add_option("--model", args->model_dir, "The model folder (default: the recipe's model.path); its tower and "
                                              "preprocessor_config.json set the size");
   cmd->add_option("--out", args->out, "Cache folder")->required();
-  cmd->add_option("--num-frames", args->num_frames, "Frames sampled uniformly per clip")->capture_default_str();
+  auto* num_frames_option = cmd->add_option("--num-frames", args->num_frames,
+                                            "Frames sampled uniformly per clip (default: a recipe's data.num_frames, else 8)");
   cmd->add_flag("--strict", args->strict, "Stop at the first bad sample (on_bad_sample: error)");
-  cmd->callback([args] {
+  cmd->callback([args, num_frames_option] {
     if (args->recipe.empty() == args->dataset.empty()) fail("[prepare] give a RECIPE or --dataset FILE");
-    std::vector<datasets::DatasetSpec> specs;
-    auto policy = args->strict ? datasets::OnBadSample::kError : datasets::OnBadSample::kSkip;
+    std::optional<training::Recipe> recipe;
     if (!args->recipe.empty()) {
-      const auto declared = datasets::read_declared_datasets(args->recipe);
-      for (const auto& entry : declared.datasets) specs.push_back(entry.second);
-      if (!args->strict) policy = declared.on_bad_sample;
+      recipe = training::Recipe::load(args->recipe);
       if (args->model_dir.empty()) {
-        const auto root = load_yaml_file(args->recipe);
-        if (!root["model"] || !root["model"]["path"]) fail("[prepare] ", args->recipe, ": no model.path; pass --model DIR");
-        args->model_dir = (std::filesystem::path(args->recipe).parent_path() / root["model"]["path"].as<std::string>()).string();
+        if (!recipe->has("model.path")) fail("[prepare] ", args->recipe, ": no model.path; pass --model DIR");
+        args->model_dir = recipe->file_path("model.path");
       }
-    } else {
-      datasets::DatasetSpec spec;
-      spec.format = args->format;
-      spec.path = args->dataset;
-      specs.push_back(spec);
     }
     if (args->model_dir.empty()) fail("[prepare] --model DIR is required with --dataset");
     const auto config = multimodal::read_model_config(args->model_dir);
     if (!config.has_vision()) fail("[prepare] ", args->model_dir, " has no vision tower: nothing to prepare");
     datasets::MediaSettings settings;
     settings.image = vision::image_processor_config(args->model_dir, *config.vision);
-    settings.frames.num_frames = args->num_frames;
+    // A recipe's cache must match what its runs will ask for: its frame sampling, unless told otherwise.
+    if (recipe) settings.frames = training::frame_sampling(*recipe);
+    if (!recipe || num_frames_option->count() > 0) settings.frames.num_frames = args->num_frames;
+    auto policy = args->strict ? datasets::OnBadSample::kError : datasets::OnBadSample::kSkip;
+    if (recipe && !args->strict && recipe->str("data.on_bad_sample") == "error") policy = datasets::OnBadSample::kError;
     datasets::BadSamples bad(policy);
     std::vector<datasets::MediaToCache> media;
-    for (const auto& spec : specs)
-      for (const auto& sample : datasets::read_dataset(spec, bad)) {
+    auto add = [&](const std::vector<datasets::Sample>& samples) {
+      for (const auto& sample : samples) {
         for (const auto& image : sample.images) media.push_back({image, false});
         if (!sample.video.empty()) media.push_back({sample.video, true});
       }
+    };
+    if (recipe) {
+      add(training::read_recipe_datasets(*recipe, "data.train", bad));
+      if (recipe->has("data.eval")) add(training::read_recipe_datasets(*recipe, "data.eval", bad));
+    } else {
+      datasets::DatasetSpec spec;
+      spec.format = args->format;
+      spec.path = args->dataset;
+      add(datasets::read_dataset(spec, bad));
+    }
     const auto summary = datasets::build_media_cache(media, settings, args->out, bad);
     std::cout << "prepared " << summary.media << " media files (" << summary.bytes / (1 << 20) << " MiB in "
               << summary.shards << " shards) into " << args->out << "; " << bad.count() << " bad samples skipped\n";

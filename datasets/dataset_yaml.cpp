@@ -38,29 +38,4 @@ DatasetSpec parse_dataset_spec(const YAML::Node& node, const std::string& file) 
   return spec;
 }
 
-DeclaredDatasets read_declared_datasets(const std::string& yaml_path) {
-  const auto root = load_yaml_file(yaml_path);
-  if (!root.IsMap() || !root["data"]) fail("[data] ", yaml_path, ": expected a top-level 'data:' section");
-  const auto data = root["data"];
-  if (!data.IsMap()) fail("[data] ", yaml_where(yaml_path, data), ": 'data' must be a map");
-  DeclaredDatasets declared;
-  for (const auto& item : data) {
-    const auto key = item.first.as<std::string>();
-    if (key == "on_bad_sample") {
-      const auto policy = scalar(item.second, yaml_path, key);
-      if (policy != "skip" && policy != "error")
-        fail("[data] ", yaml_where(yaml_path, item.second), ": on_bad_sample must be skip or error, not '", policy, "'");
-      declared.on_bad_sample = policy == "skip" ? OnBadSample::kSkip : OnBadSample::kError;
-    } else if (key == "train" || key == "eval") {
-      if (item.second.IsSequence()) {
-        for (const auto& one : item.second) declared.datasets.emplace_back(key, parse_dataset_spec(one, yaml_path));
-      } else {
-        declared.datasets.emplace_back(key, parse_dataset_spec(item.second, yaml_path));
-      }
-    }
-  }
-  if (declared.datasets.empty()) fail("[data] ", yaml_where(yaml_path, data), ": declares no train or eval dataset");
-  return declared;
-}
-
 }  // namespace vltune::datasets

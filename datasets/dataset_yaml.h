@@ -19,14 +19,8 @@
 
 namespace vltune::datasets {
 
+// One dataset's map (format, path, ...), paths resolved against `file`'s folder; unknown keys fail
+// naming file:line and the nearest known key. training::Recipe reads whole `data:` sections with it.
 DatasetSpec parse_dataset_spec(const YAML::Node& node, const std::string& file);
-
-struct DeclaredDatasets {
-  OnBadSample on_bad_sample = OnBadSample::kSkip;
-  std::vector<std::pair<std::string, DatasetSpec>> datasets;  // ("train" | "eval", spec)
-};
-
-// The `data:` section of a YAML file (a recipe).
-DeclaredDatasets read_declared_datasets(const std::string& yaml_path);
 
 }  // namespace vltune::datasets

@@ -67,7 +67,11 @@ TEST(Checkpoint, ResumedRunIsBitIdentical) {
 TEST(Checkpoint, KeepsTheLastKAndIgnoresHalfWrittenOnes) {
   TempDir dir;
   TrainingRun run(placement(dir), 1);
-  for (int64_t step = 1; step <= 4; ++step) save_checkpoint(dir.file("run"), *run.set, *run.optimizer, {step}, true, 2);
+  for (int64_t step = 1; step <= 4; ++step) {
+    TrainState state;
+    state.step = step;
+    save_checkpoint(dir.file("run"), *run.set, *run.optimizer, state, true, 2);
+  }
   std::vector<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(dir.file("run/checkpoints"))) names.push_back(entry.path().filename());
   std::sort(names.begin(), names.end());

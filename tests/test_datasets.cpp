@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "core/atomic_file.h"
+#include "core/yaml_util.h"
 #include "datasets/builtin/fashion_mnist.h"
 #include "datasets/builtin/synthetic_video.h"
 #include "datasets/dataset_yaml.h"
@@ -120,22 +121,17 @@ TEST(DatasetYaml, RecipesDeclareDatasetsWithoutCpp) {
   TempDir dir;
   touch(dir.file("v.mp4"));
   write_file_atomically(dir.file("d.jsonl"), "{\"clip\": \"v.mp4\", \"q\": \"Where?\", \"a\": \"left\"}\n");
-  write_file_atomically(dir.file("recipe.yaml"), "model: {path: m}\ndata:\n  on_bad_sample: error\n  train:\n"
-                                                 "    format: jsonl\n    path: d.jsonl\n    fields: {video: clip, question: q, answer: a}\n"
-                                                 "  eval: [{format: llava, path: e.json}]\n");
-  const auto declared = read_declared_datasets(dir.file("recipe.yaml"));
-  EXPECT_EQ(declared.on_bad_sample, OnBadSample::kError);
-  ASSERT_EQ(declared.datasets.size(), 2u);
-  EXPECT_EQ(declared.datasets[0].first, "train");
-  EXPECT_EQ(declared.datasets[0].second.path, dir.file("d.jsonl"));
-  EXPECT_EQ(declared.datasets[1].first, "eval");
-  BadSamples bad(declared.on_bad_sample);
-  EXPECT_EQ(read_dataset(declared.datasets[0].second, bad)[0].turns[1].text, "left");
+  write_file_atomically(dir.file("recipe.yaml"), "model: {path: m}\ndata:\n  train:\n"
+                                                 "    format: jsonl\n    path: d.jsonl\n    fields: {video: clip, question: q, answer: a}\n");
+  const auto recipe = dir.file("recipe.yaml");
+  const auto spec = parse_dataset_spec(load_yaml_file(recipe)["data"]["train"], recipe);
+  EXPECT_EQ(spec.path, dir.file("d.jsonl"));  // relative to the YAML file
+  BadSamples bad(OnBadSample::kError);
+  EXPECT_EQ(read_dataset(spec, bad)[0].turns[1].text, "left");
 
   write_file_atomically(dir.file("bad.yaml"), "data:\n  train: {format: jsonl, pth: d.jsonl}\n");
-  expect_error([&] { read_declared_datasets(dir.file("bad.yaml")); }, {"bad.yaml:2:", "unknown key 'pth'", "did you mean 'path'"});
-  write_file_atomically(dir.file("bad.yaml"), "data:\n  on_bad_sample: ignore\n  train: {format: jsonl, path: d.jsonl}\n");
-  expect_error([&] { read_declared_datasets(dir.file("bad.yaml")); }, {"bad.yaml:2:18", "skip or error"});
+  expect_error([&] { parse_dataset_spec(load_yaml_file(dir.file("bad.yaml"))["data"]["train"], dir.file("bad.yaml")); },
+               {"bad.yaml:2:", "unknown key 'pth'", "did you mean 'path'"});
 }
 
 TEST(Registry, NewFormatsRegisterWithOneCall) {

@@ -301,6 +301,22 @@ TEST_F(TrainingRun, GradientCheckpointingTrainsTheSameAdapter) {
   for (const auto& [name, tensor] : expected) EXPECT_TRUE(torch::equal(tensor, got.at(name))) << name;
 }
 
+TEST_F(TrainingRun, PreparedCacheFollowsTheRecipeAndTrainsTheSameAdapter) {
+  // A recipe that only extends the fixture's: prepare must find model.path and data through `extends`.
+  std::ofstream(dir_->file("child.yaml")) << "extends: recipe.yaml\ntrain: {steps: 2}\n";
+  auto result = run_vltune("prepare " + dir_->file("child.yaml") + " --out " + dir_->file("media-cache"));
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("prepared "), std::string::npos) << result.output;
+  const auto live = dir_->file("live-run"), cached = dir_->file("cached-run");
+  result = run_vltune("train " + dir_->file("child.yaml") + " --run-dir " + live);
+  ASSERT_EQ(result.status, 0) << result.output;
+  result = run_vltune("train " + dir_->file("child.yaml") + " --run-dir " + cached + " --set data.cache=" + dir_->file("media-cache"));
+  ASSERT_EQ(result.status, 0) << result.output;
+  const auto expected = adapter_tensors(live, "step-00000002"), got = adapter_tensors(cached, "step-00000002");
+  ASSERT_EQ(expected.size(), got.size());
+  for (const auto& [name, tensor] : expected) EXPECT_TRUE(torch::equal(tensor, got.at(name))) << name;
+}
+
 TEST_F(TrainingRun, BadCompareFilesFailBeforeAnythingTrains) {
   auto write_and_run = [&](const std::string& text) {
     std::ofstream(dir_->file("bad-compare.yaml")) << text;

@@ -43,8 +43,15 @@ multimodal::VideoPooling video_pooling(const Recipe& recipe) {
   return pooling;
 }
 
-namespace {
-std::vector<datasets::Sample> read_section(const Recipe& recipe, const std::string& key, datasets::BadSamples& bad) {
+media::FrameSampling frame_sampling(const Recipe& recipe) {
+  media::FrameSampling frames;
+  frames.num_frames = recipe.integer("data.num_frames");
+  frames.fps = recipe.number("data.fps");
+  frames.max_frames = recipe.integer("data.max_frames");
+  return frames;
+}
+
+std::vector<datasets::Sample> read_recipe_datasets(const Recipe& recipe, const std::string& key, datasets::BadSamples& bad) {
   std::vector<datasets::Sample> samples;
   const YAML::Node node = recipe.find(key);
   const auto file = recipe.origin_file(key);
@@ -58,15 +65,14 @@ std::vector<datasets::Sample> read_section(const Recipe& recipe, const std::stri
     read(node);
   return samples;
 }
-}  // namespace
 
 RunData load_run_data(const Recipe& recipe, Backbone& backbone) {
   RunData data;
   data.bad = std::make_shared<datasets::BadSamples>(recipe.str("data.on_bad_sample") == "error" ? datasets::OnBadSample::kError
                                                                                                 : datasets::OnBadSample::kSkip);
-  data.train = read_section(recipe, "data.train", *data.bad);
+  data.train = read_recipe_datasets(recipe, "data.train", *data.bad);
   if (data.train.empty()) fail("[recipe] ", recipe.where("data.train"), ": the training dataset has no usable sample");
-  if (recipe.has("data.eval")) data.eval = read_section(recipe, "data.eval", *data.bad);
+  if (recipe.has("data.eval")) data.eval = read_recipe_datasets(recipe, "data.eval", *data.bad);
 
   const auto& config = backbone.loaded.config;
   datasets::PrepareOptions options;
@@ -74,9 +80,7 @@ RunData load_run_data(const Recipe& recipe, Backbone& backbone) {
   options.encode.max_length = recipe.integer("data.max_length");
   options.encode.truncation =
       recipe.str("data.truncation") == "error" ? language::TruncationPolicy::kError : language::TruncationPolicy::kDrop;
-  options.media.frames.num_frames = recipe.integer("data.num_frames");
-  options.media.frames.fps = recipe.number("data.fps");
-  options.media.frames.max_frames = recipe.integer("data.max_frames");
+  options.media.frames = frame_sampling(recipe);
   if (config.has_vision()) {
     options.encode.visual_token_id = config.image_token_index;
     options.encode.tokens_per_image = config.tokens_per_image();

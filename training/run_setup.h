@@ -32,6 +32,12 @@ Backbone load_backbone(const Recipe& recipe);
 
 multimodal::VideoPooling video_pooling(const Recipe& recipe);
 
+// data.num_frames, data.fps and data.max_frames.
+media::FrameSampling frame_sampling(const Recipe& recipe);
+
+// The samples of the dataset or list of datasets at `key` (data.train or data.eval).
+std::vector<datasets::Sample> read_recipe_datasets(const Recipe& recipe, const std::string& key, datasets::BadSamples& bad);
+
 // Datasets and the preparer for one run. The media cache (data.cache) stays open as long as this.
 struct RunData {
   std::vector<datasets::Sample> train, eval;
