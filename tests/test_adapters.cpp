@@ -12,6 +12,7 @@
 #include "core/safetensors.h"
 #include "multimodal/model_loader.h"
 #include "test_support.h"
+#include "training/flat_adamw.h"
 
 namespace vltune {
 namespace {
@@ -333,6 +334,15 @@ TEST(AdapterSets, EvalNormCacheFollowsParameterUpdates) {
   const auto fresh = dora->magnitude / dora->weight_norm();
   EXPECT_GT(max_abs_diff(before, after), 1e-6);
   EXPECT_LT(max_abs_diff(after, fresh), 1e-7);
+
+  // The trainer's optimizer writes its arena, not the tensors themselves; the cache must see that too.
+  training::FlatAdamW optimizer(set->named_parameters(), {1e-2}, [](const std::string&) { return training::ParamGroupOptions{}; });
+  const auto cached = dora->magnitude_scale().clone();
+  optimizer.grads().fill_(1);
+  optimizer.step(1e-2);
+  const auto updated = dora->magnitude_scale();
+  EXPECT_GT(max_abs_diff(cached, updated), 1e-6);
+  EXPECT_LT(max_abs_diff(updated, dora->magnitude / dora->weight_norm()), 1e-7);
 }
 
 // ---- placement ------------------------------------------------------------------------------------

@@ -42,6 +42,21 @@ TEST(FlatAdamW, MatchesTorchAdamWExactly) {
   EXPECT_EQ(ours[0].grad().data_ptr<float>(), flat.grads().data_ptr<float>() + 5);
 }
 
+TEST(FlatAdamW, AnUpdateChangesTheParametersVersions) {
+  // Anything cached on a parameter's version (DoRA's norm in eval mode, for one) must see the update.
+  auto a = torch::ones({3}).requires_grad_(true);
+  FlatAdamW flat({{"a", a}}, {}, [](const std::string&) { return ParamGroupOptions{}; });
+  (a * 2).sum().backward();
+  const auto before = a._version();
+  flat.step(1e-2);
+  EXPECT_GT(a._version(), before);
+  const auto restored = a._version();
+  flat.exp_avg_view().zero_();
+  torch::NoGradGuard no_grad;
+  flat.values().copy_(torch::zeros({3}));  // as a checkpoint's restore writes the arena
+  EXPECT_GT(a._version(), restored);
+}
+
 TEST(FlatAdamW, ClipsTheGlobalNorm) {
   auto a = torch::zeros({2}).requires_grad_(true);
   auto b = torch::zeros({1}).requires_grad_(true);

@@ -39,6 +39,10 @@ FlatAdamW::FlatAdamW(const std::vector<std::pair<std::string, torch::Tensor>>& p
       auto value_view = values_.narrow(0, offset, n).view(tensor.sizes());
       value_view.copy_(tensor);
       tensor.set_data(value_view);
+      // set_data leaves the tensor its own version counter; share the arena's, so every write to
+      // the arena (an update, a restored checkpoint) counts as a change of the parameter, which
+      // caches keyed on versions (DoRA's norm) rely on.
+      tensor.unsafeGetTensorImpl()->set_version_counter(value_view.unsafeGetTensorImpl()->version_counter());
       tensor.mutable_grad() = grads_.narrow(0, offset, n).view(tensor.sizes());
       offset += n;
     }

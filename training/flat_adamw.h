@@ -31,7 +31,8 @@ struct AdamWOptions {
 class FlatAdamW {
  public:
   // `group_of(name)` picks each tensor's group options; tensors with equal options share a group.
-  // The tensors are re-pointed into the arena (their values kept) and given arena gradients.
+  // The tensors are re-pointed into the arena (their values kept) and given arena gradients; they
+  // share the arena's version counter, so any write to the arena bumps their versions.
   FlatAdamW(const std::vector<std::pair<std::string, torch::Tensor>>& params, AdamWOptions options,
             const std::function<ParamGroupOptions(const std::string&)>& group_of);
 
