@@ -5,6 +5,7 @@
 #include "adapters/full.h"
 #include "adapters/lora.h"
 #include "adapters/magnitude.h"
+#include "adapters/weight_decomposed.h"
 #include "core/error.h"
 
 namespace vltune::adapters {
@@ -60,6 +61,27 @@ int64_t AdapterSet::num_trainable() const {
 
 void AdapterSet::train(bool on) {
   for (const auto& entry : entries_) entry.adapter->train(on);
+}
+
+void AdapterSet::refresh_scales() {
+  std::vector<WeightDecomposedAdapter*> decomposed;
+  bool stale = false;
+  for (const auto& entry : entries_)
+    if (auto* adapter = dynamic_cast<WeightDecomposedAdapter*>(entry.adapter.get()); adapter && !adapter->merged()) {
+      decomposed.push_back(adapter);
+      stale = stale || !adapter->scales_fresh();
+    }
+  if (!stale) return;
+  // Every adapter's scales, not only the stale ones', so that the work (and its capture) is the same each step.
+  std::vector<const void*> storage;
+  for (auto* adapter : decomposed) {
+    const auto more = adapter->scale_storage();
+    storage.insert(storage.end(), more.begin(), more.end());
+  }
+  scales_work_.run(decomposed.front()->base()->weight.device(), storage, [&] {
+    for (auto* adapter : decomposed) adapter->compute_scales();
+  });
+  for (auto* adapter : decomposed) adapter->mark_scales_fresh();
 }
 
 void AdapterSet::merge() {

@@ -9,6 +9,7 @@
 #include "adapters/adapter.h"
 #include "adapters/placement.h"
 #include "adapters/vera.h"
+#include "core/replayed_work.h"
 
 namespace vltune::adapters {
 
@@ -40,6 +41,14 @@ class AdapterSet {
   int64_t num_trainable() const;
   void train(bool on);
 
+  // Brings the DoRA-family adapters' g = m / ‖W0 + ΔW‖ (weight_decomposed.h) up to date for the
+  // current parameters, all at once: on CUDA one graph replay instead of about ten small kernels per
+  // adapter, which a forward bound by kernel launches feels. Call it before a forward (the trainer
+  // does, once per micro-batch); it does nothing when the parameters have not changed, and without
+  // it each adapter computes its own when first used.
+  void refresh_scales();
+  int64_t scale_captures() const { return scales_work_.captures(); }  // CUDA graphs made of it (0 on the CPU)
+
   // Writes W' into the base weights (and detaches), or restores W0.
   void merge();
   void unmerge();
@@ -50,6 +59,7 @@ class AdapterSet {
   std::string name_;
   std::vector<Entry> entries_;
   bool attached_ = false;
+  ReplayedWork scales_work_;
 };
 
 // Creates the adapters `plan` describes (initialised from `seed`); not attached yet.

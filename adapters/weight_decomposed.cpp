@@ -28,15 +28,49 @@ torch::Tensor WeightDecomposedAdapter::weight_norm() {
   return factored_row_norm(base_->weight, base_sq_, f.a, f.b, f.scale);
 }
 
-torch::Tensor WeightDecomposedAdapter::detached_norm() {
-  torch::NoGradGuard no_grad;
-  if (is_training()) return weight_norm();
-  auto versions = current_versions();
-  if (!cached_norm_.defined() || versions != cache_key_) {
-    cached_norm_ = weight_norm();
-    cache_key_ = std::move(versions);
+void WeightDecomposedAdapter::allocate_scale_buffers() {
+  const auto& weight = base_->weight;
+  const auto like_magnitude = magnitude.options().requires_grad(false);
+  if (!scales_.g.defined() || scales_.g.device() != weight.device() || scales_.g.scalar_type() != weight.scalar_type() ||
+      scales_.norm.device() != magnitude.device() || scales_.norm.scalar_type() != magnitude.scalar_type()) {
+    scales_.norm = torch::empty_like(magnitude, like_magnitude);
+    scales_.inverse_magnitude = torch::empty_like(magnitude, like_magnitude);
+    scales_.g = torch::empty({magnitude.size(0)}, weight.options().requires_grad(false));
+    scales_key_.clear();
   }
-  return cached_norm_;
+}
+
+std::vector<const void*> WeightDecomposedAdapter::scale_storage() {
+  allocate_scale_buffers();
+  std::vector<const void*> storage{base_->weight.data_ptr(), base_sq_.data_ptr(), scales_.norm.data_ptr(), scales_.g.data_ptr(),
+                                   scales_.inverse_magnitude.data_ptr()};
+  for (const auto& p : parameters()) storage.push_back(p.data_ptr());
+  if (const auto f = factors(); f.a.defined()) storage.push_back(f.a.data_ptr());  // DVoRA's shared projections
+  return storage;
+}
+
+void WeightDecomposedAdapter::compute_scales() {
+  torch::NoGradGuard no_grad;
+  allocate_scale_buffers();
+  scales_.norm.copy_(weight_norm());
+  scales_.g.copy_(magnitude / scales_.norm);
+  scales_.inverse_magnitude.copy_(magnitude.reciprocal().masked_fill_(magnitude == 0, 0));
+}
+
+void WeightDecomposedAdapter::mark_scales_fresh() { scales_key_ = current_versions(); }
+
+bool WeightDecomposedAdapter::scales_fresh() {
+  return scales_.g.defined() && !scales_key_.empty() && scales_key_ == current_versions() &&
+         scales_.g.device() == base_->weight.device() && scales_.g.scalar_type() == base_->weight.scalar_type() &&
+         scales_.norm.device() == magnitude.device() && scales_.norm.scalar_type() == magnitude.scalar_type();
+}
+
+const DecomposedScales& WeightDecomposedAdapter::detached_scales() {
+  if (!scales_fresh()) {
+    compute_scales();
+    mark_scales_fresh();
+  }
+  return scales_;
 }
 
 torch::Tensor WeightDecomposedAdapter::magnitude_scale() {
@@ -55,8 +89,10 @@ torch::Tensor WeightDecomposedAdapter::forward(const torch::Tensor& x, const tor
   namespace F = torch::nn::functional;
   const auto f = factors();
   const auto xd = dropout(x);
-  if (f.a.defined() && xd.is_same(x) && !(spec_.norm_grad && is_training()))
-    return fused_low_rank_linear(x, weight, bias, f.a, f.b, f.scale, magnitude, detached_norm());
+  if (f.a.defined() && xd.is_same(x) && !(spec_.norm_grad && is_training())) {
+    const auto& scales = detached_scales();
+    return fused_low_rank_linear(x, weight, bias, f.a, f.b, f.scale, magnitude, scales.g, scales.inverse_magnitude);
+  }
   const auto g = magnitude_scale().to(x.scalar_type());
   torch::Tensor y;
   if (!f.a.defined()) {

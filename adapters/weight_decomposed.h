@@ -7,12 +7,19 @@
 //   dropout 0:   y = g ⊙ (W0 x + s·B A x) + b
 //   dropout p:   y = W0 x + b + (g − 1) ⊙ W0 x̃ + g ⊙ s·B A x̃,   x̃ = dropout(x)
 // With dropout 0 and the norm detached this is one autograd node (fused_low_rank_linear.h).
-// The norm is factored (weight_norm.h), never W0 + ΔW; in eval mode it is cached until a
-// parameter or the base weight changes.
+// The norm is factored (weight_norm.h), never W0 + ΔW; it and g are kept until a parameter or the
+// base weight changes.
 #pragma once
 #include "adapters/adapter.h"
 
 namespace vltune::adapters {
+
+// What the fused node needs besides the factors, for the current parameters, outside autograd.
+struct DecomposedScales {
+  torch::Tensor norm;               // ‖W0 + ΔW‖ per row, in the magnitude's dtype (fp32) [out]
+  torch::Tensor g;                  // m / norm, in the base weight's dtype [out]
+  torch::Tensor inverse_magnitude;  // 1 / m, 0 where m = 0, in the magnitude's dtype [out]
+};
 
 struct LowRankFactors {
   torch::Tensor a;  // [r, in]; undefined when ΔW = 0
@@ -28,8 +35,18 @@ class WeightDecomposedAdapter : public Adapter {
   torch::Tensor delta_weight() override;
   torch::Tensor magnitude_scale() override;  // g = m / ‖W0 + ΔW‖ (detached unless norm_grad)
   torch::Tensor weight_norm();                // ‖W0 + ΔW‖ per row, fp32
-  // ‖W0 + ΔW‖ outside autograd: computed each call in training, cached in eval mode.
-  torch::Tensor detached_norm();
+  torch::Tensor detached_norm() { return detached_scales().norm; }
+
+  // The scales for the current parameters: kept in buffers until a parameter or the base weight
+  // changes (their versions), then computed again. AdapterSet::refresh_scales() brings all of a
+  // set's up to date at once, on CUDA as one graph replay; otherwise each adapter computes its own.
+  const DecomposedScales& detached_scales();
+  bool scales_fresh();
+  void compute_scales();      // into the buffers, whatever their state (no autograd)
+  void mark_scales_fresh();   // the buffers now hold the current parameters' scales
+  // The storage compute_scales() reads and writes (allocating the buffers if need be): what a
+  // captured replay of it depends on.
+  std::vector<const void*> scale_storage();
 
   torch::Tensor magnitude;  // m [out], trainable
 
@@ -40,9 +57,10 @@ class WeightDecomposedAdapter : public Adapter {
 
  private:
   torch::Tensor base_sq_;  // ‖W0ᵢ‖², fp32
-  torch::Tensor cached_norm_;
-  std::vector<int64_t> cache_key_;  // parameter and base-weight versions the cache was made at
+  DecomposedScales scales_;
+  std::vector<int64_t> scales_key_;  // parameter and base-weight versions the scales were made at
   std::vector<int64_t> current_versions();
+  void allocate_scale_buffers();  // (again) when missing or of another device or dtype
 };
 
 }  // namespace vltune::adapters

@@ -208,7 +208,6 @@ int main(int argc, char** argv) {
   inputs.labels = input_ids.masked_fill(input_ids == kImageToken, -100).pin_memory();
   inputs.pixel_values = torch::randn({batch, 3, config.vision->image_size, config.vision->image_size},
                                      torch::TensorOptions().dtype(torch::kBFloat16).device(device));
-  auto loss_of_step = [&] { return model->forward(inputs).loss; };
 
   const auto sites = adapters::linear_sites(*model);
   for (const auto& setting : kSettings) {
@@ -226,6 +225,11 @@ int main(int argc, char** argv) {
     training::FlatAdamW optimizer(set->named_parameters(), {lr, 0.9, 0.999, 1e-8, weight_decay},
                                   [&](const std::string&) { return training::ParamGroupOptions{1.0, weight_decay}; });
 
+    // As the trainer does: DoRA's scales for the step's parameters, all adapters at once.
+    auto loss_of_step = [&] {
+      set->refresh_scales();
+      return model->forward(inputs).loss;
+    };
     std::vector<double> times;
     for (int64_t i = 0; i < steps; ++i) {
       torch::cuda::synchronize();

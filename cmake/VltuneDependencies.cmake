@@ -34,6 +34,14 @@ find_library(VLTUNE_SENTENCEPIECE_LIBRARY sentencepiece REQUIRED)
 find_library(VLTUNE_SENTENCEPIECE_TRAIN_LIBRARY sentencepiece_train REQUIRED)
 target_compile_options(vltune_torch INTERFACE ${TORCH_CXX_FLAGS})
 message(STATUS "vltune: LibTorch ${Torch_VERSION} from ${TORCH_INSTALL_PREFIX}")
+# CUDA graphs (core/replayed_work.h) need LibTorch's CUDA part: the GPU machine's has it, Debian's
+# does not (core/replayed_work_direct.cpp then runs the work each time).
+if(TARGET torch_cuda)
+  set(VLTUNE_TORCH_HAS_CUDA ON)
+else()
+  set(VLTUNE_TORCH_HAS_CUDA OFF)
+endif()
+message(STATUS "vltune: CUDA graphs ${VLTUNE_TORCH_HAS_CUDA}")
 
 # Media decoding (OpenCV for images, FFmpeg for video). Missing libraries switch it off with a
 # message; the stubs in vision/media/ then throw a clear error at run time.

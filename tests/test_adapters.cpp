@@ -50,7 +50,9 @@ double tolerance() { return test::test_device().is_cpu() ? 1e-4 : 1e-3; }
 // gradient (relative to each tensor's max magnitude) and merged logits against `expected`.
 void expect_peft_parity(const std::string& adapter_dir, const std::string& expected_path) {
   const auto device = test::test_device();
-  auto loaded = multimodal::load_model(data_path(kBase), {std::nullopt, device});
+  multimodal::LoadOptions options;
+  options.device = device;
+  auto loaded = multimodal::load_model(data_path(kBase), options);
   auto set = load_peft_adapter(data_path(adapter_dir), *loaded.model, true);
   const auto expected = safetensors::File::open(data_path(expected_path));
   const Inputs inputs;
@@ -343,6 +345,36 @@ TEST(AdapterSets, EvalNormCacheFollowsParameterUpdates) {
   const auto updated = dora->magnitude_scale();
   EXPECT_GT(max_abs_diff(cached, updated), 1e-6);
   EXPECT_LT(max_abs_diff(updated, dora->magnitude / dora->weight_norm()), 1e-7);
+}
+
+TEST(AdapterSets, RefreshedScalesFollowEveryStepAndEqualEachAdaptersOwn) {
+  const auto device = test::test_device();
+  multimodal::LoadOptions options;
+  options.device = device;
+  auto loaded = multimodal::load_model(data_path(kBase), options);
+  auto set = load_peft_adapter(data_path("hf-tiny-llava-clip-llama/adapter"), *loaded.model, true);
+  set->train(true);
+  training::FlatAdamW optimizer(set->named_parameters(), {1e-2}, [](const std::string&) { return training::ParamGroupOptions{}; });
+  std::vector<std::shared_ptr<DoraAdapter>> doras;
+  for (const auto& entry : set->entries())
+    if (auto dora = std::dynamic_pointer_cast<DoraAdapter>(entry.adapter)) doras.push_back(dora);
+  ASSERT_FALSE(doras.empty());
+  for (int step = 0; step < 4; ++step) {
+    set->refresh_scales();
+    for (const auto& dora : doras) {
+      ASSERT_TRUE(dora->scales_fresh()) << "step " << step;
+      torch::NoGradGuard no_grad;
+      const auto norm = dora->weight_norm();
+      const auto& scales = dora->detached_scales();
+      EXPECT_LT(max_abs_diff(scales.norm, norm), 1e-6) << "step " << step;
+      EXPECT_LT(max_abs_diff(scales.g, dora->magnitude / norm), 1e-6) << "step " << step;
+      EXPECT_LT(max_abs_diff(scales.inverse_magnitude, dora->magnitude.reciprocal()), 1e-6) << "step " << step;
+    }
+    optimizer.grads().fill_(0.5);
+    optimizer.step(1e-2);  // every parameter moves: the next refresh must see it
+  }
+  // On CUDA the work ran once as is, then was captured once and replayed.
+  EXPECT_EQ(set->scale_captures(), device.is_cuda() ? 1 : 0);
 }
 
 // ---- placement ------------------------------------------------------------------------------------

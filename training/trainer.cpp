@@ -179,6 +179,7 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
     torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(backbone.device));
     for (const auto& batch : micro_batches) {
       if (batch.target_tokens == 0) continue;
+      set.refresh_scales();  // DoRA's g for this step's parameters, all adapters at once
       const auto loss = summed_loss(model, batch, pooling);
       (loss / static_cast<double>(targets)).backward();
       loss_sum += loss.detach();
