@@ -82,6 +82,9 @@ void FlatAdamW::step(double lr) {
     auto denom = (v.sqrt() / std::sqrt(bias_correction2)).add_(options_.eps);
     p.addcdiv_(m, denom, -group_lr / bias_correction1);
   }
+  // The fused kernel writes the arena without counting a version (seen with LibTorch 2.11 on
+  // CUDA); count one, as the unfused ops do, so caches keyed on versions see the update.
+  values_.unsafeGetTensorImpl()->bump_version();
 }
 
 double schedule_factor(const std::string& kind, int64_t step, int64_t warmup, int64_t total) {
