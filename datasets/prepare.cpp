@@ -56,9 +56,17 @@ std::optional<PreparedSample> SamplePreparer::prepare(const Sample& sample, BadS
 }
 
 PreparedSample SamplePreparer::prepare_prompt(const Sample& sample) const {
+  PreparedSample media;
+  media.id = sample.id;
+  load_pixels(sample, media);
+  return prepare_prompt(sample, media);
+}
+
+PreparedSample SamplePreparer::prepare_prompt(const Sample& sample, const PreparedSample& prepared) const {
   PreparedSample out;
   out.id = sample.id;
-  load_pixels(sample, out);
+  out.pixels = prepared.pixels;
+  out.video = prepared.video;
   auto encode = encode_options(out);
   encode.max_length = std::numeric_limits<int64_t>::max();  // a prompt is never cut: checked below
   const auto pieces = language::render_chat(options_.chat_template, sample.turns, tokenizer_, sample.id);

@@ -40,6 +40,9 @@ class SamplePreparer {
   // answer it. Throws
   // naming the sample when its media cannot be decoded or the prompt exceeds max_length.
   PreparedSample prepare_prompt(const Sample& sample) const;
+  // The same, taking the pixels of `prepared` (what prepare() made of this sample) rather than
+  // decoding the media again.
+  PreparedSample prepare_prompt(const Sample& sample, const PreparedSample& prepared) const;
 
  private:
   void load_pixels(const Sample& sample, PreparedSample& out) const;  // throws on undecodable media

@@ -329,6 +329,9 @@ TEST(Prompt, IsTheConversationUpToTheLastAssistantPrefix) {
     EXPECT_EQ(prompt.input_ids, std::vector<int64_t>(full->input_ids.begin(), full->input_ids.begin() + answer_start));
     EXPECT_EQ(prompt.labels, std::vector<int64_t>(full->labels.begin(), full->labels.begin() + answer_start));
     EXPECT_FALSE(prompt.pixels.defined());
+    const auto from_prepared = preparer.prepare_prompt(sample, *full);  // what evaluation does: no second decode
+    EXPECT_EQ(from_prepared.input_ids, prompt.input_ids);
+    EXPECT_EQ(from_prepared.labels, prompt.labels);
   }
   datasets::PrepareOptions options;
   options.encode.max_length = 5;

@@ -1,6 +1,7 @@
 #include "training/evaluate.h"
 
 #include <cmath>
+#include <optional>
 
 #include "core/error.h"
 #include "multimodal/generate.h"
@@ -17,14 +18,15 @@ bool wants(const EvalSettings& settings, const std::string& metric) {
   return std::find(settings.metrics.begin(), settings.metrics.end(), metric) != settings.metrics.end();
 }
 
-// The model's answer to `sample`'s conversation up to its last answer (skipped, as a bad sample,
-// when its media cannot be decoded or its prompt does not fit).
+// The model's answer to `sample`'s conversation up to its last answer, with the pixels of
+// `prepared` (what prepare() made of it) when it could be prepared, so the media is decoded once
+// (skipped, as a bad sample, when its media cannot be decoded or its prompt does not fit).
 void generate_answer(Backbone& backbone, const datasets::SamplePreparer& preparer, const datasets::Sample& sample,
-                     const EvalSettings& settings, const multimodal::VideoPooling& pooling, datasets::BadSamples& bad,
-                     std::vector<GeneratedAnswer>& answers) {
+                     const std::optional<datasets::PreparedSample>& prepared, const EvalSettings& settings,
+                     const multimodal::VideoPooling& pooling, datasets::BadSamples& bad, std::vector<GeneratedAnswer>& answers) {
   datasets::PreparedSample prompt;
   try {
-    prompt = preparer.prepare_prompt(sample);
+    prompt = prepared ? preparer.prepare_prompt(sample, *prepared) : preparer.prepare_prompt(sample);
   } catch (const Error& e) {
     bad.report(sample.id, e.what());
     return;
@@ -106,8 +108,8 @@ EvalResult evaluate(Backbone& backbone, const RunData& data, const EvalSettings&
   const bool generating = std::any_of(kTextMetrics.begin(), kTextMetrics.end(), [&](const auto& m) { return wants(settings, m); });
   for (int64_t i = 0; i < count; ++i) {
     const auto& sample = data.eval[i * total / count];
-    if (generating) generate_answer(backbone, *data.preparer, sample, settings, pooling, *data.bad, result.answers);
     auto prepared = data.preparer->prepare(sample, *data.bad);
+    if (generating) generate_answer(backbone, *data.preparer, sample, prepared, settings, pooling, *data.bad, result.answers);
     if (!prepared) continue;
     pending.push_back(std::move(*prepared));
     if (static_cast<int64_t>(pending.size()) == settings.batch_size) flush();
