@@ -11,7 +11,7 @@ using OptionalTensor = c10::optional<torch::Tensor>;
 // forward()'s arguments in order. Optional tensors are passed as c10::optional (LibTorch 2.x
 // refuses undefined tensors as inputs) and the always-present ones come first, so these are also
 // the indices needs_input_grad takes (it counts the tensors given), magnitude's included.
-enum Input : size_t { kX, kWeight, kA, kB, kMagnitude, kBias, kG, kInverseMagnitude, kScale, kNumInputs };
+enum Input : size_t { kX, kWeight, kA, kB, kMagnitude, kBias, kG, kMagnitudeDivisor, kScale, kNumInputs };
 
 torch::Tensor value_or_undefined(const OptionalTensor& t) { return t.has_value() ? *t : torch::Tensor(); }
 
@@ -22,9 +22,9 @@ class FusedLowRankLinear : public torch::autograd::Function<FusedLowRankLinear> 
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& weight,
                                const torch::Tensor& a, const torch::Tensor& b, const OptionalTensor& magnitude_or_none,
                                const OptionalTensor& bias_or_none, const OptionalTensor& g_or_none,
-                               const OptionalTensor& inverse_magnitude_or_none, double scale) {
+                               const OptionalTensor& magnitude_divisor_or_none, double scale) {
     const auto magnitude = value_or_undefined(magnitude_or_none), bias = value_or_undefined(bias_or_none);
-    const auto inverse_magnitude = value_or_undefined(inverse_magnitude_or_none);
+    const auto magnitude_divisor = value_or_undefined(magnitude_divisor_or_none);
     const auto dtype = x.scalar_type();
     const auto u = torch::matmul(x, a.to(dtype).t());  // [..., r]
     auto z = torch::matmul(x, weight.t());             // [..., out]
@@ -36,7 +36,7 @@ class FusedLowRankLinear : public torch::autograd::Function<FusedLowRankLinear> 
     }
     if (!bias.defined()) y = z;
     else y = scaled.defined() ? z + bias : z.add_(bias);
-    ctx->save_for_backward({x, weight, a, b, u, g, inverse_magnitude, scaled});
+    ctx->save_for_backward({x, weight, a, b, u, g, magnitude_divisor, scaled});
     ctx->saved_data["scale"] = scale;
     return y;
   }
@@ -44,7 +44,7 @@ class FusedLowRankLinear : public torch::autograd::Function<FusedLowRankLinear> 
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
     const auto saved = ctx->get_saved_variables();
     const auto &x = saved[0], &weight = saved[1], &a = saved[2], &b = saved[3], &u = saved[4], &g = saved[5],
-               &inverse_magnitude = saved[6], &scaled = saved[7];
+               &magnitude_divisor = saved[6], &scaled = saved[7];
     const double scale = ctx->saved_data["scale"].toDouble();
     const auto dtype = x.scalar_type();
     const auto dy = rows(grad_outputs[0]);
@@ -56,8 +56,8 @@ class FusedLowRankLinear : public torch::autograd::Function<FusedLowRankLinear> 
     if (ctx->needs_input_grad(kX)) grads[kX] = torch::mm(h, weight).addmm_(hb, a_cast).view(x.sizes());
     if (ctx->needs_input_grad(kA)) grads[kA] = torch::mm(hb.t(), rows(x)).to(a.scalar_type());
     if (ctx->needs_input_grad(kB)) grads[kB] = torch::mm(h.t(), rows(u)).mul_(scale).to(b.scalar_type());
-    if (inverse_magnitude.defined() && ctx->needs_input_grad(kMagnitude))
-      grads[kMagnitude] = (dy * rows(scaled)).sum({0}, /*keepdim=*/false, inverse_magnitude.scalar_type()).mul_(inverse_magnitude);
+    if (magnitude_divisor.defined() && ctx->needs_input_grad(kMagnitude))
+      grads[kMagnitude] = (dy * rows(scaled)).sum({0}, /*keepdim=*/false, magnitude_divisor.scalar_type()).div_(magnitude_divisor);
     return grads;
   }
 };
@@ -67,9 +67,9 @@ class FusedLowRankLinear : public torch::autograd::Function<FusedLowRankLinear> 
 torch::Tensor fused_low_rank_linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                                     const torch::Tensor& a, const torch::Tensor& b, double scale,
                                     const torch::Tensor& magnitude, const torch::Tensor& g,
-                                    const torch::Tensor& inverse_magnitude) {
+                                    const torch::Tensor& magnitude_divisor) {
   auto optional = [](const torch::Tensor& t) { return t.defined() ? OptionalTensor(t) : OptionalTensor(); };
-  return FusedLowRankLinear::apply(x, weight, a, b, optional(magnitude), optional(bias), optional(g), optional(inverse_magnitude),
+  return FusedLowRankLinear::apply(x, weight, a, b, optional(magnitude), optional(bias), optional(g), optional(magnitude_divisor),
                                    scale);
 }
 

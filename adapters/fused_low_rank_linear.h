@@ -5,13 +5,14 @@
 // Backward, with h = ∂L/∂y ⊙ g:
 //   ∂L/∂x = h W0 + s·(h B) A,   ∂L/∂A = s·(h B)ᵀ x,   ∂L/∂B = s·hᵀ u,
 //   ∂L/∂m = Σ_tokens ∂L/∂y ⊙ z / n = Σ_tokens ∂L/∂y ⊙ (g ⊙ z) / m.
-// g and 1/m come in computed (WeightDecomposedAdapter's scales, refreshed once per step for all
-// adapters at once), so the node adds one kernel to LoRA's forward and three to its backward.
+// g and the divisor m come in computed (WeightDecomposedAdapter's scales, refreshed once per step
+// for all adapters at once), so the node adds one kernel to LoRA's forward and three to its backward.
 // Saved: x and u, as LoRA's ops keep them, and for DoRA g ⊙ z. Without a bias g ⊙ z is the output
 // y itself, the very tensor SiLU and the gate⊙up product keep anyway, so gate_proj and up_proj
 // cost no extra memory; PEFT keeps the base product x W0ᵀ and an fp32 copy instead. With a bias,
 // g ⊙ z is kept apart, as y − b would lose digits when |b| ≫ |g ⊙ z|. A row whose magnitude is
-// exactly 0 gets a zero magnitude gradient (1/m is given as 0 there; DoRA starts at m = ‖W0‖).
+// exactly 0 gets a zero magnitude gradient (its divisor is given as 1 there and Σ ∂L/∂y ⊙ (g ⊙ z) is
+// 0, since g is; DoRA starts at m = ‖W0‖).
 // W0 and b are frozen: no gradient flows to them. A, B and m may be fp32 masters beside a bf16
 // model; they are cast to x's dtype for the products and their gradients come back in their own.
 #pragma once
@@ -19,12 +20,12 @@
 
 namespace vltune::adapters {
 
-// `magnitude`, `g` = m / ‖W0 + sBA‖ and `inverse_magnitude` = 1/m (0 where m = 0) [out] are all
-// given (DoRA) or all undefined (LoRA); only `magnitude` gets a gradient, g and 1/m are treated as
-// constants. x [..., in], W0 [out, in], b [out] or undefined, A [r, in], B [out, r].
+// `magnitude`, `g` = m / ‖W0 + sBA‖ and `magnitude_divisor` = m with 1 where m = 0 [out] are all
+// given (DoRA) or all undefined (LoRA); only `magnitude` gets a gradient, g and the divisor are
+// treated as constants. x [..., in], W0 [out, in], b [out] or undefined, A [r, in], B [out, r].
 torch::Tensor fused_low_rank_linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                                     const torch::Tensor& a, const torch::Tensor& b, double scale,
                                     const torch::Tensor& magnitude = {}, const torch::Tensor& g = {},
-                                    const torch::Tensor& inverse_magnitude = {});
+                                    const torch::Tensor& magnitude_divisor = {});
 
 }  // namespace vltune::adapters

@@ -34,7 +34,7 @@ void WeightDecomposedAdapter::allocate_scale_buffers() {
   if (!scales_.g.defined() || scales_.g.device() != weight.device() || scales_.g.scalar_type() != weight.scalar_type() ||
       scales_.norm.device() != magnitude.device() || scales_.norm.scalar_type() != magnitude.scalar_type()) {
     scales_.norm = torch::empty_like(magnitude, like_magnitude);
-    scales_.inverse_magnitude = torch::empty_like(magnitude, like_magnitude);
+    scales_.magnitude_divisor = torch::empty_like(magnitude, like_magnitude);
     scales_.g = torch::empty({magnitude.size(0)}, weight.options().requires_grad(false));
     scales_key_.clear();
   }
@@ -43,7 +43,7 @@ void WeightDecomposedAdapter::allocate_scale_buffers() {
 std::vector<const void*> WeightDecomposedAdapter::scale_storage() {
   allocate_scale_buffers();
   std::vector<const void*> storage{base_->weight.data_ptr(), base_sq_.data_ptr(), scales_.norm.data_ptr(), scales_.g.data_ptr(),
-                                   scales_.inverse_magnitude.data_ptr()};
+                                   scales_.magnitude_divisor.data_ptr()};
   for (const auto& p : parameters()) storage.push_back(p.data_ptr());
   if (const auto f = factors(); f.a.defined()) storage.push_back(f.a.data_ptr());  // DVoRA's shared projections
   return storage;
@@ -54,7 +54,7 @@ void WeightDecomposedAdapter::compute_scales() {
   allocate_scale_buffers();
   scales_.norm.copy_(weight_norm());
   scales_.g.copy_(magnitude / scales_.norm);
-  scales_.inverse_magnitude.copy_(magnitude.reciprocal().masked_fill_(magnitude == 0, 0));
+  scales_.magnitude_divisor.copy_(magnitude.masked_fill(magnitude == 0, 1));
 }
 
 void WeightDecomposedAdapter::mark_scales_fresh() { scales_key_ = current_versions(); }
@@ -91,7 +91,7 @@ torch::Tensor WeightDecomposedAdapter::forward(const torch::Tensor& x, const tor
   const auto xd = dropout(x);
   if (f.a.defined() && xd.is_same(x) && !(spec_.norm_grad && is_training())) {
     const auto& scales = detached_scales();
-    return fused_low_rank_linear(x, weight, bias, f.a, f.b, f.scale, magnitude, scales.g, scales.inverse_magnitude);
+    return fused_low_rank_linear(x, weight, bias, f.a, f.b, f.scale, magnitude, scales.g, scales.magnitude_divisor);
   }
   const auto g = magnitude_scale().to(x.scalar_type());
   torch::Tensor y;

@@ -18,7 +18,7 @@ namespace vltune::adapters {
 struct DecomposedScales {
   torch::Tensor norm;               // ‖W0 + ΔW‖ per row, in the magnitude's dtype (fp32) [out]
   torch::Tensor g;                  // m / norm, in the base weight's dtype [out]
-  torch::Tensor inverse_magnitude;  // 1 / m, 0 where m = 0, in the magnitude's dtype [out]
+  torch::Tensor magnitude_divisor;  // m, 1 where m = 0: the magnitude gradient's divisor [out]
 };
 
 struct LowRankFactors {
