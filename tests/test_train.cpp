@@ -317,6 +317,28 @@ TEST_F(TrainingRun, PreparedCacheFollowsTheRecipeAndTrainsTheSameAdapter) {
   for (const auto& [name, tensor] : expected) EXPECT_TRUE(torch::equal(tensor, got.at(name))) << name;
 }
 
+TEST_F(TrainingRun, ClipsSampledByFpsTrainWhenFramesAreAveraged) {
+  auto result = run_vltune("data synthetic-video --clips 5 --frames 12 --out " + dir_->file("clips"));
+  ASSERT_EQ(result.status, 0) << result.output;
+  std::ofstream(dir_->file("fps.yaml")) << R"(extends: recipe.yaml
+data:
+  train: {format: llava, path: clips/qa_train.json}
+  eval: {format: llava, path: clips/qa_test.json}
+  num_frames: 0
+  fps: 3
+  temporal: mean
+train: {steps: 2}
+)";
+  result = run_vltune("train " + dir_->file("fps.yaml") + " --run-dir " + dir_->file("fps-run"));
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_TRUE(fs::exists(dir_->file("fps-run/checkpoints/step-00000002")));
+  // Concatenated in time, clips of other lengths would get other token counts: refused up front.
+  result = run_vltune("train " + dir_->file("fps.yaml") + " --run-dir " + dir_->file("fps-run-2") + " --set data.temporal=concat");
+  EXPECT_NE(result.status, 0);
+  EXPECT_NE(result.output.find("fps.yaml"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("data.temporal: mean"), std::string::npos) << result.output;
+}
+
 TEST_F(TrainingRun, BadCompareFilesFailBeforeAnythingTrains) {
   auto write_and_run = [&](const std::string& text) {
     std::ofstream(dir_->file("bad-compare.yaml")) << text;

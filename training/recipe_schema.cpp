@@ -19,7 +19,7 @@ const std::vector<SchemaKey>& recipe_schema() {
       {"data.truncation", T::kEnum, "drop", {"drop", "error"}, "what happens to a sample whose visual tokens would be cut"},
       {"data.on_bad_sample", T::kEnum, "skip", {"skip", "error"}, "missing, corrupt or malformed samples: skip with a warning, or stop"},
       {"data.num_frames", T::kInt, "8", {}, "frames sampled uniformly from each clip (0: use fps)"},
-      {"data.fps", T::kFloat, "0", {}, "frames per second to sample when num_frames is 0"},
+      {"data.fps", T::kFloat, "0", {}, "frames per second to sample when num_frames is 0 (training then needs temporal: mean)"},
       {"data.max_frames", T::kInt, "32", {}, "at most this many frames per clip"},
       {"data.spatial_pool", T::kInt, "1", {}, "average-pool each frame's patch grid by this factor"},
       {"data.temporal", T::kEnum, "concat", {"concat", "mean"}, "how frames' tokens combine"},

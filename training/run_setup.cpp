@@ -1,5 +1,6 @@
 #include "training/run_setup.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/error.h"
@@ -84,8 +85,20 @@ RunData load_run_data(const Recipe& recipe, Backbone& backbone) {
   if (config.has_vision()) {
     options.encode.visual_token_id = config.image_token_index;
     options.encode.tokens_per_image = config.tokens_per_image();
-    if (options.media.frames.num_frames > 0)
-      options.encode.tokens_per_video = backbone.model().tokens_per_video(options.media.frames.num_frames, video_pooling(recipe));
+    // Clips sampled at data.fps have as many frames as their length gives: their token count is
+    // fixed only when the frames are averaged (temporal: mean), one frame's tokens.
+    const auto pooling = video_pooling(recipe);
+    const int64_t frames = options.media.frames.num_frames;
+    if (frames > 0 || pooling.temporal == "mean")
+      options.encode.tokens_per_video = backbone.model().tokens_per_video(std::max<int64_t>(frames, 1), pooling);
+    else
+      for (const auto* samples : {&data.train, &data.eval})
+        for (const auto& sample : *samples)
+          if (!sample.video.empty())
+            fail("[recipe] ", recipe.where("data.num_frames"), ": data.num_frames is 0 (frames sampled at data.fps), so ",
+                 "clips of different lengths give different frame counts, and data.temporal: concat would give them ",
+                 "different numbers of video tokens (", sample.id, " is a video sample). Use data.temporal: mean, or a ",
+                 "fixed data.num_frames");
     options.media.image = vision::image_processor_config(backbone.loaded.dir, *config.vision);
   } else {
     for (const auto* samples : {&data.train, &data.eval})
