@@ -16,6 +16,10 @@ namespace fs = std::filesystem;
 
 namespace vltune::analysis {
 
+// One run as JSON (results.json's "runs", RUN/compare_run.json): every field, under its own name.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(VariantRun, variant, method, placement, rank, seed, trainable_params, trainable_percent,
+                                   peak_memory_mib, step_time_ms, tokens_per_s, metrics, loss_curve, run_dir)
+
 namespace {
 
 struct Table {
@@ -190,19 +194,11 @@ std::string metric_vs_rank_plot(const std::vector<VariantSummary>& variants, con
 
 nlohmann::json stat_json(const MeanStd& value) { return {{"mean", value.mean}, {"std", value.std}, {"n", value.n}}; }
 
-nlohmann::json run_object(const VariantRun& r) {
-  return {{"variant", r.variant}, {"method", r.method}, {"placement", r.placement}, {"rank", r.rank},
-          {"seed", r.seed}, {"trainable_params", r.trainable_params}, {"trainable_percent", r.trainable_percent},
-          {"peak_memory_mib", r.peak_memory_mib}, {"step_time_ms", r.step_time_ms},
-          {"tokens_per_s", r.tokens_per_s}, {"metrics", r.metrics}, {"loss_curve", r.loss_curve},
-          {"run_dir", r.run_dir}};
-}
-
 nlohmann::json results_json(const std::vector<VariantRun>& runs, const std::vector<VariantSummary>& variants,
                             const std::string& title, const std::string& primary_metric) {
   nlohmann::json out = {{"title", title}, {"primary_metric", primary_metric}, {"runs", nlohmann::json::array()},
                         {"variants", nlohmann::json::array()}};
-  for (const auto& r : runs) out["runs"].push_back(run_object(r));
+  for (const auto& r : runs) out["runs"].push_back(r);
   for (const auto& v : variants) {
     nlohmann::json metrics = nlohmann::json::object();
     for (const auto& [name, value] : v.metrics) metrics[name] = stat_json(value);
@@ -341,26 +337,11 @@ void write_compare_report(const std::string& out_dir, const std::vector<VariantR
   write_file_atomically(path("report.html"), html);
 }
 
-std::string variant_run_json(const VariantRun& run) { return run_object(run).dump(1) + "\n"; }
+std::string variant_run_json(const VariantRun& run) { return nlohmann::json(run).dump(1) + "\n"; }
 
 VariantRun variant_run_from_json(const std::string& text, const std::string& where) {
   try {
-    const auto j = nlohmann::json::parse(text);
-    VariantRun r;
-    j.at("variant").get_to(r.variant);
-    j.at("method").get_to(r.method);
-    j.at("placement").get_to(r.placement);
-    j.at("rank").get_to(r.rank);
-    j.at("seed").get_to(r.seed);
-    j.at("trainable_params").get_to(r.trainable_params);
-    j.at("trainable_percent").get_to(r.trainable_percent);
-    j.at("peak_memory_mib").get_to(r.peak_memory_mib);
-    j.at("step_time_ms").get_to(r.step_time_ms);
-    j.at("tokens_per_s").get_to(r.tokens_per_s);
-    j.at("metrics").get_to(r.metrics);
-    j.at("loss_curve").get_to(r.loss_curve);
-    j.at("run_dir").get_to(r.run_dir);
-    return r;
+    return nlohmann::json::parse(text).get<VariantRun>();
   } catch (const nlohmann::json::exception& e) {
     fail("[compare] ", where, ": not a finished run's record (", e.what(), ")");
   }
