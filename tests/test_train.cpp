@@ -249,6 +249,11 @@ variants:
   EXPECT_EQ(json["runs"][0]["loss_curve"].size(), 2u);
   EXPECT_TRUE(json["runs"][1]["metrics"].contains("loss"));
 
+  std::ofstream(out + "/runs/lora-seed0/compare_run.json") << R"({"variant": "lora"})";  // a damaged record
+  result = compare("");
+  EXPECT_NE(result.status, 0);
+  EXPECT_NE(result.output.find("lora-seed0/compare_run.json: not a finished run's record"), std::string::npos) << result.output;
+
   result = compare(" --set train.steps=3");  // another recipe: both train again
   ASSERT_EQ(result.status, 0) << result.output;
   EXPECT_EQ(vltune::test::count_occurrences(result.output, "trains again"), 2u) << result.output;
