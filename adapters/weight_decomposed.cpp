@@ -44,8 +44,9 @@ std::vector<const void*> WeightDecomposedAdapter::scale_storage() {
   allocate_scale_buffers();
   std::vector<const void*> storage{base_->weight.data_ptr(), base_sq_.data_ptr(), scales_.norm.data_ptr(), scales_.g.data_ptr(),
                                    scales_.magnitude_divisor.data_ptr()};
+  // DVoRA's shared projections are not listed: a set's stay where they are while it lives, and a
+  // move of the model to another device shows in the base weight's pointer.
   for (const auto& p : parameters()) storage.push_back(p.data_ptr());
-  if (const auto f = factors(); f.a.defined()) storage.push_back(f.a.data_ptr());  // DVoRA's shared projections
   return storage;
 }
 
