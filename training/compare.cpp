@@ -170,7 +170,7 @@ CompareResult run_compare(const std::string& compare_yaml, const CompareOptions&
   std::unique_ptr<Backbone> backbone;  // loaded once, when the first run has to train
   log_info(cat("compare: ", variants.size(), " variants x ", seeds.size(), " seeds on one backbone (", first.file_path("model.path"), ")",
                sharded ? cat(", shard ", options.shard_index + 1, " of ", options.shard_count) : ""));
-  int64_t index = -1;
+  int64_t index = -1, trained = 0;
   for (std::size_t v = 0; v < variants.size(); ++v)
     for (std::size_t s = 0; s < seeds.size(); ++s) {
       ++index;
@@ -181,14 +181,13 @@ CompareResult run_compare(const std::string& compare_yaml, const CompareOptions&
         if (auto finished = finished_run(request.run_dir, recipes[v][s])) {
           log_info(cat(variants[v].name, " seed ", seeds[s], ": finished before, reused (", request.run_dir, ")"));
           result.runs.push_back(std::move(*finished));
-          ++result.reused;
           continue;
         }
       if (sharded && index % options.shard_count != options.shard_index) continue;
       if (fs::exists(request.run_dir)) fs::remove_all(request.run_dir);  // unfinished or changed: start afresh
       if (!backbone) backbone = std::make_unique<Backbone>(load_backbone(first));
       const auto run = train(*backbone, recipes[v][s], request);
-      ++result.trained;
+      ++trained;
       analysis::VariantRun out;
       out.variant = variants[v].name;
       out.method = run.methods;
@@ -210,13 +209,12 @@ CompareResult run_compare(const std::string& compare_yaml, const CompareOptions&
       result.runs.push_back(std::move(out));
     }
   if (sharded) {
-    log_info(cat("compare: shard ", options.shard_index + 1, " of ", options.shard_count, " trained ", result.trained,
+    log_info(cat("compare: shard ", options.shard_index + 1, " of ", options.shard_count, " trained ", trained,
                  " runs; ", result.runs.size(), " of ", index + 1, " are finished. Run it again without --shard, once every "
                  "shard has ended, to write the report"));
     return result;
   }
   analysis::write_compare_report(result.out_dir, result.runs, title, metric);
-  result.report_written = true;
   result.table = analysis::compare_table(analysis::summarize_variants(result.runs), metric);
   return result;
 }

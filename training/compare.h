@@ -41,9 +41,7 @@ struct CompareOptions {
 };
 
 struct CompareResult {
-  std::string out_dir;
-  int64_t trained = 0, reused = 0;  // runs trained now, finished runs reused
-  bool report_written = false;      // false for a shard
+  std::string out_dir;  // the report's folder (a shard writes no report)
   std::vector<analysis::VariantRun> runs;
   std::string table;  // the Markdown table the report opens with
 };
