@@ -44,8 +44,8 @@ class AdapterSet {
   // Brings the DoRA-family adapters' g = m / ‖W0 + ΔW‖ (weight_decomposed.h) up to date for the
   // current parameters, all at once: on CUDA one graph replay instead of about ten small kernels per
   // adapter, which a forward bound by kernel launches feels. Call it before a forward (the trainer
-  // does, once per micro-batch); it does nothing when the parameters have not changed, and without
-  // it each adapter computes its own when first used.
+  // does, once per optimizer step); it does nothing when the parameters have not changed, and
+  // without it each adapter computes its own when first used.
   void refresh_scales();
   int64_t scale_captures() const { return scales_work_.captures(); }  // CUDA graphs made of it (0 on the CPU)
 

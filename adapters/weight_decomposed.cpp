@@ -28,16 +28,19 @@ torch::Tensor WeightDecomposedAdapter::weight_norm() {
   return factored_row_norm(base_->weight, base_sq_, f.a, f.b, f.scale);
 }
 
-void WeightDecomposedAdapter::allocate_scale_buffers() {
+bool WeightDecomposedAdapter::scale_buffers_match() const {
   const auto& weight = base_->weight;
+  return scales_.g.defined() && scales_.g.device() == weight.device() && scales_.g.scalar_type() == weight.scalar_type() &&
+         scales_.norm.device() == magnitude.device() && scales_.norm.scalar_type() == magnitude.scalar_type();
+}
+
+void WeightDecomposedAdapter::allocate_scale_buffers() {
+  if (scale_buffers_match()) return;
   const auto like_magnitude = magnitude.options().requires_grad(false);
-  if (!scales_.g.defined() || scales_.g.device() != weight.device() || scales_.g.scalar_type() != weight.scalar_type() ||
-      scales_.norm.device() != magnitude.device() || scales_.norm.scalar_type() != magnitude.scalar_type()) {
-    scales_.norm = torch::empty_like(magnitude, like_magnitude);
-    scales_.magnitude_divisor = torch::empty_like(magnitude, like_magnitude);
-    scales_.g = torch::empty({magnitude.size(0)}, weight.options().requires_grad(false));
-    scales_key_.clear();
-  }
+  scales_.norm = torch::empty_like(magnitude, like_magnitude);
+  scales_.magnitude_divisor = torch::empty_like(magnitude, like_magnitude);
+  scales_.g = torch::empty({magnitude.size(0)}, base_->weight.options().requires_grad(false));
+  scales_key_.clear();
 }
 
 std::vector<const void*> WeightDecomposedAdapter::scale_storage() {
@@ -61,9 +64,7 @@ void WeightDecomposedAdapter::compute_scales() {
 void WeightDecomposedAdapter::mark_scales_fresh() { scales_key_ = current_versions(); }
 
 bool WeightDecomposedAdapter::scales_fresh() {
-  return scales_.g.defined() && !scales_key_.empty() && scales_key_ == current_versions() &&
-         scales_.g.device() == base_->weight.device() && scales_.g.scalar_type() == base_->weight.scalar_type() &&
-         scales_.norm.device() == magnitude.device() && scales_.norm.scalar_type() == magnitude.scalar_type();
+  return scale_buffers_match() && !scales_key_.empty() && scales_key_ == current_versions();
 }
 
 const DecomposedScales& WeightDecomposedAdapter::detached_scales() {

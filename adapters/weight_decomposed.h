@@ -60,7 +60,8 @@ class WeightDecomposedAdapter : public Adapter {
   DecomposedScales scales_;
   std::vector<int64_t> scales_key_;  // parameter and base-weight versions the scales were made at
   std::vector<int64_t> current_versions();
-  void allocate_scale_buffers();  // (again) when missing or of another device or dtype
+  bool scale_buffers_match() const;  // allocated, on the base's and the magnitude's device and dtype
+  void allocate_scale_buffers();     // (again) when they do not match
 };
 
 }  // namespace vltune::adapters

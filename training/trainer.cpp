@@ -176,10 +176,10 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
       tokens += micro_batches.back().tokens;
     }
     optimizer.zero_grad();
+    set.refresh_scales();  // DoRA's g for this step's parameters, all adapters at once
     torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(backbone.device));
     for (const auto& batch : micro_batches) {
       if (batch.target_tokens == 0) continue;
-      set.refresh_scales();  // DoRA's g for this step's parameters, all adapters at once
       const auto loss = summed_loss(model, batch, pooling);
       (loss / static_cast<double>(targets)).backward();
       loss_sum += loss.detach();
