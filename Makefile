@@ -1,8 +1,11 @@
 # The README's two commands, `make demo` and `make test`, and their steps.
 #   make deps    install the Debian packages that are missing (apt-get, via sudo when not root)
-#   make build   configure and build into build/ (Ninja when present); build-tool: the vltune program only
+#   make build   configure and build into build/ (Ninja when present): the library, the programs and the tests
+#   make build-tool   the vltune program and its SentencePiece helper only (what the demo needs)
 #   make test    deps + build + the default test run (everything but the `slow` label)
 #   make demo    deps + build-tool + the quickstart: LoRA vs DoRA vs dora_half on the shipped base (recipes/quickstart.yaml)
+#   make bench   the benchmarks (bench/; not part of build or test)
+# demo and test share build/, so running both costs one build.
 
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
@@ -20,7 +23,7 @@ PACKAGES := cmake g++ ninja-build ccache pkg-config \
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: deps configure build build-tool test demo clean
+.PHONY: deps configure build build-tool bench test demo clean
 
 deps:
 	@missing=""; for p in $(PACKAGES); do \
@@ -41,6 +44,9 @@ build: configure
 # The command-line tool alone (what the demo needs; tests and benchmarks not built).
 build-tool: configure
 	cmake --build $(BUILD_DIR) --parallel $(JOBS) --target vltune vltune-sentencepiece
+
+bench: configure
+	cmake --build $(BUILD_DIR) --parallel $(JOBS) --target benchmarks
 
 test: deps build
 	ctest --test-dir $(BUILD_DIR) --label-exclude slow --output-on-failure --parallel $(JOBS)

@@ -78,25 +78,6 @@ torch::Tensor Checkpoint::tensor(const std::string& name) const {
   return files_[it->second]->tensor(name);
 }
 
-namespace {
-bool starts_with(const std::string& text, const std::string& prefix) {
-  return text.compare(0, prefix.size(), prefix) == 0;
-}
-}  // namespace
-
-std::string KeyLayout::to_module(const std::string& checkpoint_name) const {
-  const KeyRule* best = nullptr;
-  for (const auto& rule : rules)
-    if (starts_with(checkpoint_name, rule.from) && (!best || rule.from.size() > best->from.size())) best = &rule;
-  return best ? best->to + checkpoint_name.substr(best->from.size()) : "";
-}
-
-std::string KeyLayout::to_checkpoint(const std::string& module_name) const {
-  for (const auto& rule : rules)
-    if (starts_with(module_name, rule.to)) return rule.from + module_name.substr(rule.to.size());
-  return "";
-}
-
 LoadReport load_strict(torch::nn::Module& module, const Checkpoint& checkpoint, const KeyLayout& layout,
                        const std::map<std::string, std::string>& ignore) {
   LoadReport report;

@@ -3,7 +3,7 @@
 #include <fstream>
 
 #include "core/safetensors.h"
-#include "test_support.h"
+#include "tensor_test_support.h"
 
 namespace vltune {
 namespace {

@@ -12,26 +12,13 @@
 #include "core/error.h"
 #include "core/json_view.h"
 #include "core/safetensors.h"
+#include "training/checkpoint_folders.h"
 
 namespace fs = std::filesystem;
 
 namespace vltune::training {
 
 namespace {
-const std::string kPrefix = "step-";
-
-std::vector<fs::path> checkpoints_of(const std::string& run_dir) {
-  std::vector<fs::path> found;
-  const auto root = fs::path(run_dir) / "checkpoints";
-  if (!fs::exists(root)) return found;
-  for (const auto& entry : fs::directory_iterator(root)) {
-    const auto name = entry.path().filename().string();
-    if (entry.is_directory() && name.rfind(kPrefix, 0) == 0 && name.find(".tmp") == std::string::npos) found.push_back(entry.path());
-  }
-  std::sort(found.begin(), found.end());
-  return found;
-}
-
 void fsync_folder(const fs::path& folder) {
   const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
   if (fd >= 0) {
@@ -72,12 +59,6 @@ std::string save_checkpoint(const std::string& run_dir, adapters::AdapterSet& se
   auto all = checkpoints_of(run_dir);
   for (std::size_t i = 0; keep_last > 0 && i + keep_last < all.size(); ++i) fs::remove_all(all[i]);
   return final_dir.string();
-}
-
-std::optional<std::string> latest_checkpoint(const std::string& run_dir) {
-  const auto all = checkpoints_of(run_dir);
-  if (all.empty()) return std::nullopt;
-  return all.back().string();
 }
 
 TrainState load_checkpoint(const std::string& checkpoint_dir, adapters::AdapterSet& set, FlatAdamW& optimizer,

@@ -10,6 +10,7 @@
 
 #include "adapters/adapter_set.h"
 #include "datasets/loader.h"
+#include "training/checkpoint_folders.h"
 #include "training/flat_adamw.h"
 
 namespace vltune::training {
@@ -23,9 +24,6 @@ struct TrainState {
 // Returns the checkpoint folder written.
 std::string save_checkpoint(const std::string& run_dir, adapters::AdapterSet& set, const FlatAdamW& optimizer,
                             const TrainState& state, bool multimodal_model, int keep_last);
-
-// The newest complete checkpoint of a run, if any.
-std::optional<std::string> latest_checkpoint(const std::string& run_dir);
 
 // Restores the set's tensors, the optimizer and the state from `checkpoint_dir`.
 TrainState load_checkpoint(const std::string& checkpoint_dir, adapters::AdapterSet& set, FlatAdamW& optimizer,

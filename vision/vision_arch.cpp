@@ -2,7 +2,7 @@
 
 #include "core/error.h"
 #include "core/lookup.h"
-#include "core/layers.h"
+#include "core/activation_names.h"
 
 namespace vltune::vision {
 
