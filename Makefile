@@ -1,5 +1,6 @@
 # The README's two commands, `make demo` and `make test`, and their steps.
-#   make deps    install the Debian packages that are missing (apt-get, via sudo when not root)
+#   make deps    install the Debian packages that are missing (apt-get, via sudo when not root), and
+#                fetch the real tokenizer.json vocabularies the tests compare against (tools/fetch_tokenizers.sh)
 #   make build   configure and build into build/ (Ninja when present): the library, the programs and the tests
 #   make build-tool   the vltune program and its SentencePiece helper only (what the demo needs)
 #   make test    deps + build + the default test run (everything but the `slow` label)
@@ -17,7 +18,7 @@ VLTUNE := $(BUILD_DIR)/cli/vltune
 PACKAGES := cmake g++ ninja-build ccache pkg-config \
   libtorch-dev libopenblas0-pthread libprotobuf-dev zlib1g-dev \
   libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev \
-  libsentencepiece-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev \
+  libsentencepiece-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libpcre2-dev libicu-dev npm \
   libgtest-dev googletest ffmpeg dataset-fashion-mnist chromium
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -34,6 +35,7 @@ deps:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "make deps: all $(words $(PACKAGES)) Debian packages are present"; fi
+	@bash tools/fetch_tokenizers.sh
 
 configure:
 	@[ -f $(BUILD_DIR)/CMakeCache.txt ] || cmake -S . -B $(BUILD_DIR) $(GENERATOR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS)

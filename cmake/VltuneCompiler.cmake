@@ -90,9 +90,17 @@ function(vltune_add_static target)
 endfunction()
 
 # vltune_add_program(<target> [SOURCES ...] [DEPS ...] [TORCH_SOURCES ...] [TORCH_DEPS ...]): an
-# executable whose plain sources compile in an object library of their own (<target>_plain).
+# executable; when it has files of both kinds, the plain ones compile in an object library of their
+# own (<target>_plain) that sees no LibTorch.
 function(vltune_add_program target)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;TORCH_SOURCES;TORCH_DEPS" ${ARGN})
+  if(NOT ARG_TORCH_SOURCES)
+    add_executable(${target} ${ARG_SOURCES})
+    target_link_libraries(${target} PRIVATE ${ARG_DEPS})
+    vltune_configure_target(${target})
+    vltune_record_sources(PLAIN ${ARG_SOURCES})
+    return()
+  endif()
   add_executable(${target} ${ARG_TORCH_SOURCES})
   if(ARG_SOURCES)
     add_library(${target}_plain OBJECT ${ARG_SOURCES})
@@ -102,12 +110,8 @@ function(vltune_add_program target)
     vltune_record_sources(PLAIN ${ARG_SOURCES})
   endif()
   target_link_libraries(${target} PRIVATE ${ARG_DEPS} ${ARG_TORCH_DEPS})
-  if(ARG_TORCH_SOURCES)
-    vltune_configure_target(${target} TORCH)
-    set_target_properties(${target} PROPERTIES UNITY_BUILD ${VLTUNE_UNITY_BUILD}
-                          UNITY_BUILD_BATCH_SIZE ${VLTUNE_UNITY_BATCH_SIZE})
-    vltune_record_sources(TORCH ${ARG_TORCH_SOURCES})
-  else()
-    vltune_configure_target(${target})
-  endif()
+  vltune_configure_target(${target} TORCH)
+  set_target_properties(${target} PROPERTIES UNITY_BUILD ${VLTUNE_UNITY_BUILD}
+                        UNITY_BUILD_BATCH_SIZE ${VLTUNE_UNITY_BATCH_SIZE})
+  vltune_record_sources(TORCH ${ARG_TORCH_SOURCES})
 endfunction()
