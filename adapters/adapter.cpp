@@ -27,11 +27,17 @@ Method parse_method(const std::string& name, const std::string& where) {
                         where + ": unknown adapter method").second;
 }
 
+void check_rank(int64_t rank, const std::string& where) {
+  if (rank < 1 || rank > kMaxAdapterRank) fail(where, ": rank ", rank, " must be between 1 and ", kMaxAdapterRank);
+}
+
 double AdapterSpec::scaling() const {
   return rslora ? alpha / std::sqrt(static_cast<double>(rank)) : alpha / static_cast<double>(rank);
 }
 
-Adapter::Adapter(Linear base, AdapterSpec spec) : base_(std::move(base)), spec_(spec) {}
+Adapter::Adapter(Linear base, AdapterSpec spec) : base_(std::move(base)), spec_(spec) {
+  check_rank(spec_.rank, "[adapters] an adapter");
+}
 
 torch::Tensor Adapter::dropout(const torch::Tensor& x) {
   if (spec_.dropout <= 0 || !is_training()) return x;

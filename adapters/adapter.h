@@ -30,6 +30,12 @@ struct AdapterSpec {
   double scaling() const;
 };
 
+// The largest rank accepted from an adapter file or a recipe: far above useful ranks, far below
+// one whose matrices would exhaust memory, so "r": 100000000 is refused before any allocation.
+inline constexpr int64_t kMaxAdapterRank = 1 << 14;
+// Throws "<where>: rank R must be between 1 and kMaxAdapterRank".
+void check_rank(int64_t rank, const std::string& where);
+
 // A named tensor as it appears in a PEFT adapter file, after "<module>.": "lora_A.weight", ...
 using FileTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 

@@ -13,6 +13,7 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "core/file_read.h"
 #include "language/sentencepiece_protocol.h"
 
 extern char** environ;
@@ -116,6 +117,8 @@ std::vector<int64_t> ints_of(const std::string& bytes) {
 
 Tokenizer Tokenizer::load(const std::string& model_path) {
   if (!std::filesystem::exists(model_path)) fail("[tokenizer] ", model_path, ": no such file");
+  // A directory or FIFO would make the SentencePiece process fail or block without an answer.
+  require_regular_file(model_path, "[tokenizer]");
   Tokenizer tokenizer;
   tokenizer.path_ = model_path;
   tokenizer.process_ = std::make_shared<SentencePieceProcess>();
