@@ -126,7 +126,9 @@ TEST(HostileMedia, HeaderReaderKnowsEachFormatOpenCvWrites) {
     // Every prefix is either unknown or the same answer, never a read past the end.
     for (std::size_t cut = 0; cut < std::min<std::size_t>(bytes.size(), 64); ++cut) {
       const auto partial = media::read_image_header(reinterpret_cast<const uint8_t*>(bytes.data()), cut);
-      if (partial) EXPECT_EQ(partial->width, 37) << extension << " cut at " << cut;
+      if (partial) {
+        EXPECT_EQ(partial->width, 37) << extension << " cut at " << cut;
+      }
     }
   }
 }
