@@ -6,6 +6,8 @@
 #   make test    deps + build + the default test run (everything but the `slow` label)
 #   make demo    deps + build-tool + the quickstart: LoRA vs DoRA vs dora_half on the shipped base (recipes/quickstart.yaml)
 #   make bench   the benchmarks (bench/; not part of build or test)
+#   make sanitize  the test suite built with ASan + UBSan in build-asan/ and run (everything but slow)
+#   make fuzz    the libFuzzer targets (fuzz/) built with clang in build-fuzz/, each run FUZZ_SECONDS
 # demo and test share build/, so running both costs one build.
 
 BUILD_DIR ?= build
@@ -19,12 +21,12 @@ PACKAGES := cmake g++ ninja-build ccache pkg-config \
   libtorch-dev libopenblas0-pthread libprotobuf-dev zlib1g-dev \
   libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev \
   libsentencepiece-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libpcre2-dev libicu-dev \
-  libgtest-dev googletest ffmpeg dataset-fashion-mnist chromium
+  libre2-dev libgtest-dev googletest ffmpeg dataset-fashion-mnist chromium
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: deps configure build build-tool bench test demo clean
+.PHONY: deps configure build build-tool bench test demo clean sanitize fuzz-build fuzz
 
 deps:
 	@missing=""; for p in $(PACKAGES); do \
@@ -60,6 +62,36 @@ test: deps build
 demo: deps build-tool
 	@[ -f data/fashion-mnist/vqa_train.json ] || $(VLTUNE) data fashion-mnist --out data/fashion-mnist --limit 4000
 	@$(VLTUNE) compare recipes/quickstart.yaml
+
+# ASan + UBSan over the whole default suite, in a folder of its own. A UBSan report stops the
+# program (halt_on_error); leak detection is off because LibTorch keeps allocations until exit.
+SANITIZE_DIR ?= build-asan
+SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+sanitize: deps
+	@[ -f $(SANITIZE_DIR)/CMakeCache.txt ] || cmake -S . -B $(SANITIZE_DIR) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVLTUNE_SANITIZE=ON
+	cmake --build $(SANITIZE_DIR) --parallel $(JOBS)
+	$(SANITIZER_ENV) ctest --test-dir $(SANITIZE_DIR) --label-exclude slow --output-on-failure --parallel $(JOBS)
+
+# libFuzzer with ASan + UBSan, Debian's clang, in build-fuzz/ (never part of make build or make test).
+# New corpus entries go to build-fuzz/corpus/<target>; fuzz/corpus/<target> holds the committed
+# seeds; crashers land in build-fuzz/crashes/ (copy each into fuzz/regressions/<target>/).
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= safetensors model_config peft_adapter media_cache image
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+fuzz-build:
+	@[ -f $(FUZZ_DIR)/CMakeCache.txt ] || CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) $(GENERATOR) \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVLTUNE_FUZZ=ON -DVLTUNE_BUILD_TESTS=OFF "-DCMAKE_CXX_FLAGS=$(FUZZ_FLAGS)"
+	cmake --build $(FUZZ_DIR) --parallel $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+
+fuzz: fuzz-build
+	@mkdir -p $(FUZZ_DIR)/crashes
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$t; echo "make fuzz: fuzz_$$t for $(FUZZ_SECONDS) s"; \
+	  ASAN_OPTIONS=detect_leaks=0 $(FUZZ_DIR)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=30 \
+	    -rss_limit_mb=4096 -max_len=262144 -detect_leaks=0 -artifact_prefix=$(FUZZ_DIR)/crashes/$$t- \
+	    $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t || exit 1; \
+	done
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -4,7 +4,9 @@
 
 namespace vltune::adapters {
 
-Adapter::Adapter(Linear base, AdapterSpec spec) : base_(std::move(base)), spec_(spec) {}
+Adapter::Adapter(Linear base, AdapterSpec spec) : base_(std::move(base)), spec_(spec) {
+  check_rank(spec_.rank, "[adapters] an adapter");
+}
 
 torch::Tensor Adapter::dropout(const torch::Tensor& x) {
   if (spec_.dropout <= 0 || !is_training()) return x;

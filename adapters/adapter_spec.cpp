@@ -29,6 +29,10 @@ Method parse_method(const std::string& name, const std::string& where) {
                         where + ": unknown adapter method").second;
 }
 
+void check_rank(int64_t rank, const std::string& where) {
+  if (rank < 1 || rank > kMaxAdapterRank) fail(where, ": rank ", rank, " must be between 1 and ", kMaxAdapterRank);
+}
+
 double AdapterSpec::scaling() const {
   return rslora ? alpha / std::sqrt(static_cast<double>(rank)) : alpha / static_cast<double>(rank);
 }

@@ -23,4 +23,10 @@ struct AdapterSpec {
   double scaling() const;
 };
 
+// The largest rank accepted from an adapter file or a recipe: far above useful ranks, far below
+// one whose matrices would exhaust memory, so "r": 100000000 is refused before any allocation.
+inline constexpr int64_t kMaxAdapterRank = 1 << 14;
+// Throws "<where>: rank R must be between 1 and kMaxAdapterRank".
+void check_rank(int64_t rank, const std::string& where);
+
 }  // namespace vltune::adapters

@@ -55,7 +55,7 @@ void read_spec(const YAML::Node& node, const std::string& file, AdapterSpec& spe
   if (node["norm_grad"]) spec.norm_grad = scalar<bool>(node["norm_grad"], file, "norm_grad");
   if (node["d_initial"]) spec.d_initial = scalar<double>(node["d_initial"], file, "d_initial");
   if (node["projection_prng_key"]) vera_seed = scalar<int64_t>(node["projection_prng_key"], file, "projection_prng_key");
-  if (spec.rank <= 0) fail("[adapters] ", yaml_where(file, node["rank"]), ": 'rank' must be positive");
+  if (node["rank"]) check_rank(spec.rank, cat("[adapters] ", yaml_where(file, node["rank"]), ": 'rank'"));
   if (spec.dropout < 0 || spec.dropout >= 1) fail("[adapters] ", yaml_where(file, node["dropout"]), ": 'dropout' must be in [0, 1)");
 }
 

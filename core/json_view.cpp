@@ -1,22 +1,43 @@
 #include "core/json_view.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "core/error.h"
 
 namespace vltune {
 
-nlohmann::json read_json_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("[json] ", path, ": cannot open the file");
-  std::stringstream text;
-  text << in.rdbuf();
-  try {
-    return nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    fail("[json] ", path, ": not valid JSON at byte ", e.byte, ": ", e.what());
+namespace {
+// Scans brackets outside strings; malformed text is left for the parser to report.
+void check_json_depth(std::string_view text, const std::string& where) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth)
+        fail(where, ": arrays and objects nest deeper than ", kMaxJsonDepth, " levels at byte ", i);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
   }
+}
+}  // namespace
+
+nlohmann::json parse_json_text(std::string_view text, const std::string& where) {
+  check_json_depth(text, where);
+  try {
+    return nlohmann::json::parse(text.begin(), text.end());
+  } catch (const nlohmann::json::parse_error& e) {
+    fail(where, " is not valid JSON at byte ", e.byte, ": ", e.what());
+  }
+}
+
+nlohmann::json read_json_file(const std::string& path, uint64_t max_bytes) {
+  return parse_json_text(read_file_limited(path, max_bytes, "[json]"), "[json] " + path);
 }
 
 void JsonView::fail_at(const std::string& key, const std::string& problem) const {

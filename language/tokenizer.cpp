@@ -13,6 +13,7 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "core/file_read.h"
 #include "language/hf_tokenizer.h"
 #include "language/sentencepiece_protocol.h"
 
@@ -119,6 +120,8 @@ Tokenizer Tokenizer::load(const std::string& path) {
   namespace fs = std::filesystem;
   if (fs::is_directory(path)) return from_model_dir(path);
   if (!fs::exists(path)) fail("[tokenizer] ", path, ": no such file");
+  // A FIFO or device would make the SentencePiece process or the JSON reader block without an answer.
+  require_regular_file(path, "[tokenizer]");
   Tokenizer tokenizer;
   tokenizer.path_ = path;
   if (fs::path(path).extension() == ".json") {
@@ -146,7 +149,7 @@ Tokenizer Tokenizer::from_model_dir(const std::string& model_dir) {
   namespace fs = std::filesystem;
   for (const char* name : {"tokenizer.json", "tokenizer.model"}) {
     const auto path = (fs::path(model_dir) / name).string();
-    if (fs::is_regular_file(path)) return load(path);
+    if (fs::exists(path)) return load(path);  // load() refuses a FIFO or device by name
   }
   fail("[tokenizer] ", model_dir, ": no tokenizer.json or tokenizer.model (train a SentencePiece one with "
        "`vltune tokenizer train`)");

@@ -76,12 +76,13 @@ std::string text_without_includes_and_comments(const fs::path& path) {
 
 // Whether a source, or the header of the same name beside it, uses LibTorch: names it, calls a
 // tensor's members, or calls vltune's API that takes or returns models, backbones and adapter sets
-// (LibTorch modules), which needs LibTorch's declarations.
+// (LibTorch modules) or runs the fuzz targets' bodies over them (fuzz/targets.h), which needs
+// LibTorch's declarations.
 bool uses_libtorch(const fs::path& source) {
   static const std::regex names(
       R"(\b(torch|at|c10)::|\bTensor\b|\bTORCH_|\.(item<|sizes\(\)|numel\(\)))"
       R"(|\b(load_model|LoadedModel|load_backbone|Backbone|linear_sites|AdapterSet|load_peft_adapter|save_peft_adapter)\b)"
-      R"(|\b(export_model|build_media_cache|SamplePreparer)\b)");
+      R"(|\b(export_model|build_media_cache|SamplePreparer)\b|\bfuzz::)");
   fs::path header = source;
   header.replace_extension(".h");
   for (const auto& file : {source, header})
