@@ -3,6 +3,8 @@
 # suite twice: on the CPU, then the model-parity suite on the GPU (VLTUNE_TEST_DEVICE=cuda, 1e-3).
 # Usage (on the GPU machine, from the repository root): bash tools/gpu_check.sh [BUILD_DIR]
 set -euo pipefail
+# RE2, PCRE2 and ICU, carried as .deps (tools/gpu_deps.sh): the GPU machine has none of them.
+if [ -d .deps ]; then eval "$(bash tools/gpu_deps.sh install)"; fi
 build=${1:-build-cuda}
 prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
 echo "== torch $(python3 -c 'import torch; print(torch.__version__, torch.cuda.get_device_name(0))')"
