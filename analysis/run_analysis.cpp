@@ -64,7 +64,7 @@ std::string run_model_path(const std::string& run_dir) {
   const auto recipe = (fs::path(run_dir) / "recipe.yaml").string();
   if (!fs::exists(recipe)) fail("[analyze] ", run_dir, ": no recipe.yaml; expected a run folder written by vltune train");
   const auto root = load_yaml_file(recipe);
-  const auto path = root["model"] ? root["model"]["path"] : YAML::Node();
+  const auto path = root.IsMap() && root["model"].IsMap() ? root["model"]["path"] : YAML::Node();
   if (!path || !path.IsScalar() || path.Scalar().empty())
     fail("[analyze] ", recipe, ": expected model.path, the base model folder (absolute or relative to the run folder)");
   const fs::path model(path.Scalar());
@@ -72,7 +72,7 @@ std::string run_model_path(const std::string& run_dir) {
 }
 
 std::vector<std::pair<int64_t, std::string>> run_checkpoints(const std::string& run_dir) {
-  static const std::regex step_name(R"(step-(\d+))");
+  static const std::regex step_name(R"(step-(\d{1,15}))");  // other names (step-zzzz, a .tmp) are not checkpoints
   std::vector<std::pair<int64_t, std::string>> found;
   const auto root = fs::path(run_dir) / "checkpoints";
   if (fs::is_directory(root))

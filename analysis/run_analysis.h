@@ -33,7 +33,8 @@ struct AnalysisPoint {
 // RUN/recipe.yaml's model.path resolved against RUN.
 std::string run_model_path(const std::string& run_dir);
 
-// (step, folder) of each complete checkpoint of a run, by step.
+// (step, folder) of each complete checkpoint of a run, by step: the folders named step-N, N of 1 to
+// 15 digits (a crash leaves step-N.tmp; a stray step-zzzz is no checkpoint).
 std::vector<std::pair<int64_t, std::string>> run_checkpoints(const std::string& run_dir);
 
 // Every (run, checkpoint, module, layer) point, in that order. Throws naming the run when it has

@@ -34,11 +34,13 @@ RopeConfig parse_rope(const JsonView& json) {
   if (rope.type == "default") return rope;
   if (rope.type != "linear" && rope.type != "llama3")
     params->fail_at("rope_type", "'" + rope.type + "' is not supported (supported: default, linear, llama3)");
-  rope.factor = params->number("factor");
+  rope.factor = params->positive_number("factor");  // 0 would divide every frequency by zero
   if (rope.type == "llama3") {
-    rope.low_freq_factor = params->number("low_freq_factor");
-    rope.high_freq_factor = params->number("high_freq_factor");
+    rope.low_freq_factor = params->positive_number("low_freq_factor");
+    rope.high_freq_factor = params->positive_number("high_freq_factor");
     rope.original_max_position_embeddings = params->integer("original_max_position_embeddings");
+    if (rope.original_max_position_embeddings < 1)
+      params->fail_at("original_max_position_embeddings", "must be at least 1");
     if (rope.high_freq_factor <= rope.low_freq_factor)
       params->fail_at("high_freq_factor", "must be greater than low_freq_factor");
   }
