@@ -85,7 +85,7 @@ void add_generate_command(CLI::App& app) {
   auto args = std::make_shared<GenerateArgs>();
   cmd->add_option("--model", args->model_dir, "Hugging Face model folder")->required()->check(CLI::ExistingDirectory);
   cmd->add_option("--adapter", args->adapter_dir, "PEFT adapter folder to apply")->check(CLI::ExistingDirectory);
-  cmd->add_option("--tokenizer", args->tokenizer, "tokenizer.model (default: the model folder's)")->check(CLI::ExistingFile);
+  cmd->add_option("--tokenizer", args->tokenizer, "A tokenizer.json or tokenizer.model (default: the model folder's)")->check(CLI::ExistingFile);
   auto* image = cmd->add_option("--image", args->image, "An image the prompt is about")->check(CLI::ExistingFile);
   auto* video = cmd->add_option("--video", args->video, "A video file or a folder of frames")->check(CLI::ExistingPath);
   image->excludes(video);

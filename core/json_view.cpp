@@ -1,23 +1,45 @@
 #include "core/json_view.h"
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 #include "core/error.h"
 
 namespace vltune {
 
-nlohmann::json read_json_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("[json] ", path, ": cannot open the file");
-  std::stringstream text;
-  text << in.rdbuf();
-  try {
-    return nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    fail("[json] ", path, ": not valid JSON at byte ", e.byte, ": ", e.what());
+namespace {
+// Scans brackets outside strings; malformed text is left for the parser to report.
+void check_json_depth(std::string_view text, const std::string& where) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth)
+        fail(where, ": arrays and objects nest deeper than ", kMaxJsonDepth, " levels at byte ", i);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
   }
+}
+}  // namespace
+
+nlohmann::json parse_json_text(std::string_view text, const std::string& where) {
+  check_json_depth(text, where);
+  try {
+    return nlohmann::json::parse(text.begin(), text.end());
+  } catch (const nlohmann::json::parse_error& e) {
+    fail(where, " is not valid JSON at byte ", e.byte, ": ", e.what());
+  }
+}
+
+nlohmann::json read_json_file(const std::string& path, uint64_t max_bytes) {
+  return parse_json_text(read_file_limited(path, max_bytes, "[json]"), "[json] " + path);
 }
 
 namespace {
@@ -115,6 +137,37 @@ std::vector<int64_t> JsonView::integers(const std::string& key) const {
     if (values.size() == node.size() && !values.empty()) return values;
   }
   fail_at(key, "expected an integer or a non-empty list of integers, found " + shown(node));
+}
+
+std::string JsonView::text_or_empty(const std::string& key) const {
+  if (!has(key)) return "";
+  const auto& node = at(key);
+  if (node.is_string()) return node.get<std::string>();
+  if (node.is_number()) return node.dump();
+  fail_at(key, "expected a string or a number, found " + shown(node));
+}
+
+std::vector<JsonView> JsonView::items(const std::string& key) const {
+  const auto& node = at(key);
+  if (!node.is_array()) fail_at(key, "expected a list, found " + shown(node));
+  std::vector<JsonView> views;
+  views.reserve(node.size());
+  for (std::size_t i = 0; i < node.size(); ++i) views.emplace_back(node[i], file_, cat(key_path(key), "[", i, "]"));
+  return views;
+}
+
+std::vector<JsonView> JsonView::items_or_empty(const std::string& key) const {
+  return has(key) ? items(key) : std::vector<JsonView>{};
+}
+
+const JsonView& JsonView::object() const {
+  if (!node_->is_object()) fail_here("expected an object, found " + shown(*node_));
+  return *this;
+}
+
+std::string JsonView::string_value() const {
+  if (!node_->is_string()) fail_here("expected a string, found " + shown(*node_));
+  return node_->get<std::string>();
 }
 
 }  // namespace vltune

@@ -6,9 +6,11 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
+#include "core/file_read.h"
 
 namespace vltune {
 
@@ -24,7 +26,17 @@ class JsonTypeError : public Error {
   std::string detail_;
 };
 
-nlohmann::json read_json_file(const std::string& path);  // throws naming the file and position
+// Deepest nesting of arrays and objects accepted. Real configs nest a few levels; the bound keeps
+// a hostile document from exhausting the stack when a value is printed in an error message.
+inline constexpr int kMaxJsonDepth = 100;
+
+// Parses `text`, refusing nesting beyond kMaxJsonDepth; throws "<where> is not valid JSON at byte
+// N: ..." or "<where>: arrays and objects nest deeper than ...".
+nlohmann::json parse_json_text(std::string_view text, const std::string& where);
+
+// Reads and parses a regular file of at most `max_bytes` (config readers pass kMaxConfigFileBytes);
+// throws naming the file and position.
+nlohmann::json read_json_file(const std::string& path, uint64_t max_bytes = kMaxDataFileBytes);
 
 class JsonView {
  public:

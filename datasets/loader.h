@@ -6,8 +6,9 @@
 // each sample can be saved and passed back to resume exactly there.
 // Prefetch: workers stay at most `prefetch` samples ahead of the consumer.
 // Bad samples: a prepare function returns nullopt to skip a sample (counted); an exception it
-// throws reaches the consumer at that sample's turn. When as many samples in a row as the dataset
-// holds are skipped, none is usable and next() throws NoUsableSample rather than loop forever.
+// throws reaches the consumer at that sample's turn. When two epochs' worth of draws in a row
+// (2 * count - 1) are skipped, none is usable and next() throws NoUsableSample rather than loop
+// forever.
 #pragma once
 #include <algorithm>
 #include <condition_variable>
@@ -86,8 +87,12 @@ class DataLoader {
         return std::move(*result.item);
       }
       ++skipped_;
-      if (++skipped_in_a_row_ >= count_)
-        throw NoUsableSample(cat("[loader] all ", count_, " samples were skipped, ", count_, " in a row: no usable sample remains"));
+      // Each epoch is a permutation of every sample, so a single usable sample recurs within
+      // 2 * count - 1 draws (last of one epoch, first of the next is the widest gap); that many
+      // skips in a row means none is left.
+      if (++skipped_in_a_row_ >= 2 * count_ - 1)
+        throw NoUsableSample(cat("[loader] all ", count_, " samples were skipped (", skipped_in_a_row_,
+                                 " draws in a row, two epochs' worth): no usable sample remains"));
     }
   }
 

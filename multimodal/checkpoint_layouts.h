@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/checkpoint.h"
+#include "core/key_layout.h"
 
 namespace vltune::multimodal {
 

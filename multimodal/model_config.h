@@ -28,9 +28,16 @@ struct ModelConfig {
 
   bool has_vision() const { return vision.has_value(); }
   int64_t tokens_per_image() const;  // visual tokens each image expands to
+  // The parameters the model this config describes holds (computed in floating point, so a hostile
+  // config cannot overflow it): checked against sane bounds and the checkpoint before allocating.
+  double parameter_count() const;
 };
 
-ModelConfig read_model_config(const std::string& model_dir);  // reads MODEL_DIR/config.json
+// Reads MODEL_DIR/config.json; throws naming the key for a malformed value, or when the model it
+// describes exceeds bounds::kMaxParameters.
+ModelConfig read_model_config(const std::string& model_dir);
+// The same for a config.json already parsed; `path` names it in errors.
+ModelConfig parse_model_config(const nlohmann::json& document, const std::string& path);
 
 // "float32" / "fp32" / "bfloat16" / "bf16" / "float16" / "fp16" -> dtype; throws naming `where`.
 torch::Dtype parse_dtype(const std::string& name, const std::string& where);

@@ -78,6 +78,8 @@ TEST(HostileRecipes, NumbersOutOfRangeOrNotFiniteAreRefusedNamingTheKey) {
   const auto path = recipe_file(dir);
   expect_error([&] { Recipe::load(path, {"train.steps=-3"}); }, {"--set train.steps=-3: key 'train.steps': -3 is out of range: 0 or more"});
   expect_error([&] { Recipe::load(path, {"train.lr=-1e-4"}); }, {"key 'train.lr': -1e-4 is out of range"});
+  // Finite in YAML, yet beyond a float: the optimizer could not convert it.
+  expect_error([&] { Recipe::load(path, {"train.lr=1e300"}); }, {"key 'train.lr': 1e300 is out of range: 0 to 1e30"});
   expect_error([&] { Recipe::load(path, {"train.batch_size=0"}); }, {"key 'train.batch_size': 0 is out of range: at least 1"});
   expect_error([&] { Recipe::load(path, {"eval.top_p=2"}); }, {"key 'eval.top_p': 2 is out of range: 0 to 1"});
   expect_error([&] { Recipe::load(path, {"train.lr=.nan"}); }, {"--set train.lr=.nan: key 'train.lr': .nan is not a finite number"});
@@ -86,7 +88,7 @@ TEST(HostileRecipes, NumbersOutOfRangeOrNotFiniteAreRefusedNamingTheKey) {
   expect_error([&] { Recipe::load(recipe_file(dir, "eval: {temperature: -.inf}\n")); },
                {"r.yaml:5:21: key 'eval.temperature': -.inf is not a finite number"});
   // Quoted text is text, not a number: a prompt may read ".nan".
-  EXPECT_NO_THROW(Recipe::load(path, {"data.train={format: coco, path: t.json, prompt: \".nan\"}"}));
+  EXPECT_NO_THROW(Recipe::load(recipe_file(dir), {"data.train={format: coco, path: t.json, prompt: \".nan\"}"}));
 }
 
 TEST(HostileRecipes, SectionsWrittenOnlyThroughSetAreChecked) {
@@ -145,7 +147,7 @@ TEST(HostileConfigs, ALlama3RopeFactorOfZeroIsRefused) {
     auto copy = rope;
     rope[key] = 0.0;
     expect_error([&] { language::parse_decoder_config(JsonView(config, "config.json")); },
-                 {"config.json", std::string(key) + "': expected a number above 0, found 0.0"});
+                 {"config.json", std::string(key) + "': 0 must be a finite number greater than 0"});
     rope = copy;
   }
   EXPECT_NO_THROW(language::parse_decoder_config(JsonView(config, "config.json")));

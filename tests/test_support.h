@@ -1,7 +1,6 @@
-// Shared helpers for the vltune test suites.
+// Shared helpers for the vltune test suites; torch-free (tensor_test_support.h adds the tensor ones).
 #pragma once
 #include <gtest/gtest.h>
-#include <torch/torch.h>
 
 #include <array>
 #include <cstdio>
@@ -17,16 +16,6 @@
 namespace vltune::test {
 
 inline std::string data_path(const std::string& relative) { return std::string(VLTUNE_TEST_DATA) + "/" + relative; }
-
-// VLTUNE_TEST_DEVICE=cuda runs the model suites on the GPU.
-inline torch::Device test_device() {
-  const char* name = std::getenv("VLTUNE_TEST_DEVICE");
-  return torch::Device(name && *name ? name : "cpu");
-}
-
-inline double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a.to(torch::kCPU, torch::kFloat64) - b.to(torch::kCPU, torch::kFloat64)).abs().max().item<double>();
-}
 
 // A fresh folder under the system temp dir, removed when the test ends.
 class TempDir {

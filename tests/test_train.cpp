@@ -212,34 +212,22 @@ variants:
 }
 
 TEST_F(TrainingRun, TextOnlyModelTrainsOnAlpacaDataWithTheSameEngine) {
-  const auto model = dir_->file("text-model");
-  fs::create_directories(model);
-  for (const auto& entry : fs::directory_iterator(data_path("hf-tiny-llama3-text/base")))
-    fs::copy_file(entry.path(), fs::path(model) / entry.path().filename());
-  fs::copy_file(dir_->file("tok.model"), model + "/tokenizer.model");
-  std::ofstream(dir_->file("text.yaml")) << R"(# vltune train text.yaml
-model: {path: text-model}
-adapters: {preset: full_layer, method: dora, rank: 4, alpha: 8}
-data:
-  train: {format: alpaca, path: fm/instruct_train.json}
-  eval: {format: alpaca, path: fm/instruct_test.json}
-  template: chatml
-train: {steps: 3, batch_size: 4, lr: 1e-2}
-eval: {metrics: [loss, exact_match], max_samples: 8, max_new_tokens: 4}
-)";
-  const auto run = dir_->file("text-run");
-  const auto result = run_vltune("train " + dir_->file("text.yaml") + " --run-dir " + run);
-  ASSERT_EQ(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("exact_match"), std::string::npos) << result.output;
-  std::ifstream answers(run + "/eval/step-3.jsonl");
-  int lines = 0;
-  for (std::string line; std::getline(answers, line);) lines += nlohmann::json::parse(line).contains("prediction");
-  EXPECT_EQ(lines, 8);
+  train_text_model("text", {{dir_->file("tok.model"), "tokenizer.model"}}, "  template: chatml\n");
   // The text-only model reads images nowhere: a multimodal dataset is refused up front.
   const auto refused = run_vltune("train " + dir_->file("text.yaml") + " --run-dir " + dir_->file("text-run-2") +
                                   " --set 'data.train={format: llava, path: " + dir_->file("fm/vqa_train.json") + "}'");
   EXPECT_NE(refused.status, 0);
   EXPECT_NE(refused.output.find("text-only model"), std::string::npos) << refused.output;
+}
+
+// A folder whose only tokenizer is a tokenizer.json (byte-level BPE with ChatML specials, 300 ids
+// like the fixture's vocabulary): the recipe names no template, so the folder's chat template
+// (ChatML) chooses chatml, and training and evaluation run through the tokenizer.json.
+TEST_F(TrainingRun, TextModelTrainsWithOnlyATokenizerJson) {
+  const auto tokenizer = data_path("tokenizer-goldens/tiny-chatml/");
+  const auto output = train_text_model(
+      "json", {{tokenizer + "tokenizer.json", "tokenizer.json"}, {tokenizer + "tokenizer_config.json", "tokenizer_config.json"}}, "");
+  EXPECT_NE(output.find("data.template auto: chatml"), std::string::npos) << output;
 }
 
 TEST_F(TrainingRun, GradientCheckpointingTrainsTheSameAdapter) {

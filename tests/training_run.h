@@ -5,6 +5,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -23,6 +26,35 @@ class TrainingRun : public ::testing::Test {
 #endif
     if (!ready_) build_inputs();
     ASSERT_TRUE(ready_);
+  }
+  // The tiny text-only fixture as DIR/<name>-model with `files` (source, name in the folder) as
+  // its tokenizer, trained 3 steps on the built-in instructions with the recipe DIR/<name>.yaml
+  // (its data section ending with `data_extra`) and evaluated on 8 of them; returns the output.
+  static std::string train_text_model(const std::string& name, const std::vector<std::pair<std::string, std::string>>& files,
+                                      const std::string& data_extra) {
+    namespace fs = std::filesystem;
+    const auto model = fs::path(dir_->file(name + "-model"));
+    fs::create_directories(model);
+    for (const auto& entry : fs::directory_iterator(vltune::test::data_path("hf-tiny-llama3-text/base")))
+      fs::copy_file(entry.path(), model / entry.path().filename());
+    for (const auto& [source, target] : files) fs::copy_file(source, model / target);
+    std::ofstream(dir_->file(name + ".yaml")) << "# vltune train " << name << ".yaml\nmodel: {path: " << name << "-model}\n" << R"(
+adapters: {preset: full_layer, method: dora, rank: 4, alpha: 8}
+data:
+  train: {format: alpaca, path: fm/instruct_train.json}
+  eval: {format: alpaca, path: fm/instruct_test.json}
+)" << data_extra << R"(train: {steps: 3, batch_size: 4, lr: 1e-2}
+eval: {metrics: [loss, exact_match], max_samples: 8, max_new_tokens: 4}
+)";
+    const auto run = dir_->file(name + "-run");
+    const auto result = vltune::test::run_vltune("train " + dir_->file(name + ".yaml") + " --run-dir " + run);
+    EXPECT_EQ(result.status, 0) << result.output;
+    EXPECT_NE(result.output.find("exact_match"), std::string::npos) << result.output;
+    std::ifstream answers(run + "/eval/step-3.jsonl");
+    int lines = 0;
+    for (std::string line; std::getline(answers, line);) lines += nlohmann::json::parse(line).contains("prediction");
+    EXPECT_EQ(lines, 8);
+    return result.output;
   }
   static void build_inputs() {
     delete dir_;

@@ -8,7 +8,7 @@ prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
 echo "== torch $(python3 -c 'import torch; print(torch.__version__, torch.cuda.get_device_name(0))')"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DVLTUNE_WITH_MEDIA=OFF \
       -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" 2>&1 | grep -E "vltune|Torch|Error|error" || true
-time cmake --build "$build" --parallel "$(nproc)"
+time cmake --build "$build" --parallel "$(nproc)" --target all benchmarks
 echo "== CPU: all tests but slow"
 ctest --test-dir "$build" --label-exclude slow --output-on-failure --parallel 8
 echo "== CUDA: model parity"

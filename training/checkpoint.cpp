@@ -9,37 +9,18 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/peft_io.h"
-#include "analysis/run_analysis.h"
+#include "analysis/run_checkpoints.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/json_view.h"
 #include "core/safetensors.h"
+#include "training/checkpoint_folders.h"
 
 namespace fs = std::filesystem;
 
 namespace vltune::training {
 
 namespace {
-const std::string kPrefix = "step-";
-constexpr int64_t kMaxEpoch = int64_t{1} << 30;
-
-// state.json's values, each checked: a damaged file must not resume a run (and then write
-// checkpoints numbered from its step).
-TrainState read_train_state(const JsonView& json, const std::string& folder_name) {
-  TrainState state;
-  state.step = json.integer("step");
-  const auto folder_step = std::strtoll(folder_name.c_str() + kPrefix.size(), nullptr, 10);
-  if (state.step < 0 || state.step != folder_step)
-    json.fail_at("step", cat(state.step, " does not match the folder ", folder_name, " (a damaged file?)"));
-  if (json.integer("optimizer_steps") != state.step)
-    json.fail_at("optimizer_steps", cat(json.integer("optimizer_steps"), " differs from step ", state.step, " (a damaged file?)"));
-  state.data.epoch = json.integer("data_epoch");
-  state.data.cursor = json.integer("data_cursor");
-  if (state.data.epoch < 0 || state.data.epoch > kMaxEpoch)
-    json.fail_at("data_epoch", cat(state.data.epoch, " is out of range (0 to ", kMaxEpoch, ")"));
-  if (state.data.cursor < 0) json.fail_at("data_cursor", cat(state.data.cursor, " is negative"));
-  return state;
-}
 
 void fsync_folder(const fs::path& folder) {
   const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
@@ -48,15 +29,34 @@ void fsync_folder(const fs::path& folder) {
     ::close(fd);
   }
 }
+
+constexpr int64_t kMaxEpoch = int64_t{1} << 30;
 }  // namespace
+
+TrainState read_train_state(const JsonView& json, const std::string& folder_name) {
+  TrainState state;
+  state.step = json.integer("step");
+  const bool named_by_step = folder_name.rfind(kCheckpointPrefix, 0) == 0;
+  const auto folder_step = named_by_step ? std::strtoll(folder_name.c_str() + kCheckpointPrefix.size(), nullptr, 10) : -1;
+  if (state.step < 0 || state.step != folder_step)
+    json.fail_at("step", cat(state.step, " does not match the folder ", folder_name, " (a damaged file?)"));
+  const auto optimizer_steps = json.integer("optimizer_steps");  // each step is at most one optimizer step
+  if (optimizer_steps < 0 || optimizer_steps > state.step)
+    json.fail_at("optimizer_steps", cat(optimizer_steps, " is out of range (0 to step ", state.step, "; a damaged file?)"));
+  state.data.epoch = json.integer("data_epoch");
+  state.data.cursor = json.integer("data_cursor");
+  if (state.data.epoch < 0 || state.data.epoch > kMaxEpoch)
+    json.fail_at("data_epoch", cat(state.data.epoch, " is out of range (0 to ", kMaxEpoch, ")"));
+  if (state.data.cursor < 0) json.fail_at("data_cursor", cat(state.data.cursor, " is negative"));
+  return state;
+}
 
 std::string save_checkpoint(const std::string& run_dir, adapters::AdapterSet& set, const FlatAdamW& optimizer,
                             const TrainState& state, bool multimodal_model, int keep_last) {
-  char name[32];
-  std::snprintf(name, sizeof(name), "step-%08ld", static_cast<long>(state.step));
+  const auto name = checkpoint_folder_name(state.step);
   const auto root = fs::path(run_dir) / "checkpoints";
   const auto final_dir = root / name;
-  const auto temp_dir = root / (std::string(name) + ".tmp");
+  const auto temp_dir = root / (name + ".tmp");
   if (fs::exists(final_dir))  // checkpoints are written beside the others, never over one
     fail("[checkpoint] ", final_dir.string(), " exists already; it is left as it is and no checkpoint of step ", state.step, " is written");
   fs::create_directories(root);
@@ -84,12 +84,6 @@ std::string save_checkpoint(const std::string& run_dir, adapters::AdapterSet& se
   for (std::size_t i = 0; keep_last > 0 && i + keep_last < all.size(); ++i)
     if (all[i].first < state.step) fs::remove_all(all[i].second);
   return final_dir.string();
-}
-
-std::optional<std::string> latest_checkpoint(const std::string& run_dir) {
-  const auto all = analysis::run_checkpoints(run_dir);
-  if (all.empty()) return std::nullopt;
-  return all.back().second;
 }
 
 TrainState load_checkpoint(const std::string& checkpoint_dir, adapters::AdapterSet& set, FlatAdamW& optimizer,

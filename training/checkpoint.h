@@ -12,7 +12,9 @@
 #include <string>
 
 #include "adapters/adapter_set.h"
+#include "core/json_view.h"
 #include "datasets/loader.h"
+#include "training/checkpoint_folders.h"
 #include "training/flat_adamw.h"
 
 namespace vltune::training {
@@ -23,12 +25,14 @@ struct TrainState {
   torch::Tensor rng_state;           // the CPU generator's state (uint8)
 };
 
+// state.json's values (the document read from folder `folder_name`, step-NNNNNNNN), each checked:
+// a damaged file must not resume a run (and then write checkpoints numbered from its step). Throws
+// naming the file and key.
+TrainState read_train_state(const JsonView& json, const std::string& folder_name);
+
 // Returns the checkpoint folder written; throws, writing nothing, when that step's folder exists.
 std::string save_checkpoint(const std::string& run_dir, adapters::AdapterSet& set, const FlatAdamW& optimizer,
                             const TrainState& state, bool multimodal_model, int keep_last);
-
-// The newest complete checkpoint of a run, if any.
-std::optional<std::string> latest_checkpoint(const std::string& run_dir);
 
 // Restores the set's tensors, the optimizer and the state from `checkpoint_dir`.
 TrainState load_checkpoint(const std::string& checkpoint_dir, adapters::AdapterSet& set, FlatAdamW& optimizer,

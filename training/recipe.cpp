@@ -2,9 +2,10 @@
 
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <set>
 
-#include "adapters/placement.h"
+#include "adapters/placement_rules.h"
 #include "core/error.h"
 #include "core/yaml_util.h"
 #include "datasets/dataset_yaml.h"

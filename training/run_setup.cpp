@@ -4,8 +4,10 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "datasets/dataset_yaml.h"
 #include "datasets/registry.h"
+#include "language/chat_template_choice.h"
 #include "vision/image_processor.h"
 
 namespace fs = std::filesystem;
@@ -91,6 +93,11 @@ RunData load_run_data(const Recipe& recipe, Backbone& backbone) {
   const auto& config = backbone.loaded.config;
   datasets::PrepareOptions options;
   options.chat_template = recipe.str("data.template");
+  if (options.chat_template == "auto") {  // the model folder's own template, else llava_v1
+    const auto chosen = language::chat_template_for_model(recipe.file_path("model.path"));
+    options.chat_template = chosen.empty() ? "llava_v1" : chosen;
+    if (!chosen.empty()) log_info(cat("data.template auto: ", chosen, " (the chat template of ", recipe.file_path("model.path"), ")"));
+  }
   options.encode.max_length = recipe.integer("data.max_length");
   options.encode.truncation =
       recipe.str("data.truncation") == "error" ? language::TruncationPolicy::kError : language::TruncationPolicy::kDrop;

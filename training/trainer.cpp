@@ -247,7 +247,7 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
   summary.tokens = tokens;
   summary.bad_samples_skipped = result.bad_samples;
   summary.final_metrics = result.metrics;
-  summary.device = backbone.device;
+  summary.device = backbone.device.str();
   run_log.summary(summary);
   return result;
 }

@@ -22,7 +22,8 @@ std::vector<Sample> read_coco(const DatasetSpec& spec, BadSamples& bad) {
   for (std::size_t i = 0; i < images.size(); ++i) {
     const std::string where = cat(spec.path, ": images[", i, "]");
     read_record(where, bad, [&] {
-      const auto& image = images[i].object();
+      const JsonView image(images[i].raw(), spec.path);  // keys named from the record (where names it)
+      image.object();
       files[image.integer("id")] = image.str("file_name");
       return true;
     });
@@ -35,7 +36,8 @@ std::vector<Sample> read_coco(const DatasetSpec& spec, BadSamples& bad) {
   std::map<int64_t, std::vector<std::string>> references;
   for (std::size_t i = 0; i < annotations.size(); ++i)
     read_record(cat(spec.path, ": annotations[", i, "]"), bad, [&] {
-      const auto& a = annotations[i].object();
+      const JsonView a(annotations[i].raw(), spec.path);
+      a.object();
       captions[i] = Caption{a.integer("image_id"), a.str("caption")};
       references[captions[i]->image_id].push_back(captions[i]->text);
       return true;
