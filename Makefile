@@ -77,7 +77,8 @@ sanitize: deps
 # seeds; crashers land in build-fuzz/crashes/ (copy each into fuzz/regressions/<target>/).
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS ?= safetensors model_config peft_adapter media_cache image
+FUZZ_TARGETS ?= safetensors model_config peft_adapter media_cache image recipe state tokenizer_json \
+  dataset_llava dataset_jsonl dataset_coco dataset_alpaca dataset_vqa
 FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 fuzz-build:
 	@[ -f $(FUZZ_DIR)/CMakeCache.txt ] || CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) $(GENERATOR) \
@@ -85,13 +86,7 @@ fuzz-build:
 	cmake --build $(FUZZ_DIR) --parallel $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
 
 fuzz: fuzz-build
-	@mkdir -p $(FUZZ_DIR)/crashes
-	@for t in $(FUZZ_TARGETS); do \
-	  mkdir -p $(FUZZ_DIR)/corpus/$$t; echo "make fuzz: fuzz_$$t for $(FUZZ_SECONDS) s"; \
-	  ASAN_OPTIONS=detect_leaks=0 $(FUZZ_DIR)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=30 \
-	    -rss_limit_mb=4096 -max_len=262144 -detect_leaks=0 -artifact_prefix=$(FUZZ_DIR)/crashes/$$t- \
-	    $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t || exit 1; \
-	done
+	FUZZ_DIR=$(FUZZ_DIR) bash fuzz/run_fuzzers.sh $(JOBS) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -9,6 +9,7 @@
 #include "datasets/prepare.h"
 #include "multimodal/generate.h"
 #include "multimodal/model_loader.h"
+#include "training/run_setup.h"
 #include "vision/image_processor.h"
 
 namespace vltune::cli {
@@ -33,7 +34,7 @@ std::string user_text(const GenerateArgs& args) {
 
 void run_generate(GenerateArgs args) {
   multimodal::LoadOptions load;
-  load.device = torch::Device(args.device);
+  load.device = training::parse_device(args.device, "--device");
   if (!args.dtype.empty()) load.dtype = multimodal::parse_dtype(args.dtype, "--dtype");
   auto loaded = multimodal::load_model(args.model_dir, load);
   const auto& config = loaded.config;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "fuzz/run_input_targets.h"
 #include "fuzz/targets.h"
 #include "test_support.h"
 
@@ -40,6 +41,18 @@ TEST(FuzzRegressions, PeftAdapter) {
   replay("peft_adapter", [](const uint8_t* data, std::size_t size) {
     fuzz::peft_adapter_input(data, size, test::data_path("hf-tiny-llava-clip-llama/base"));
   });
+}
+
+TEST(FuzzRegressions, Recipe) {
+  replay("recipe", [](const uint8_t* data, std::size_t size) {
+    fuzz::recipe_input(data, size, test::data_path("hf-tiny-llava-clip-llama/base"));
+  });
+}
+TEST(FuzzRegressions, State) { replay("state", fuzz::state_input); }
+TEST(FuzzRegressions, TokenizerJson) { replay("tokenizer_json", fuzz::tokenizer_json_input); }
+TEST(FuzzRegressions, DatasetFormats) {
+  for (const std::string format : {"llava", "jsonl", "coco", "alpaca", "vqa"})
+    replay("dataset_" + format, [&](const uint8_t* data, std::size_t size) { fuzz::dataset_input(format, data, size); });
 }
 
 }  // namespace
