@@ -35,6 +35,7 @@ std::string describe(std::exception_ptr error) {
 int main(int argc, char** argv) {
   std::set_terminate(on_terminate);
   CLI::App app{"vltune: DoRA-family fine-tuning of vision-language models"};
+  app.set_version_flag("--version", "vltune " VLTUNE_VERSION);
   app.require_subcommand(1);
   vltune::cli::add_inspect_command(app);
   vltune::cli::add_forward_command(app);

@@ -72,6 +72,11 @@ void add_prepare_command(CLI::App& app) {
       add(datasets::read_dataset(spec, bad));
     }
     const auto summary = datasets::build_media_cache(media, settings, args->out, bad);
+    if (summary.media == 0 && bad.count() > 0) {
+      const auto reasons = bad.messages();
+      fail("[prepare] no media file could be prepared: every one of the ", bad.count(), " bad samples was skipped",
+           reasons.empty() ? std::string() : "; the last reason: " + reasons.back());
+    }
     std::cout << "prepared " << summary.media << " media files (" << summary.bytes / (1 << 20) << " MiB in "
               << summary.shards << " shards) into " << args->out << "; " << bad.count() << " bad samples skipped\n";
   });

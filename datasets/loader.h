@@ -18,7 +18,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -53,7 +52,7 @@ class DataLoader {
 
   DataLoader(int64_t count, Prepare prepare, LoaderOptions options, LoaderPosition start = {})
       : count_(count), prepare_(std::move(prepare)), options_(options), consumed_(start) {
-    if (count_ <= 0) throw std::invalid_argument("[loader] the dataset is empty");
+    if (count_ <= 0) throw Error("[loader] the dataset is empty: no sample to train on");
     if (start.epoch < 0 || start.cursor < 0 || start.cursor >= count_)
       throw Error(cat("[loader] cannot start at epoch ", start.epoch, ", sample ", start.cursor, " of a dataset of ", count_));
     issued_ = start;

@@ -29,6 +29,12 @@ TEST(Cli, ForwardMatchesTransformers) {
   EXPECT_NEAR(loss, want, 1e-5 * want);
 }
 
+TEST(Cli, VersionFlagPrintsTheVersion) {
+  const auto result = run_vltune("--version");
+  EXPECT_EQ(result.status, 0) << result.output;
+  EXPECT_EQ(result.output.rfind("vltune 0.", 0), 0u) << result.output;
+}
+
 TEST(Cli, InspectListsComponentsAndTargets) {
   const auto result = run_vltune("inspect " + data_path("hf-tiny-llava-clip-llama/base"));
   ASSERT_EQ(result.status, 0) << result.output;

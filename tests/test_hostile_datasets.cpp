@@ -204,6 +204,8 @@ TEST(HostileDatasets, ALoaderRefusesAStartOutsideTheDataset) {
   const auto prepare = [](int64_t i) { return std::optional<int>(static_cast<int>(i)); };
   for (const LoaderPosition start : {LoaderPosition{0, 5}, LoaderPosition{0, -1}, LoaderPosition{-1, 0}})
     expect_error([&] { DataLoader<int>(5, prepare, LoaderOptions{}, start); }, {"[loader] cannot start at epoch"});
+  // An empty dataset is vltune's Error (a message), not a std::invalid_argument.
+  expect_error([&] { DataLoader<int>(0, prepare, LoaderOptions{}); }, {"[loader] the dataset is empty"});
 }
 
 }  // namespace

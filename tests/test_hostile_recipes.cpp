@@ -110,6 +110,9 @@ std::string compare_file(const TempDir& dir, const std::string& body) {
 TEST(HostileRecipes, CompareFilesOfWrongTypesFailNamingTheLine) {
   TempDir dir;
   CompareOptions options;
+  // Issue 14, defect 1: a primary metric no run reports fails before the first step, not after all.
+  expect_error([&] { run_compare(compare_file(dir, "metric: accuracy\nvariants: [{name: a}]\n"), options); },
+               {"c.yaml:2:9: metric 'accuracy' is not reported by variant 'a' (its runs report: train_loss)"});
   expect_error([&] { run_compare(compare_file(dir, "seeds: [-1]\nvariants: [{name: a}]\n"), options); },
                {"c.yaml:2:9: 'seeds': expected an integer of 0 or more, found -1"});
   expect_error([&] { run_compare(compare_file(dir, "seeds: [x]\nvariants: [{name: a}]\n"), options); }, {"c.yaml:2:9", "'seeds'"});

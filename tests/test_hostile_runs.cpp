@@ -165,6 +165,18 @@ TEST_F(HostileRun, StrayFoldersAmongTheCheckpointsAreNotCheckpoints) {
   EXPECT_FALSE(fs::exists(run + "/checkpoints/step-00000002"));  // keep_last: 2 pruned the oldest real one
 }
 
+// Issue 14, defect 7: `vltune prepare` over a dataset whose every sample is skipped fails.
+TEST_F(HostileRun, PrepareThatSkippedEverySampleFails) {
+  std::ofstream(dir_->file("all-missing.json"))
+      << R"([{"image": "missing-1.png", "conversations": [{"from": "human", "value": "<image> What?"}, {"from": "gpt", "value": "a"}]},
+             {"image": "missing-2.png", "conversations": [{"from": "human", "value": "<image> What?"}, {"from": "gpt", "value": "b"}]}])";
+  const auto result = run_vltune("prepare --dataset " + dir_->file("all-missing.json") + " --format llava --model " + dir_->file("model") +
+                                 " --out " + dir_->file("all-missing-cache"));
+  EXPECT_NE(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("no media file could be prepared: every one of the 2 bad samples was skipped"), std::string::npos)
+      << result.output;
+}
+
 TEST_F(HostileRun, ADatasetWithNoUsableSampleEndsWithTheReason) {
   const auto result = run_vltune("train " + recipe() + " --run-dir " + dir_->file("no-usable") + " --set data.max_length=8");
   EXPECT_NE(result.status, 0) << result.output;

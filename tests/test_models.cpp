@@ -87,7 +87,9 @@ TEST(Parity, VisionPooledOutput) {
   for (const char* name : {"hf-tiny-llava-clip-mistral", "hf-tiny-llava-siglip-qwen2"}) {
     SCOPED_TRACE(name);
     const Fixture f(name);
-    auto loaded = load_model(f.base, {std::nullopt, test::test_device()});
+    multimodal::LoadOptions options;
+    options.device = test::test_device();
+    auto loaded = load_model(f.base, options);
     torch::NoGradGuard no_grad;
     const auto pooled = loaded.model->vision_tower->pooled(f.inputs->tensor("pixel_values").to(test::test_device()));
     EXPECT_LT(max_abs_diff(pooled, f.expected->tensor("vision_pooled")), tolerance());

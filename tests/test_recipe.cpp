@@ -1,5 +1,7 @@
 // training/recipe: extends, --set, defaults, relative paths, and validation that reports every
 // problem at once with where it was written.
+#include <filesystem>
+
 #include "core/atomic_file.h"
 #include "test_support.h"
 #include "training/recipe.h"
@@ -9,6 +11,21 @@ namespace {
 
 using test::expect_error;
 using test::TempDir;
+
+// Issue 14, defect 6: every shipped training recipe writes its runs to the repository's runs/NAME
+// (the base recipe's ../runs/NAME once meant recipes/runs/NAME).
+TEST(Recipe, ShippedRecipesWriteToTheRepositorysRunsFolder) {
+  const auto root = std::filesystem::path(VLTUNE_TEST_DATA).parent_path().parent_path().lexically_normal();
+  int checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(root / "recipes")) {
+    if (entry.path().extension() != ".yaml" || entry.path().filename() == "quickstart.yaml") continue;  // a compare file
+    const auto recipe = Recipe::load(entry.path().string());
+    const auto dir = std::filesystem::path(recipe.file_path("output.dir")).lexically_normal();
+    EXPECT_EQ(dir.parent_path(), root / "runs") << entry.path() << " writes to " << dir;
+    ++checked;
+  }
+  EXPECT_GE(checked, 4);
+}
 
 TEST(Recipe, ExtendsSetAndDefaults) {
   TempDir dir;

@@ -120,6 +120,16 @@ TEST_F(TrainingRun, RunDirectoryEvaluatesAndExports) {
   EXPECT_TRUE(fs::exists(dir_->file("peft/adapter_config.json")));
 }
 
+// Issue 14, defect 8: --set train.steps=4 on a recipe with 2 warm-up steps trains half in warm-up.
+TEST_F(TrainingRun, AScheduleMostlyInWarmUpIsWarnedAbout) {
+  auto result = run_vltune("train " + recipe() + " --run-dir " + dir_->file("short") + " --set train.steps=4 --set output.save_every=0");
+  EXPECT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("train.warmup_steps (2) is at least half of the run's 4 steps"), std::string::npos) << result.output;
+  result = run_vltune("train " + recipe() + " --run-dir " + dir_->file("short5") + " --set train.steps=5 --set output.save_every=0");
+  EXPECT_EQ(result.status, 0) << result.output;
+  EXPECT_EQ(result.output.find("warmup_steps"), std::string::npos) << result.output;
+}
+
 TEST_F(TrainingRun, ADivergingLossStopsNamingTheStepAndKeepsTheLastCheckpoint) {
   const auto run = dir_->file("diverged");
   const auto result = run_vltune("train " + recipe() + " --run-dir " + run + " --set train.lr=1e30 --set train.clip_grad_norm=0");

@@ -1,6 +1,7 @@
 #include "training/compare.h"
 
 #include <cstdlib>
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -137,6 +138,35 @@ std::optional<analysis::VariantRun> finished_run(const std::string& run_dir, con
 
 }  // namespace
 
+namespace {
+
+// The metrics a run of `recipe` reports: train_loss, and eval.metrics (default: loss) when it has
+// evaluation data.
+std::vector<std::string> reported_metrics(const Recipe& recipe) {
+  std::vector<std::string> names = {"train_loss"};
+  if (!recipe.has("data.eval")) return names;
+  const YAML::Node metrics = recipe.find("eval.metrics");
+  if (!metrics.IsDefined() || !metrics.IsSequence()) return {"train_loss", "loss"};
+  for (const auto& m : metrics)
+    if (m.IsScalar()) names.push_back(m.Scalar());
+  return names;
+}
+
+// The primary metric must be one that every variant reports, checked before anything trains.
+void check_metric_reported(const std::string& metric, const std::vector<std::vector<Recipe>>& recipes,
+                           const std::vector<Variant>& variants, const std::string& where) {
+  for (std::size_t v = 0; v < variants.size(); ++v) {
+    const auto names = reported_metrics(recipes[v].front());
+    if (std::find(names.begin(), names.end(), metric) != names.end()) continue;
+    std::string listed;
+    for (const auto& name : names) listed += (listed.empty() ? "" : ", ") + name;
+    fail("[compare] ", where, ": metric '", metric, "' is not reported by variant '", variants[v].name, "' (its runs report: ", listed,
+         "); name one of those, or add it to eval.metrics with an eval dataset");
+  }
+}
+
+}  // namespace
+
 CompareResult run_compare(const std::string& compare_yaml, const CompareOptions& options) {
   const auto file = compare_yaml;
   const YAML::Node root = load_yaml_file(file);
@@ -185,6 +215,8 @@ CompareResult run_compare(const std::string& compare_yaml, const CompareOptions&
     const YAML::Node metrics = first.find("eval.metrics");
     metric = metrics.IsDefined() && metrics.IsSequence() && metrics.size() > 0 ? metrics[0].Scalar() : "loss";
   }
+
+  check_metric_reported(metric, recipes, variants, root["metric"] ? yaml_where(file, root["metric"]) : file);
 
   if (options.shard_count < 1 || options.shard_index < 0 || options.shard_index >= options.shard_count)
     fail("[compare] shard ", options.shard_index + 1, " of ", options.shard_count, ": expected K/N with 1 <= K <= N");

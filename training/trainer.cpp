@@ -47,6 +47,14 @@ std::string lr_component(const std::string& param_name) {
   return component == "vision" || component == "projector" ? component : "language";
 }
 
+// A schedule shortened by --set train.steps can leave the run in warm-up: say so.
+void warn_about_warmup(const Recipe& recipe, int64_t steps) {
+  const int64_t warmup = recipe.integer("train.warmup_steps");
+  if (steps > 0 && warmup * 2 >= steps)
+    log_warning(cat("train.warmup_steps (", warmup, ") is at least half of the run's ", steps,
+                    " steps: most of the run trains below the peak learning rate (", recipe.where("train.warmup_steps"), ")"));
+}
+
 int64_t total_steps(const Recipe& recipe, int64_t samples) {
   if (recipe.integer("train.steps") > 0) return recipe.integer("train.steps");
   const double per_step = static_cast<double>(recipe.integer("train.batch_size") * recipe.integer("train.grad_accum"));
@@ -142,6 +150,7 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
 
   const int64_t batch_size = recipe.integer("train.batch_size"), accumulation = recipe.integer("train.grad_accum");
   const int64_t steps = total_steps(recipe, static_cast<int64_t>(data.train.size()));
+  warn_about_warmup(recipe, steps);
   const int64_t save_every = recipe.integer("output.save_every"), eval_every = recipe.integer("eval.every");
   const int64_t log_every = std::max<int64_t>(1, recipe.integer("output.log_every"));
   const int keep_last = static_cast<int>(recipe.integer("output.keep_last"));
