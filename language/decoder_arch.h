@@ -29,6 +29,7 @@ struct RopeConfig {
   double low_freq_factor = 1.0;   // llama3
   double high_freq_factor = 4.0;  // llama3
   int64_t original_max_position_embeddings = 8192;  // llama3
+  std::vector<int64_t> mrope_section;  // M-RoPE (Qwen2-VL): frequencies per time/row/column axis
 };
 
 struct DecoderConfig {

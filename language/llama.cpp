@@ -3,6 +3,7 @@
 #include "core/activation_checkpoint.h"
 #include "core/error.h"
 #include "core/torch_compat.h"
+#include "language/mrope.h"
 #include "language/rope.h"
 
 namespace vltune::language {
@@ -125,7 +126,7 @@ LlamaDecoderImpl::LlamaDecoderImpl(const DecoderConfig& config, torch::Dtype dty
 }
 
 torch::Tensor LlamaDecoderImpl::forward(const torch::Tensor& inputs_embeds, const torch::Tensor& attention_mask,
-                                        KVCache* cache) {
+                                        KVCache* cache, const torch::Tensor& position_ids) {
   const auto dtype = inputs_embeds.scalar_type();
   const auto device = inputs_embeds.device();
   const int64_t length = inputs_embeds.size(1);
@@ -145,8 +146,13 @@ torch::Tensor LlamaDecoderImpl::forward(const torch::Tensor& inputs_embeds, cons
     cache->layers.resize(config_.num_layers);
   }
   if (inv_freq_.device() != device) inv_freq_ = inv_freq_.to(device);  // once: no copy in every step
-  auto positions = torch::arange(past, past + length, torch::TensorOptions().dtype(torch::kInt64).device(device));
-  auto [cos, sin] = rope_cos_sin(inv_freq_, positions, dtype);
+  const auto positions = position_ids.defined()
+                             ? position_ids.to(device, torch::kInt64, /*non_blocking=*/true)
+                             : torch::arange(past, past + length, torch::TensorOptions().dtype(torch::kInt64).device(device));
+  if (positions.size(-1) != length)
+    fail("[language] position_ids ", positions.sizes(), " do not cover the inputs' ", length, " positions");
+  auto [cos, sin] = positions.dim() == 3 ? mrope_cos_sin(inv_freq_, positions, config_.rope.mrope_section, dtype)
+                                         : rope_cos_sin(inv_freq_, positions, dtype);
 
   std::map<std::optional<int64_t>, AttentionMask> masks;  // one per distinct window
   auto h = inputs_embeds;

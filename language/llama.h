@@ -93,8 +93,9 @@ class LlamaDecoderImpl : public torch::nn::Module {
   // on the CPU (pinned, ideally) when the model is on a GPU: the step then never waits for the device.
   // With `cache`, the L positions follow the cache's (positions past..past+L-1, attending to the
   // cached keys too) and are appended to it; the outputs equal those of one forward over all.
+  // `position_ids` (default past..past+L-1) may be [B, L], or [3, B, L] for M-RoPE (language/mrope.h).
   torch::Tensor forward(const torch::Tensor& inputs_embeds, const torch::Tensor& attention_mask,
-                        KVCache* cache = nullptr);
+                        KVCache* cache = nullptr, const torch::Tensor& position_ids = {});
 
   const DecoderConfig& config() const { return config_; }
   // Layers recomputed in backward instead of keeping their activations (core/activation_checkpoint.h);

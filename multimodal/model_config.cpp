@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "multimodal/model_family.h"
 
 namespace vltune::multimodal {
 
@@ -25,6 +26,8 @@ torch::Dtype config_dtype(const JsonView& json) {
     if (json.has(key)) return parse_dtype(json.str(key), cat(json.file(), ": key '", key, "'"));
   return torch::kFloat32;
 }
+
+}  // namespace
 
 void read_llava(const JsonView& json, ModelConfig& c) {
   c.vision = vision::parse_vision_config(json.child("vision_config"));
@@ -52,8 +55,6 @@ void read_llava(const JsonView& json, ModelConfig& c) {
   c.tie_word_embeddings = json.boolean_or("tie_word_embeddings", c.text.tie_word_embeddings);
 }
 
-}  // namespace
-
 ModelConfig read_model_config(const std::string& model_dir) {
   ModelConfig c;
   c.path = (std::filesystem::path(model_dir) / "config.json").string();
@@ -63,14 +64,17 @@ ModelConfig read_model_config(const std::string& model_dir) {
   const JsonView json(document, c.path);
   c.model_type = json.str("model_type");
   c.dtype = config_dtype(json);
-  if (c.model_type == "llava") {
-    read_llava(json, c);
+  if (const ModelFamily* family = find_model_family(c.model_type)) {
+    family->read_config(json, c);
   } else {
     try {
       language::decoder_arch(c.model_type);
     } catch (const Error&) {
-      std::string known = "llava";
-      for (const auto& arch : language::decoder_archs()) known += ", " + arch.model_type;
+      std::string known;
+      for (const auto& f : model_families())
+        for (const auto& type : f.model_types) known += type + ", ";
+      for (const auto& arch : language::decoder_archs()) known += arch.model_type + ", ";
+      known.resize(known.size() - 2);
       json.fail_at("model_type", "'" + c.model_type + "' is not supported (supported: " + known + ")");
     }
     c.text = language::parse_decoder_config(json);

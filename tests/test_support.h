@@ -1,17 +1,21 @@
 // Shared helpers for the vltune test suites.
 #pragma once
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/safetensors.h"
 #include "language/tokenizer.h"
 
 namespace vltune::test {
@@ -102,6 +106,43 @@ inline const std::string& tiny_tokenizer_path() {
     return dir.file("tok.model");
   }();
   return path;
+}
+
+// Rewrites `src`'s checkpoint into `dst` with renamed keys, a dtype and a number of shards.
+inline void rewrite_checkpoint(const std::string& src, const std::string& dst,
+                        const std::function<std::string(const std::string&)>& rename, torch::Dtype dtype, int shards) {
+  std::filesystem::copy_file(src + "/config.json", dst + "/config.json");
+  const auto file = safetensors::File::open(src + "/model.safetensors");
+  std::vector<std::vector<std::pair<std::string, torch::Tensor>>> parts(shards);
+  nlohmann::json weight_map;
+  for (std::size_t i = 0; i < file->tensors().size(); ++i) {
+    const auto& info = file->tensors()[i];
+    const int shard = static_cast<int>(i % shards);
+    parts[shard].emplace_back(rename(info.name), file->tensor(info.name).to(dtype));
+    weight_map[rename(info.name)] = cat("model-", shard, ".safetensors");
+  }
+  if (shards == 1) {
+    safetensors::write_file(dst + "/model.safetensors", parts[0]);
+    return;
+  }
+  for (int shard = 0; shard < shards; ++shard)
+    safetensors::write_file(cat(dst, "/model-", shard, ".safetensors"), parts[shard]);
+  write_file_atomically(dst + "/model.safetensors.index.json", nlohmann::json{{"weight_map", weight_map}}.dump());
+}
+
+inline std::string replace_prefix(const std::string& name, const std::string& from, const std::string& to) {
+  return name.rfind(from, 0) == 0 ? to + name.substr(from.size()) : name;
+}
+
+// PEFT's in-memory parameter name for a file key: "...lora_A.weight" -> "...lora_A.default.weight".
+// "...lora_magnitude_vector" -> "...lora_magnitude_vector.default.weight", "...vera_lambda_b" ->
+// "...vera_lambda_b.default".
+inline std::string peft_in_memory_name(const std::string& key) {
+  const std::string weight = ".weight";
+  if (key.size() >= weight.size() && key.compare(key.size() - weight.size(), weight.size(), weight) == 0)
+    return key.substr(0, key.size() - weight.size()) + ".default" + weight;
+  if (key.find("lora_magnitude_vector") != std::string::npos) return key + ".default.weight";
+  return key + ".default";
 }
 
 }  // namespace vltune::test
