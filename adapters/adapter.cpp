@@ -1,37 +1,12 @@
 #include "adapters/adapter.h"
 
-#include <cmath>
-
 #include "core/error.h"
-#include "core/lookup.h"
 
 namespace vltune::adapters {
 
-namespace {
-const std::vector<std::pair<std::string, Method>>& method_table() {
-  static const std::vector<std::pair<std::string, Method>> table = {
-      {"lora", Method::kLora}, {"dora", Method::kDora},   {"magnitude", Method::kMagnitude},
-      {"vera", Method::kVera}, {"dvora", Method::kDvora}, {"full", Method::kFull}};
-  return table;
+Adapter::Adapter(Linear base, AdapterSpec spec) : base_(std::move(base)), spec_(spec) {
+  check_rank(spec_.rank, "[adapters] an adapter");
 }
-}  // namespace
-
-std::string method_name(Method method) {
-  for (const auto& [name, value] : method_table())
-    if (value == method) return name;
-  fail("[adapters] unknown method enum");
-}
-
-Method parse_method(const std::string& name, const std::string& where) {
-  return lookup_by_name(method_table(), name, [](const auto& row) { return row.first; },
-                        where + ": unknown adapter method").second;
-}
-
-double AdapterSpec::scaling() const {
-  return rslora ? alpha / std::sqrt(static_cast<double>(rank)) : alpha / static_cast<double>(rank);
-}
-
-Adapter::Adapter(Linear base, AdapterSpec spec) : base_(std::move(base)), spec_(spec) {}
 
 torch::Tensor Adapter::dropout(const torch::Tensor& x) {
   if (spec_.dropout <= 0 || !is_training()) return x;

@@ -10,25 +10,10 @@
 #include <utility>
 #include <vector>
 
+#include "adapters/adapter_spec.h"
 #include "core/layers.h"
 
 namespace vltune::adapters {
-
-enum class Method { kLora, kDora, kMagnitude, kVera, kDvora, kFull };
-
-std::string method_name(Method method);                              // "lora", "dora", ...
-Method parse_method(const std::string& name, const std::string& where);  // throws listing methods
-
-struct AdapterSpec {
-  Method method = Method::kLora;
-  int64_t rank = 8;
-  double alpha = 16;
-  double dropout = 0;
-  bool rslora = false;     // s = alpha / sqrt(rank) instead of alpha / rank
-  bool norm_grad = false;  // DoRA / DVoRA: keep the gradient through the weight norm
-  double d_initial = 0.1;  // VeRA / DVoRA: initial lambda_d
-  double scaling() const;
-};
 
 // A named tensor as it appears in a PEFT adapter file, after "<module>.": "lora_A.weight", ...
 using FileTensors = std::vector<std::pair<std::string, torch::Tensor>>;

@@ -95,6 +95,11 @@ void AdapterSet::unmerge() {
 
 std::shared_ptr<Adapter> make_adapter(const Linear& base, const AdapterSpec& spec, torch::Generator& generator,
                                       const std::shared_ptr<const VeraProjections>& projections) {
+  const bool shared = spec.method == Method::kVera || spec.method == Method::kDvora;
+  if (shared && (!projections || projections->a.size(0) != spec.rank || projections->a.size(1) < base->in_features() ||
+                 projections->b.size(0) < base->out_features()))
+    fail("[adapters] a ", method_name(spec.method), " adapter of rank ", spec.rank, " on a ", base->out_features(), "x",
+         base->in_features(), " layer needs its set's shared projections of that rank and size");
   switch (spec.method) {
     case Method::kLora: return std::make_shared<LoraAdapter>(base, spec, generator);
     case Method::kDora: return std::make_shared<DoraAdapter>(base, spec, generator);

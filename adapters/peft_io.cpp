@@ -2,10 +2,13 @@
 
 #include <cmath>
 #include <filesystem>
+#include <algorithm>
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 
+#include "adapters/module_regex.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/json_view.h"
@@ -33,25 +36,67 @@ bool neutral(const nlohmann::json& value) {
          (value.is_object() && value.empty());
 }
 
-// PEFT's pattern lookup for rank_pattern / alpha_pattern: a key matches a module when the module
-// name ends with it at a dot boundary (keys are regular expressions).
-std::optional<double> pattern_value(const nlohmann::json& patterns, const std::string& module) {
-  if (!patterns.is_object()) return std::nullopt;
-  for (const auto& [pattern, value] : patterns.items())
-    if (std::regex_match(module, std::regex("(.*\\.)?(" + pattern + ")"))) return value.get<double>();
-  return std::nullopt;
-}
+// A PEFT file's regular expressions, each compiled once (adapters/module_regex.h).
+class PeftPatterns {
+ public:
+  explicit PeftPatterns(const JsonView& config) {
+    const auto& raw = config.raw();
+    if (raw.contains("target_modules") && !raw["target_modules"].is_null()) {
+      const auto& target = raw["target_modules"];
+      if (target.is_string()) {
+        target_regex_.emplace(target.get<std::string>(), where(config, "target_modules"));
+      } else if (target.is_array()) {
+        for (const auto& name : target) {
+          if (!name.is_string()) config.fail_at("target_modules", "expected a string or a list of strings");
+          target_names_.push_back(name.get<std::string>());
+        }
+      } else {
+        config.fail_at("target_modules", "expected a string or a list of strings");
+      }
+      has_targets_ = true;
+    }
+    read_patterns(config, "rank_pattern", rank_);
+    read_patterns(config, "alpha_pattern", alpha_);
+  }
 
-bool targets(const nlohmann::json& target_modules, const std::string& module) {
-  if (target_modules.is_string()) return std::regex_match(module, std::regex(target_modules.get<std::string>()));
-  if (target_modules.is_array())
-    for (const auto& t : target_modules) {
-      const auto name = t.get<std::string>();
+  // PEFT: re.fullmatch(target_modules, name) for a string; a list matches a name or its last parts.
+  bool targets(const std::string& module) const {
+    if (!has_targets_) return true;
+    if (target_regex_) return target_regex_->full_match(module);
+    for (const auto& name : target_names_)
       if (module == name || (module.size() > name.size() && module.compare(module.size() - name.size() - 1, name.size() + 1, "." + name) == 0))
         return true;
+    return false;
+  }
+  std::optional<double> rank(const std::string& module) const { return lookup(rank_, module); }
+  std::optional<double> alpha(const std::string& module) const { return lookup(alpha_, module); }
+
+ private:
+  using Patterns = std::vector<std::pair<ModuleRegex, double>>;
+  static std::string where(const JsonView& config, const std::string& key) {
+    return cat("[adapters] ", config.file(), ": key '", key, "'");
+  }
+  // PEFT's lookup for rank_pattern / alpha_pattern: a key matches a module when the module name
+  // ends with it at a dot boundary, re.match(rf"(.*\.)?({key})$", name).
+  static void read_patterns(const JsonView& config, const std::string& key, Patterns& out) {
+    if (!config.has(key)) return;
+    const JsonView patterns = config.child(key);
+    for (const auto& [pattern, value] : patterns.raw().items()) {
+      if (!value.is_number()) patterns.fail_at(pattern, "expected a number, found " + value.dump());
+      out.emplace_back(ModuleRegex("(.*\\.)?(" + pattern + ")", where(config, key)), value.get<double>());
     }
-  return false;
-}
+  }
+  static std::optional<double> lookup(const Patterns& patterns, const std::string& module) {
+    for (const auto& [regex, value] : patterns)
+      if (regex.full_match(module)) return value;
+    return std::nullopt;
+  }
+
+  bool has_targets_ = false;
+  std::optional<ModuleRegex> target_regex_;
+  std::vector<std::string> target_names_;
+  Patterns rank_, alpha_;
+};
 
 std::string regex_escape(const std::string& text) {
   static const std::regex special(R"([.^$|()\[\]{}*+?\\])");
@@ -77,7 +122,7 @@ std::unique_ptr<AdapterSet> load_peft_adapter(const std::string& dir, torch::nn:
   const std::string config_path = (fs::path(dir) / "adapter_config.json").string();
   const std::string weights_path = (fs::path(dir) / "adapter_model.safetensors").string();
   if (!fs::exists(config_path)) fail("[adapters] ", dir, ": no adapter_config.json (expected a PEFT adapter folder)");
-  const auto document = read_json_file(config_path);
+  const auto document = read_json_file(config_path, kMaxConfigFileBytes);
   const JsonView config(document, config_path);
 
   const std::string peft_type = config.str("peft_type");
@@ -92,6 +137,7 @@ std::unique_ptr<AdapterSet> load_peft_adapter(const std::string& dir, torch::nn:
   int64_t vera_seed = 0;
   // LoRA's fields are read for VERA files too: vltune writes them there for sets that mix methods.
   base_spec.rank = config.integer("r");
+  check_rank(base_spec.rank, cat("[adapters] ", config_path, ": key 'r'"));
   base_spec.alpha = config.number_or("lora_alpha", 8);
   base_spec.rslora = config.boolean_or("use_rslora", false);
   if (peft_type == "LORA") {
@@ -104,7 +150,7 @@ std::unique_ptr<AdapterSet> load_peft_adapter(const std::string& dir, torch::nn:
     vera_seed = config.integer_or("projection_prng_key", 0);
   }
   const auto& methods = config.raw().contains("vltune_methods") ? config.raw()["vltune_methods"] : nlohmann::json();
-  const auto& target_modules = config.raw().contains("target_modules") ? config.raw()["target_modules"] : nlohmann::json();
+  const PeftPatterns patterns(config);
 
   const auto weights = safetensors::File::open(weights_path);
   std::map<std::string, std::map<std::string, std::string>> by_module;  // PEFT module -> suffix -> key
@@ -143,18 +189,23 @@ std::unique_ptr<AdapterSet> load_peft_adapter(const std::string& dir, torch::nn:
     const auto path = layout.to_module(peft_module + ".weight");
     auto it = site_of.find(path.empty() ? "" : path.substr(0, path.size() - 7));
     if (it == site_of.end()) { problems.push_back("'" + peft_module + "' is not a linear module of this model"); continue; }
-    if (!target_modules.is_null() && !targets(target_modules, peft_module))
+    if (!patterns.targets(peft_module))
       problems.push_back("'" + peft_module + "' has tensors but is not in target_modules");
     AdapterSpec spec = base_spec;
     if (methods.is_object() && methods.contains(peft_module))
-      spec.method = parse_method(methods[peft_module].get<std::string>(), config_path + ": vltune_methods");
+      spec.method = parse_method(JsonView(methods, config_path, "vltune_methods").str(peft_module), config_path + ": vltune_methods");
     else if (spec.method == Method::kVera && tensors.count("lora_magnitude_vector"))
       spec.method = Method::kDvora;
     if (spec.method == Method::kLora || spec.method == Method::kDora) {
-      if (auto r = pattern_value(config.raw().value("rank_pattern", nlohmann::json()), peft_module)) spec.rank = static_cast<int64_t>(*r);
-      if (auto a = pattern_value(config.raw().value("alpha_pattern", nlohmann::json()), peft_module)) spec.alpha = *a;
-      if (tensors.count("lora_A.weight")) spec.rank = weights->find(tensors.at("lora_A.weight"))->shape.at(0);
+      if (auto r = patterns.rank(peft_module)) spec.rank = static_cast<int64_t>(std::clamp(*r, -1.0, 1e18));
+      if (auto a = patterns.alpha(peft_module)) spec.alpha = *a;
+      if (tensors.count("lora_A.weight")) {
+        const auto& shape = weights->find(tensors.at("lora_A.weight"))->shape;
+        if (shape.size() != 2) fail("[adapters] ", weights_path, ": '", tensors.at("lora_A.weight"), "' must be a matrix");
+        spec.rank = shape[0];
+      }
     }
+    check_rank(spec.rank, cat("[adapters] ", dir, ": module '", peft_module, "'"));
     resolved.push_back({it->second, spec, peft_module});
   }
   if (!problems.empty()) {
@@ -176,7 +227,11 @@ std::unique_ptr<AdapterSet> load_peft_adapter(const std::string& dir, torch::nn:
     if (saved_vera_a.defined() != saved_vera_b.defined())
       fail("[adapters] ", weights_path, ": holds only one of vera_A and vera_B");
     if (saved_vera_a.defined()) {
-      if (saved_vera_a.size(0) != vera_rank || saved_vera_a.size(1) < max_in || saved_vera_b.size(0) < max_out)
+      if (saved_vera_a.dim() != 2 || saved_vera_b.dim() != 2 || !saved_vera_a.is_floating_point() ||
+          !saved_vera_b.is_floating_point())
+        fail("[adapters] ", weights_path, ": vera_A and vera_B must be floating-point matrices");
+      if (saved_vera_a.size(0) != vera_rank || saved_vera_a.size(1) < max_in || saved_vera_b.size(0) < max_out ||
+          saved_vera_b.size(1) != vera_rank)
         fail("[adapters] ", weights_path, ": vera_A ", saved_vera_a.sizes(), " / vera_B ", saved_vera_b.sizes(),
              " are too small for rank ", vera_rank, " and layers up to ", max_out, "x", max_in);
       projections.a = saved_vera_a.to(torch::kFloat32).clone();

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/error.h"
+
 namespace vltune::adapters {
 
 namespace {
@@ -13,6 +15,7 @@ torch::Tensor kaiming_init(int64_t rows, int64_t cols, torch::Generator& generat
 }  // namespace
 
 VeraProjections VeraProjections::draw(int64_t rank, int64_t max_in, int64_t max_out, int64_t seed) {
+  check_rank(rank, "[adapters] VeRA projections");
   auto generator = at::detail::createCPUGenerator(static_cast<uint64_t>(seed));
   VeraProjections p;
   p.seed = seed;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <regex>
 #include <set>
 
 #include "adapters/peft_io.h"
@@ -64,25 +63,11 @@ std::string run_model_path(const std::string& run_dir) {
   const auto recipe = (fs::path(run_dir) / "recipe.yaml").string();
   if (!fs::exists(recipe)) fail("[analyze] ", run_dir, ": no recipe.yaml; expected a run folder written by vltune train");
   const auto root = load_yaml_file(recipe);
-  const auto path = root["model"] ? root["model"]["path"] : YAML::Node();
+  const auto path = root.IsMap() && root["model"].IsMap() ? root["model"]["path"] : YAML::Node();
   if (!path || !path.IsScalar() || path.Scalar().empty())
     fail("[analyze] ", recipe, ": expected model.path, the base model folder (absolute or relative to the run folder)");
   const fs::path model(path.Scalar());
   return (model.is_absolute() ? model : fs::path(run_dir) / model).lexically_normal().string();
-}
-
-std::vector<std::pair<int64_t, std::string>> run_checkpoints(const std::string& run_dir) {
-  static const std::regex step_name(R"(step-(\d+))");
-  std::vector<std::pair<int64_t, std::string>> found;
-  const auto root = fs::path(run_dir) / "checkpoints";
-  if (fs::is_directory(root))
-    for (const auto& entry : fs::directory_iterator(root)) {
-      std::smatch match;
-      const auto name = entry.path().filename().string();
-      if (entry.is_directory() && std::regex_match(name, match, step_name)) found.emplace_back(std::stoll(match[1]), entry.path().string());
-    }
-  std::sort(found.begin(), found.end());
-  return found;
 }
 
 std::vector<AnalysisPoint> analyze_runs(const std::vector<std::string>& run_dirs, const AnalysisOptions& options) {

@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "analysis/run_checkpoints.h"
+
 namespace vltune::analysis {
 
 struct AnalysisOptions {
@@ -32,9 +34,6 @@ struct AnalysisPoint {
 
 // RUN/recipe.yaml's model.path resolved against RUN.
 std::string run_model_path(const std::string& run_dir);
-
-// (step, folder) of each complete checkpoint of a run, by step.
-std::vector<std::pair<int64_t, std::string>> run_checkpoints(const std::string& run_dir);
 
 // Every (run, checkpoint, module, layer) point, in that order. Throws naming the run when it has
 // no checkpoint or a requested module or layer does not exist in its model.

@@ -5,6 +5,8 @@
 # GPU, and prints both sides per setting with the ratios and the goals (docs/performance.md).
 # Usage (on the GPU machine, from the repository root): bash bench/gpu_llava.sh [BUILD_DIR]
 set -euo pipefail
+# RE2, PCRE2 and ICU, carried as .deps (tools/gpu_deps.sh): the GPU machine has none of them.
+if [ -d .deps ]; then eval "$(bash tools/gpu_deps.sh install)"; fi
 build=${1:-build-bench}
 prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
 echo "== $(date -u +%F) torch $(python3 -c 'import torch; print(torch.__version__, torch.cuda.get_device_name(0))')"

@@ -2,6 +2,7 @@
 // base as a Hugging Face model folder, or copied as a PEFT adapter folder.
 // `vltune export --model DIR --adapter DIR --out DIR`: the same merge for any base and adapter.
 // The base folder is only read.
+#include <filesystem>
 #include <iostream>
 
 #include "adapters/peft_io.h"
@@ -13,6 +14,19 @@
 
 namespace vltune::cli {
 
+namespace {
+// An adapter export never writes over an adapter (the run's own checkpoint, say) or weights.
+void refuse_existing_adapter(const std::string& out_dir) {
+  namespace fs = std::filesystem;
+  if (!fs::exists(out_dir)) return;
+  if (!fs::is_directory(out_dir)) fail("[export] ", out_dir, " exists and is not a folder");
+  for (const auto& entry : fs::directory_iterator(out_dir))
+    if (entry.path().extension() == ".safetensors" || entry.path().extension() == ".bin" || entry.path().filename() == "adapter_config.json")
+      fail("[export] ", out_dir, " already holds ", entry.path().filename().string(),
+           "; an export never overwrites an adapter or weights: choose a new or empty folder");
+}
+}  // namespace
+
 void add_export_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("export", "Export a run's adapter (PEFT) or merge it into the base (a Hugging Face model folder)");
   struct Args {
@@ -21,7 +35,7 @@ void add_export_command(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("run", args->run_dir, "A run directory (vltune train)")->check(CLI::ExistingDirectory);
-  cmd->add_option("output", args->out_dir, "Output folder (created; must not hold weights already)");
+  cmd->add_option("output", args->out_dir, "Output folder (created; must not hold an adapter or weights already: nothing is overwritten)");
   auto* merged = cmd->add_flag("--merged", args->merged, "Merge the adapter into the base weights");
   auto* peft = cmd->add_flag("--peft", args->peft, "Write the adapter alone, in PEFT's format");
   merged->excludes(peft);
@@ -30,6 +44,7 @@ void add_export_command(CLI::App& app) {
   cmd->add_option("--out", args->out_dir, "Output folder (the same as OUT)");
   cmd->callback([args] {
     if (args->out_dir.empty()) fail("[export] name the output folder (OUT or --out)");
+    if (args->peft) refuse_existing_adapter(args->out_dir);  // before anything is loaded
     multimodal::LoadedModel loaded;
     std::string adapter = args->adapter_dir;
     if (!args->run_dir.empty()) {

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/safetensors.h"
 #include "multimodal/model_loader.h"
+#include "training/run_setup.h"
 
 namespace vltune::cli {
 
@@ -20,7 +21,7 @@ struct ForwardArgs {
 
 void run_forward(const ForwardArgs& args) {
   multimodal::LoadOptions options;
-  options.device = torch::Device(args.device);
+  options.device = training::parse_device(args.device, "--device");
   if (!args.dtype.empty()) options.dtype = multimodal::parse_dtype(args.dtype, "--dtype");
   auto loaded = multimodal::load_model(args.model_dir, options);
 

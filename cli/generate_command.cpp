@@ -9,6 +9,7 @@
 #include "datasets/prepare.h"
 #include "multimodal/generate.h"
 #include "multimodal/model_loader.h"
+#include "training/run_setup.h"
 #include "vision/image_processor.h"
 
 namespace vltune::cli {
@@ -33,7 +34,7 @@ std::string user_text(const GenerateArgs& args) {
 
 void run_generate(GenerateArgs args) {
   multimodal::LoadOptions load;
-  load.device = torch::Device(args.device);
+  load.device = training::parse_device(args.device, "--device");
   if (!args.dtype.empty()) load.dtype = multimodal::parse_dtype(args.dtype, "--dtype");
   auto loaded = multimodal::load_model(args.model_dir, load);
   const auto& config = loaded.config;
@@ -84,7 +85,7 @@ void add_generate_command(CLI::App& app) {
   auto args = std::make_shared<GenerateArgs>();
   cmd->add_option("--model", args->model_dir, "Hugging Face model folder")->required()->check(CLI::ExistingDirectory);
   cmd->add_option("--adapter", args->adapter_dir, "PEFT adapter folder to apply")->check(CLI::ExistingDirectory);
-  cmd->add_option("--tokenizer", args->tokenizer, "tokenizer.model (default: the model folder's)")->check(CLI::ExistingFile);
+  cmd->add_option("--tokenizer", args->tokenizer, "A tokenizer.json or tokenizer.model (default: the model folder's)")->check(CLI::ExistingFile);
   auto* image = cmd->add_option("--image", args->image, "An image the prompt is about")->check(CLI::ExistingFile);
   auto* video = cmd->add_option("--video", args->video, "A video file or a folder of frames")->check(CLI::ExistingPath);
   image->excludes(video);

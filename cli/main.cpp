@@ -1,11 +1,39 @@
 // vltune: fine-tune vision-language models with DoRA and its relatives. `vltune --help` lists the
 // commands; each lives in cli/<command>_command.cpp.
+#include <cstdlib>
+#include <exception>
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/error_report.h"
 #include "core/error.h"
 
+namespace {
+
+// Any exception as a message (cli/error_report.h); LibTorch's c10::Error by its first line, the
+// rest being a backtrace or a dispatcher's table.
+std::string describe(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const c10::Error& e) {
+    const std::string message = e.what_without_backtrace();
+    return "(LibTorch) " + vltune::cli::one_line(message.substr(0, message.find('\n')));
+  } catch (...) {
+    return vltune::cli::describe_exception(std::current_exception());
+  }
+}
+
+// An exception that escapes where it cannot be caught (a noexcept function, a thread) is a bug:
+// say what it was, then abort as std::terminate would.
+[[noreturn]] void on_terminate() {
+  if (auto error = std::current_exception()) std::cerr << "vltune: internal error: " << describe(error) << "\n";
+  std::abort();
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  std::set_terminate(on_terminate);
   CLI::App app{"vltune: DoRA-family fine-tuning of vision-language models"};
   app.require_subcommand(1);
   vltune::cli::add_inspect_command(app);
@@ -27,11 +55,8 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
-  } catch (const vltune::Error& e) {
-    std::cerr << "vltune: error: " << e.what() << "\n";
-    return 1;
-  } catch (const c10::Error& e) {
-    std::cerr << "vltune: error (LibTorch): " << e.what_without_backtrace() << "\n";
+  } catch (...) {
+    std::cerr << "vltune: error: " << describe(std::current_exception()) << "\n";
     return 1;
   }
   return 0;

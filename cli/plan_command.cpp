@@ -36,8 +36,8 @@ void add_plan_command(CLI::App& app) {
     } else {
       placement = adapters::load_placement(*file);
       if (dir.empty()) {
-        if (!root["model"] || !root["model"]["path"]) fail("[plan] ", *file, ": no model.path; pass --model DIR");
-        dir = (std::filesystem::path(*file).parent_path() / root["model"]["path"].as<std::string>()).string();
+        if (!root.IsMap() || !root["model"].IsMap() || !root["model"]["path"]) fail("[plan] ", *file, ": no model.path; pass --model DIR");
+        dir = (std::filesystem::path(*file).parent_path() / yaml_string(*file, root["model"]["path"], "model.path")).string();
       }
     }
     auto loaded = multimodal::load_model(dir, options);

@@ -2,7 +2,9 @@
 # (tests/consumer is such a project, built by a CTest test).
 include(CMakePackageConfigHelpers)
 
-set(VLTUNE_LIBRARIES vltune_torch vltune_core vltune_vision vltune_media vltune_language vltune_multimodal vltune_adapters vltune_datasets vltune_analysis vltune_training vltune_all)
+# Every library vltune_add_library made (the plain parts too), LibTorch's interface and the umbrella.
+get_property(VLTUNE_LIBRARIES GLOBAL PROPERTY VLTUNE_LIBRARIES)
+list(APPEND VLTUNE_LIBRARIES vltune_torch vltune_all)
 install(TARGETS ${VLTUNE_LIBRARIES} EXPORT vltuneTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/vltune)

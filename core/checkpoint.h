@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/key_layout.h"
 #include "core/safetensors.h"
 
 namespace vltune {
@@ -31,22 +32,6 @@ class Checkpoint {
   std::string source_;
   std::vector<std::shared_ptr<safetensors::File>> files_;
   std::map<std::string, std::size_t> where_;  // tensor name -> index into files_
-};
-
-// Prefix rewrites between checkpoint names and module names. Reading, the longest matching
-// checkpoint prefix wins (so one layout can accept "a.b.x" and "a.x"); writing, the first rule
-// whose module prefix matches wins (the preferred spelling comes first).
-struct KeyRule {
-  std::string from;
-  std::string to;
-};
-
-struct KeyLayout {
-  std::string name;  // "llava-hf hub", "transformers 5", ...
-  std::vector<KeyRule> rules;
-  // The module name for a checkpoint name, or "" when no rule applies.
-  std::string to_module(const std::string& checkpoint_name) const;
-  std::string to_checkpoint(const std::string& module_name) const;  // the inverse, for export
 };
 
 struct LoadReport {

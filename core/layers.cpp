@@ -1,8 +1,5 @@
 #include "core/layers.h"
 
-#include <functional>
-#include <map>
-
 #include "core/error.h"
 #include "core/torch_compat.h"
 
@@ -11,18 +8,6 @@ namespace vltune {
 namespace {
 torch::TensorOptions options_for(torch::Dtype dtype) { return torch::TensorOptions().dtype(dtype); }
 
-const std::map<std::string, std::function<torch::Tensor(const torch::Tensor&)>>& activations() {
-  static const std::map<std::string, std::function<torch::Tensor(const torch::Tensor&)>> table = {
-      {"gelu", [](const torch::Tensor& x) { return torch::gelu(x); }},
-      {"gelu_pytorch_tanh", [](const torch::Tensor& x) { return torch::gelu(x, "tanh"); }},
-      {"gelu_new", [](const torch::Tensor& x) { return torch::gelu(x, "tanh"); }},
-      {"quick_gelu", [](const torch::Tensor& x) { return x * torch::sigmoid(1.702 * x); }},
-      {"silu", [](const torch::Tensor& x) { return torch::silu(x); }},
-      {"swish", [](const torch::Tensor& x) { return torch::silu(x); }},
-      {"relu", [](const torch::Tensor& x) { return torch::relu(x); }},
-  };
-  return table;
-}
 }  // namespace
 
 LinearImpl::LinearImpl(const LinearOptions& o) {
@@ -59,16 +44,14 @@ EmbeddingImpl::EmbeddingImpl(int64_t num, int64_t dim, torch::Dtype dtype) {
 torch::Tensor EmbeddingImpl::forward(const torch::Tensor& ids) { return torch::embedding(weight, ids); }
 
 torch::Tensor activation(const std::string& name, const torch::Tensor& x) {
-  auto it = activations().find(name);
-  if (it == activations().end()) check_activation_name(name, "activation");
-  return it->second(x);
-}
-
-void check_activation_name(const std::string& name, const std::string& where) {
-  if (activations().count(name)) return;
-  std::string known;
-  for (const auto& entry : activations()) known += (known.empty() ? "" : ", ") + entry.first;
-  fail(where, ": unknown activation '", name, "' (known: ", known, ")");
+  switch (activation_kind(name, "activation")) {
+    case ActivationKind::kGelu: return torch::gelu(x);
+    case ActivationKind::kGeluTanh: return torch::gelu(x, "tanh");
+    case ActivationKind::kQuickGelu: return x * torch::sigmoid(1.702 * x);
+    case ActivationKind::kSilu: return torch::silu(x);
+    case ActivationKind::kRelu: return torch::relu(x);
+  }
+  fail("activation: unhandled kind for '", name, "'");
 }
 
 }  // namespace vltune

@@ -4,6 +4,8 @@
 #pragma once
 #include <torch/torch.h>
 
+#include "core/activation_names.h"
+
 namespace vltune {
 
 // What an adapter (adapters/) plugs into a Linear: it computes the layer's output from the input
@@ -67,6 +69,5 @@ TORCH_MODULE(Embedding);
 
 // Activation functions by their HF config names (quick_gelu, gelu, gelu_pytorch_tanh, silu, ...).
 torch::Tensor activation(const std::string& name, const torch::Tensor& x);
-void check_activation_name(const std::string& name, const std::string& where);  // throws listing known names
 
 }  // namespace vltune

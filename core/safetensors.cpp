@@ -8,10 +8,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/json_view.h"
 #include "core/lookup.h"
 
 namespace vltune::safetensors {
@@ -35,15 +37,24 @@ struct Fd {
   }
 };
 
-uint64_t checked_numel(const std::vector<int64_t>& shape, const std::string& where) {
-  uint64_t numel = 1;
+// The bytes a tensor of `shape` and `element`-byte elements needs, with every product checked: a
+// shape whose byte count wraps around 64 bits (e.g. [2^62] of F32, which would wrap to 0) is an
+// error, as is one whose element count LibTorch cannot index. Zero-sized dimensions are checked
+// like the others.
+uint64_t checked_bytes(const std::vector<int64_t>& shape, std::size_t element, const std::string& where) {
+  uint64_t product = element;  // of the non-zero dimensions
+  bool empty = false;
   for (int64_t dim : shape) {
     if (dim < 0) fail(where, ": negative dimension ", dim, " in shape");
-    if (dim != 0 && numel > (uint64_t{1} << 62) / static_cast<uint64_t>(dim))
+    if (dim == 0) {
+      empty = true;
+      continue;
+    }
+    if (__builtin_mul_overflow(product, static_cast<uint64_t>(dim), &product) ||
+        product > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
       fail(where, ": shape is too large to address");
-    numel *= static_cast<uint64_t>(dim);
   }
-  return numel;
+  return empty ? 0 : product;
 }
 
 TensorInfo parse_entry(const std::string& name, const nlohmann::json& entry, const std::string& where) {
@@ -72,7 +83,7 @@ TensorInfo parse_entry(const std::string& name, const nlohmann::json& entry, con
   info.begin = offsets[0].get<uint64_t>();
   info.end = offsets[1].get<uint64_t>();
   if (info.begin > info.end) fail(where, ": data_offsets begin ", info.begin, " is after end ", info.end);
-  const uint64_t expected = checked_numel(info.shape, where) * torch::elementSize(info.dtype);
+  const uint64_t expected = checked_bytes(info.shape, torch::elementSize(info.dtype), where);
   if (info.end - info.begin != expected)
     fail(where, ": shape ", shape.dump(), " of ", dtype.get<std::string>(), " needs ", expected,
          " bytes but data_offsets span ", info.end - info.begin);
@@ -93,7 +104,8 @@ std::string dtype_name(torch::ScalarType dtype) {
 
 std::shared_ptr<File> File::open(const std::string& path) {
   const std::string where = "[safetensors] " + path;
-  Fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  // O_NONBLOCK: a FIFO opens at once (and is then refused) instead of waiting for a writer.
+  Fd fd{::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
   if (fd.fd < 0) fail(where, ": cannot open: ", std::strerror(errno));
   struct stat st {};
   if (::fstat(fd.fd, &st) != 0) fail(where, ": cannot stat: ", std::strerror(errno));
@@ -119,12 +131,8 @@ std::shared_ptr<File> File::open(const std::string& path) {
   if (header_len > size - 8)
     fail(where, ": header length ", header_len, " runs past the end of the ", size, "-byte file (truncated?)");
 
-  nlohmann::json header;
-  try {
-    header = nlohmann::json::parse(bytes + 8, bytes + 8 + header_len);
-  } catch (const nlohmann::json::exception& e) {
-    fail(where, ": header is not valid JSON: ", e.what());
-  }
+  const nlohmann::json header =
+      parse_json_text(std::string_view(reinterpret_cast<const char*>(bytes + 8), header_len), where + ": header");
   if (!header.is_object()) fail(where, ": header must be a JSON object");
 
   file->data_ = bytes + 8 + header_len;

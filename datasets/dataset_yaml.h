@@ -5,7 +5,8 @@
 //     train:
 //       format: jsonl                  # a registered format
 //       path: data/clips/train.jsonl   # relative to the YAML file's folder
-//       media_root: data/clips         # optional
+//       media_root: data/clips         # optional; media must resolve inside it (symlinks followed)
+//       allow_media_from: [/srv/images]  # optional: more folders media may resolve into
 //       fields: {video: clip, question: q, answer: a}   # optional, jsonl
 //       prompt: "Describe the image."  # optional, coco
 //     eval: {format: llava, path: data/eval.json}

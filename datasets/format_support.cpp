@@ -15,6 +15,7 @@ void BadSamples::report(const std::string& where, const std::string& problem) {
   const std::string message = where + ": " + problem;
   if (policy_ == OnBadSample::kError) fail("[dataset] ", message, " (on_bad_sample: error)");
   std::lock_guard<std::mutex> lock(mutex_);
+  if (!seen_.insert(message).second) return;  // met again in a later epoch: reported once
   ++count_;
   messages_.push_back(message);
   log_warning("skipping sample " + message);
@@ -52,20 +53,60 @@ std::vector<std::pair<std::string, nlohmann::json>> read_json_lines(const std::s
   return records;
 }
 
-std::string media_root(const DatasetSpec& spec) {
-  if (!spec.media_root.empty()) return spec.media_root;
-  const auto parent = fs::path(spec.path).parent_path();
-  return parent.empty() ? "." : parent.string();
+namespace {
+bool inside(const fs::path& path, const fs::path& folder) {
+  auto mismatch = std::mismatch(folder.begin(), folder.end(), path.begin(), path.end());
+  return mismatch.first == folder.end();
+}
+}  // namespace
+
+MediaRoots media_roots(const DatasetSpec& spec) {
+  MediaRoots roots;
+  if (!spec.media_root.empty()) {
+    roots.root = spec.media_root;
+  } else {
+    const auto parent = fs::path(spec.path).parent_path();
+    roots.root = parent.empty() ? "." : parent.string();
+  }
+  roots.allowed.push_back(fs::weakly_canonical(roots.root).string());
+  for (const auto& folder : spec.allow_media_from) roots.allowed.push_back(fs::weakly_canonical(folder).string());
+  return roots;
 }
 
-std::string resolve_media(const std::string& root, const std::string& relative, const std::string& where,
-                          BadSamples& bad) {
-  const fs::path path = fs::path(relative).is_absolute() ? fs::path(relative) : fs::path(root) / relative;
-  if (!fs::exists(path)) {
+std::string resolve_media(const MediaRoots& roots, const std::string& relative, const std::string& where, BadSamples& bad) {
+  const fs::path path = fs::path(relative).is_absolute() ? fs::path(relative) : fs::path(roots.root) / relative;
+  std::error_code error;
+  const auto real = fs::canonical(path, error);  // symlinks followed
+  if (error) {
     bad.report(where, cat("media file ", path.string(), " does not exist"));
     return "";
   }
-  return path.string();
+  for (const auto& folder : roots.allowed)
+    if (inside(real, folder)) return path.string();
+  bad.report(where, cat("media file ", path.string(), " resolves to ", real.string(), ", outside the dataset's root ", roots.allowed[0],
+                        " (media_root, or the annotation file's folder; allow_media_from widens it)"));
+  return "";
+}
+
+bool append_turn(Sample& sample, const std::string& role, const std::string& text, bool& placed, const std::string& field,
+                 const std::string& where, BadSamples& bad) {
+  if (role == "user" || role == "human") {
+    sample.turns.push_back({language::Role::kUser, placed ? text : with_placeholders(text, sample.images.size(), !sample.video.empty())});
+    placed = true;
+  } else if (role == "assistant" || role == "gpt") {
+    if (text.empty()) {
+      bad.report(where, "empty answer");
+      return false;
+    }
+    sample.turns.push_back({language::Role::kAssistant, text});
+    sample.references.push_back(text);
+  } else if (role == "system") {
+    sample.turns.push_back({language::Role::kSystem, text});
+  } else {
+    bad.report(where, cat("a turn's '", field, "' must be user (human), assistant (gpt) or system, found '", role, "'"));
+    return false;
+  }
+  return true;
 }
 
 std::string with_placeholders(const std::string& text, std::size_t images, bool video) {
@@ -86,17 +127,6 @@ bool only_known_fields(const nlohmann::json& record, const std::vector<std::stri
     return false;
   }
   return true;
-}
-
-std::string string_field(const nlohmann::json& record, const std::string& key, const std::string& where,
-                         BadSamples& bad, bool* ok) {
-  if (!record.contains(key) || record[key].is_null()) return "";
-  if (!record[key].is_string()) {
-    bad.report(where, cat("field '", key, "' must be a string, found ", record[key].dump()));
-    *ok = false;
-    return "";
-  }
-  return record[key].get<std::string>();
 }
 
 }  // namespace vltune::datasets

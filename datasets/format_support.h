@@ -3,6 +3,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,12 +15,38 @@ namespace vltune::datasets {
 // Each non-empty line of a JSON Lines file, parsed; malformed lines go to `bad` as "path:line".
 std::vector<std::pair<std::string, nlohmann::json>> read_json_lines(const std::string& path, BadSamples& bad);
 
-// The folder media paths resolve against: spec.media_root, else the annotation file's folder.
-std::string media_root(const DatasetSpec& spec);
+// Where a dataset's media may be: `root` (spec.media_root, else the annotation file's folder),
+// which relative paths resolve against, and the folders spec.allow_media_from adds. Media must
+// resolve (symlinks followed) inside one of `allowed`, the canonical forms of all of them.
+struct MediaRoots {
+  std::string root;
+  std::vector<std::string> allowed;
+};
+MediaRoots media_roots(const DatasetSpec& spec);
 
-// `relative` resolved against `root`; "" (and a report to `bad`) when the file does not exist.
-std::string resolve_media(const std::string& root, const std::string& relative, const std::string& where,
-                          BadSamples& bad);
+// `path` resolved against the root; "" (and a report to `bad`) when the file does not exist, or
+// when it (an absolute path, a "../", a symlink) leaves the allowed folders.
+std::string resolve_media(const MediaRoots& roots, const std::string& path, const std::string& where, BadSamples& bad);
+
+// What `read` returns for one record (a std::optional<Sample>, nullopt when it reported the
+// record itself), with a type error inside it (JsonView's) made a bad sample at `where` naming the
+// key, "key 'conversations[1].from': expected a string, found 5", and {} returned.
+template <class Read>
+auto read_record(const std::string& where, BadSamples& bad, Read&& read) -> decltype(read()) {
+  try {
+    return read();
+  } catch (const JsonTypeError& e) {
+    bad.report(where, e.detail());
+    return {};
+  }
+}
+
+// Appends one conversation turn to `sample` by its role's name (user or human, assistant or gpt,
+// system): the first user turn gets the visual placeholders (`placed` records it), an assistant
+// turn's text is a reference. False, reported as `field` ("from", "role") naming the record, for
+// another role or an empty answer.
+bool append_turn(Sample& sample, const std::string& role, const std::string& text, bool& placed, const std::string& field,
+                 const std::string& where, BadSamples& bad);
 
 // The user text with "<image>\n" (one per image) or "<video>\n" put in front when the text does not
 // place them itself.
@@ -29,9 +56,5 @@ std::string with_placeholders(const std::string& text, std::size_t images, bool 
 // ("unknown field 'x' (expected a, b)") and returns false.
 bool only_known_fields(const nlohmann::json& record, const std::vector<std::string>& known, const std::string& where,
                        BadSamples& bad);
-
-// A string field of `record`, or "" when absent; throws-or-reports when present but not a string.
-std::string string_field(const nlohmann::json& record, const std::string& key, const std::string& where,
-                         BadSamples& bad, bool* ok);
 
 }  // namespace vltune::datasets

@@ -6,7 +6,9 @@
 // each sample can be saved and passed back to resume exactly there.
 // Prefetch: workers stay at most `prefetch` samples ahead of the consumer.
 // Bad samples: a prepare function returns nullopt to skip a sample (counted); an exception it
-// throws reaches the consumer at that sample's turn.
+// throws reaches the consumer at that sample's turn. When two epochs' worth of draws in a row
+// (2 * count - 1) are skipped, none is usable and next() throws NoUsableSample rather than loop
+// forever.
 #pragma once
 #include <algorithm>
 #include <condition_variable>
@@ -20,7 +22,14 @@
 #include <thread>
 #include <vector>
 
+#include "core/error.h"
+
 namespace vltune::datasets {
+
+class NoUsableSample : public Error {
+ public:
+  using Error::Error;
+};
 
 struct LoaderPosition {
   int64_t epoch = 0;
@@ -45,6 +54,8 @@ class DataLoader {
   DataLoader(int64_t count, Prepare prepare, LoaderOptions options, LoaderPosition start = {})
       : count_(count), prepare_(std::move(prepare)), options_(options), consumed_(start) {
     if (count_ <= 0) throw std::invalid_argument("[loader] the dataset is empty");
+    if (start.epoch < 0 || start.cursor < 0 || start.cursor >= count_)
+      throw Error(cat("[loader] cannot start at epoch ", start.epoch, ", sample ", start.cursor, " of a dataset of ", count_));
     issued_ = start;
     order_[start.epoch] = epoch_order(count_, options_.seed, start.epoch, options_.shuffle);
     for (int i = 0; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this] { work(); });
@@ -71,8 +82,17 @@ class DataLoader {
       advance(consumed_);
       changed_.notify_all();
       if (result.error) std::rethrow_exception(result.error);
-      if (result.item) return std::move(*result.item);
+      if (result.item) {
+        skipped_in_a_row_ = 0;
+        return std::move(*result.item);
+      }
       ++skipped_;
+      // Each epoch is a permutation of every sample, so a single usable sample recurs within
+      // 2 * count - 1 draws (last of one epoch, first of the next is the widest gap); that many
+      // skips in a row means none is left.
+      if (++skipped_in_a_row_ >= 2 * count_ - 1)
+        throw NoUsableSample(cat("[loader] all ", count_, " samples were skipped (", skipped_in_a_row_,
+                                 " draws in a row, two epochs' worth): no usable sample remains"));
     }
   }
 
@@ -137,7 +157,7 @@ class DataLoader {
   LoaderPosition consumed_, issued_;
   std::map<int64_t, std::vector<int64_t>> order_;
   std::map<std::pair<int64_t, int64_t>, Result> ready_;
-  int64_t skipped_ = 0;
+  int64_t skipped_ = 0, skipped_in_a_row_ = 0;
   bool stop_ = false;
   std::vector<std::thread> workers_;
 };

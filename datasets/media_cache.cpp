@@ -5,6 +5,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/file_read.h"
 #include "core/json_view.h"
 #include "datasets/sample.h"
 
@@ -25,17 +26,26 @@ std::string MediaSettings::describe() const {
 
 torch::Tensor decode_and_resize(const std::string& path, bool is_video, const MediaSettings& s) {
   if (!is_video) {
-    const auto image = media::decode_image(path);
-    if (image.width > s.limits.max_width || image.height > s.limits.max_height)
-      fail("[image] ", path, ": ", image.width, "x", image.height, " exceeds the ", s.limits.max_width, "x",
-           s.limits.max_height, " limit (media limits are configurable)");
-    return vision::resize_image(image, s.image).unsqueeze(0);
+    return vision::resize_image(media::decode_image(path, s.limits), s.image).unsqueeze(0);
   }
   const auto video = media::decode_video(path, s.frames, s.limits);
   std::vector<torch::Tensor> frames;
   for (const auto& frame : video.frames) frames.push_back(vision::resize_image(frame, s.image));
   return torch::stack(frames);
 }
+
+namespace {
+// A cached tensor must be what decode_and_resize makes under `settings`: uint8 [frames, 3, H, W].
+void check_cached_pixels(const safetensors::TensorInfo& info, const MediaSettings& settings, const std::string& where) {
+  const auto& shape = info.shape;
+  const bool fits = info.dtype == torch::kUInt8 && shape.size() == 4 && shape[0] >= 1 &&
+                    shape[0] <= media::kMaxFramesPerClip && shape[1] == 3 && shape[2] == settings.image.height &&
+                    shape[3] == settings.image.width;
+  if (!fits)
+    fail("[cache] ", where, ": holds ", safetensors::dtype_name(info.dtype), " ", c10::IntArrayRef(shape), ", expected U8 [frames, 3, ",
+         settings.image.height, ", ", settings.image.width, "] with 1 to ", media::kMaxFramesPerClip, " frames");
+}
+}  // namespace
 
 MediaCache MediaCache::open(const std::string& dir, const MediaSettings& expected) {
   const auto index_path = (fs::path(dir) / "index.json").string();
@@ -47,16 +57,21 @@ MediaCache MediaCache::open(const std::string& dir, const MediaSettings& expecte
                                  expected.describe() + "; prepare it again");
   MediaCache cache;
   std::map<std::string, std::size_t> shard_of;
-  for (const auto& [path, where] : view.child("media").raw().items()) {
-    const auto shard = where.at(0).get<std::string>();
-    if (fs::path(shard).has_parent_path()) view.fail_at("media", "shard '" + shard + "' must be a file name");
+  const JsonView media = view.child("media");
+  for (const auto& [path, where] : media.raw().items()) {
+    if (!where.is_array() || where.size() != 2 || !where[0].is_string() || !where[1].is_string())
+      media.fail_at(path, "expected [shard file, tensor name], found " + where.dump());
+    const auto shard = where[0].get<std::string>();
     auto it = shard_of.find(shard);
     if (it == shard_of.end()) {
       it = shard_of.emplace(shard, cache.shards_.size()).first;
-      cache.shards_.push_back(safetensors::File::open((fs::path(dir) / shard).string()));
+      const auto file = file_inside(dir, shard, cat("[cache] ", index_path, ": key 'media.", path, "'"));
+      cache.shards_.push_back(safetensors::File::open(file));
     }
-    const auto name = where.at(1).get<std::string>();
-    if (!cache.shards_[it->second]->find(name)) view.fail_at("media", "tensor " + name + " is not in " + shard);
+    const auto name = where[1].get<std::string>();
+    const auto* info = cache.shards_[it->second]->find(name);
+    if (!info) media.fail_at(path, "tensor " + name + " is not in " + shard);
+    check_cached_pixels(*info, expected, cat(index_path, ": key 'media.", path, "' (", shard, ": ", name, ")"));
     cache.entries_[path] = {it->second, name};
   }
   return cache;

@@ -13,7 +13,15 @@ SamplePreparer::SamplePreparer(language::Tokenizer tokenizer, PrepareOptions opt
 
 torch::Tensor SamplePreparer::pixels(const std::string& path, bool is_video) const {
   if (cache_)
-    if (auto cached = cache_->find(path)) return *cached;
+    if (auto cached = cache_->find(path)) {
+      // The cache checked each tensor's shape; an image must also be one frame, a clip no more
+      // frames than this run's sampling takes.
+      const int64_t most = is_video ? media::frames_per_clip(options_.media.frames, "[prepare] " + path) : 1;
+      if (cached->size(0) > most || (!is_video && cached->size(0) != 1))
+        fail("[prepare] ", path, ": the media cache holds ", cached->size(0), " frames for this ",
+             is_video ? "clip" : "image", "; expected ", is_video ? "at most " : "", most);
+      return *cached;
+    }
   return decode_and_resize(path, is_video, options_.media);
 }
 

@@ -1,5 +1,8 @@
 #include "datasets/registry.h"
 
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -60,7 +63,13 @@ std::vector<Sample> read_dataset(const DatasetSpec& spec, BadSamples& bad) {
     reader = it->second.reader;
   }
   if (!std::filesystem::exists(spec.path)) fail("[dataset] ", spec.path, ": the annotation file does not exist");
-  return reader(spec, bad);
+  try {
+    return reader(spec, bad);
+  } catch (const nlohmann::json::exception& e) {  // a reader (a registered one, say) that reads types unchecked
+    fail("[dataset] ", spec.path, ": ", e.what());
+  } catch (const YAML::Exception& e) {
+    fail("[dataset] ", spec.path, ": ", e.what());
+  }
 }
 
 }  // namespace vltune::datasets

@@ -3,6 +3,7 @@
 #pragma once
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ struct DatasetSpec {
   std::string format;      // llava | jsonl | coco | alpaca | vqa | a registered one
   std::string path;        // the annotation file
   std::string media_root;  // media paths resolve against it (default: the annotation file's folder)
+  std::vector<std::string> allow_media_from;  // more folders media may resolve into (default: only the root)
   std::map<std::string, std::string> fields;  // jsonl: which record field holds what (see formats.cpp)
   std::string prompt;      // coco: the user turn before each caption (default: <image> only)
   std::string origin;      // where the spec was written, for errors ("recipe.yaml:12:5")
@@ -29,8 +31,9 @@ struct DatasetSpec {
 
 enum class OnBadSample { kSkip, kError };
 
-// Bad samples met while reading or preparing: with kSkip each is logged once and counted; with
-// kError the first one throws. Loader workers report concurrently, so it locks.
+// Bad samples met while reading or preparing: with kSkip each is logged and counted once, however
+// many epochs meet it again; with kError the first one throws. Loader workers report concurrently,
+// so it locks.
 class BadSamples {
  public:
   explicit BadSamples(OnBadSample policy) : policy_(policy) {}
@@ -43,6 +46,7 @@ class BadSamples {
   OnBadSample policy_;
   int64_t count_ = 0;
   std::vector<std::string> messages_;
+  std::set<std::string> seen_;
 };
 
 }  // namespace vltune::datasets

@@ -37,6 +37,26 @@ std::pair<std::optional<std::string>, std::vector<Exchange>> exchanges_of(const 
 TemplatePiece text(std::string t, bool trains = false) { return {std::move(t), -1, trains}; }
 TemplatePiece special(int64_t id, bool trains = false) { return {"", id, trains}; }
 
+// A template's marker ("<|im_start|>"): the tokenizer's own token when its vocabulary has one,
+// otherwise the marker's text.
+TemplatePiece marker(const Tokenizer& tokenizer, const std::string& name, bool trains = false) {
+  const int64_t id = tokenizer.piece_id(name);
+  return id >= 0 ? special(id, trains) : text(name, trains);
+}
+
+// Appends a group of pieces, joining neighbouring texts of the same kind into one piece.
+void append_group(std::vector<TemplatePiece>& pieces, const std::vector<TemplatePiece>& group) {
+  const std::size_t first = pieces.size();
+  for (const auto& piece : group) {
+    const bool joins = pieces.size() > first && piece.special_id < 0 && pieces.back().special_id < 0 &&
+                       pieces.back().trains == piece.trains;
+    if (joins)
+      pieces.back().text += piece.text;
+    else
+      pieces.push_back(piece);
+  }
+}
+
 }  // namespace
 
 const std::vector<std::string>& chat_template_names() {
@@ -84,11 +104,12 @@ std::vector<TemplatePiece> render_chat(const std::string& name, const std::vecto
       first = false;
     }
   } else {  // chatml
-    pieces.push_back(text("<|im_start|>system\n" + system.value_or(kChatmlSystem) + "<|im_end|>\n"));
+    const auto start = marker(tokenizer, "<|im_start|>"), end = marker(tokenizer, "<|im_end|>");
+    append_group(pieces, {start, text("system\n" + system.value_or(kChatmlSystem)), end, text("\n")});
     for (const auto& r : rounds) {
-      pieces.push_back(text("<|im_start|>user\n" + r.question + "<|im_end|>\n<|im_start|>assistant\n"));
-      pieces.push_back(text(r.answer + "<|im_end|>", true));
-      pieces.push_back(text("\n"));
+      append_group(pieces, {start, text("user\n" + r.question), end, text("\n"), start, text("assistant\n")});
+      append_group(pieces, {text(r.answer, true), marker(tokenizer, "<|im_end|>", true)});
+      append_group(pieces, {text("\n")});
     }
   }
   return pieces;

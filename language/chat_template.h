@@ -10,6 +10,8 @@
 //   llama2    <s>[INST] <<SYS>>\n{system}\n<</SYS>>\n\n{q} [/INST] {a} </s><s>[INST] {q2} [/INST] ...
 //   chatml    <|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{q}<|im_end|>\n
 //             <|im_start|>assistant\n{a}<|im_end|>\n ...
+//             (<|im_start|> and <|im_end|> are the tokenizer's own special tokens when its
+//             vocabulary has them, as Qwen's tokenizer.json does; otherwise text)
 #pragma once
 #include <optional>
 #include <string>

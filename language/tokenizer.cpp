@@ -13,6 +13,8 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "core/file_read.h"
+#include "language/hf_tokenizer.h"
 #include "language/sentencepiece_protocol.h"
 
 extern char** environ;
@@ -114,12 +116,27 @@ std::vector<int64_t> ints_of(const std::string& bytes) {
 }
 }  // namespace
 
-Tokenizer Tokenizer::load(const std::string& model_path) {
-  if (!std::filesystem::exists(model_path)) fail("[tokenizer] ", model_path, ": no such file");
+Tokenizer Tokenizer::load(const std::string& path) {
+  namespace fs = std::filesystem;
+  if (fs::is_directory(path)) return from_model_dir(path);
+  if (!fs::exists(path)) fail("[tokenizer] ", path, ": no such file");
+  // A FIFO or device would make the SentencePiece process or the JSON reader block without an answer.
+  require_regular_file(path, "[tokenizer]");
   Tokenizer tokenizer;
-  tokenizer.path_ = model_path;
+  tokenizer.path_ = path;
+  if (fs::path(path).extension() == ".json") {
+    const auto config = fs::path(path).parent_path() / "tokenizer_config.json";
+    auto hf = std::make_shared<const HfTokenizer>(path, fs::is_regular_file(config) ? config.string() : "");
+    tokenizer.vocab_size_ = hf->vocab_size();
+    tokenizer.bos_ = hf->specials().bos;
+    tokenizer.eos_ = hf->specials().eos;
+    tokenizer.pad_ = hf->specials().pad;
+    tokenizer.unk_ = hf->specials().unk;
+    tokenizer.hf_ = std::move(hf);
+    return tokenizer;
+  }
   tokenizer.process_ = std::make_shared<SentencePieceProcess>();
-  const auto info = ints_of(tokenizer.process_->call(spm::kLoad, model_path, "[tokenizer] " + model_path + ": not a SentencePiece model"));
+  const auto info = ints_of(tokenizer.process_->call(spm::kLoad, path, "[tokenizer] " + path + ": not a SentencePiece model"));
   tokenizer.vocab_size_ = info.at(0);
   tokenizer.bos_ = info.at(1);
   tokenizer.eos_ = info.at(2);
@@ -129,28 +146,33 @@ Tokenizer Tokenizer::load(const std::string& model_path) {
 }
 
 Tokenizer Tokenizer::from_model_dir(const std::string& model_dir) {
-  const auto path = (std::filesystem::path(model_dir) / "tokenizer.model").string();
-  if (!std::filesystem::exists(path))
-    fail("[tokenizer] ", model_dir, ": no tokenizer.model (vltune reads SentencePiece tokenizers; train one with "
-         "`vltune tokenizer train`)");
-  return load(path);
-}
-
-std::vector<int64_t> Tokenizer::encode(const std::string& text) const {
-  return ints_of(process_->call(spm::kEncode, text, "[tokenizer] " + path_ + ": cannot encode text"));
-}
-
-std::string Tokenizer::decode(const std::vector<int64_t>& ids) const {
-  std::vector<int32_t> narrow;
-  for (int64_t id : ids) {
-    if (id < 0 || id >= vocab_size_) fail("[tokenizer] ", path_, ": id ", id, " is outside the vocabulary of ", vocab_size_);
-    narrow.push_back(static_cast<int32_t>(id));
+  namespace fs = std::filesystem;
+  for (const char* name : {"tokenizer.json", "tokenizer.model"}) {
+    const auto path = (fs::path(model_dir) / name).string();
+    if (fs::exists(path)) return load(path);  // load() refuses a FIFO or device by name
   }
+  fail("[tokenizer] ", model_dir, ": no tokenizer.json or tokenizer.model (train a SentencePiece one with "
+       "`vltune tokenizer train`)");
+}
+
+std::vector<int64_t> Tokenizer::encode(const std::string& text, bool add_specials) const {
+  if (hf_) return hf_->encode(text, add_specials);
+  auto ids = ints_of(process_->call(spm::kEncode, text, "[tokenizer] " + path_ + ": cannot encode text"));
+  if (add_specials && bos_ >= 0) ids.insert(ids.begin(), bos_);
+  return ids;
+}
+
+std::string Tokenizer::decode(const std::vector<int64_t>& ids, bool skip_specials) const {
+  for (int64_t id : ids)
+    if (id < 0 || id >= vocab_size_) fail("[tokenizer] ", path_, ": id ", id, " is outside the vocabulary of ", vocab_size_);
+  if (hf_) return hf_->decode(ids, skip_specials);
+  const std::vector<int32_t> narrow(ids.begin(), ids.end());
   return process_->call(spm::kDecode, std::string(reinterpret_cast<const char*>(narrow.data()), narrow.size() * 4),
                         "[tokenizer] " + path_ + ": cannot decode");
 }
 
 int64_t Tokenizer::piece_id(const std::string& piece) const {
+  if (hf_) return hf_->token_to_id(piece).value_or(-1);
   return ints_of(process_->call(spm::kPiece, piece, "[tokenizer] " + path_)).at(0);
 }
 

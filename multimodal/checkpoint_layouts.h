@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "core/checkpoint.h"
+#include "core/key_layout.h"
 
 namespace vltune::multimodal {
 

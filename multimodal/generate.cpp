@@ -38,12 +38,12 @@ torch::Tensor model_weight(VisionLanguageModelImpl& model) { return model.langua
 std::vector<int64_t> eos_token_ids(const std::string& model_dir) {
   const auto generation_config = model_dir + "/generation_config.json";
   if (std::filesystem::exists(generation_config)) {
-    const auto json = read_json_file(generation_config);
+    const auto json = read_json_file(generation_config, kMaxConfigFileBytes);
     const JsonView view(json, generation_config);
     if (view.has("eos_token_id")) return view.integers("eos_token_id");
   }
   const auto config_path = model_dir + "/config.json";
-  const auto json = read_json_file(config_path);
+  const auto json = read_json_file(config_path, kMaxConfigFileBytes);
   const JsonView config(json, config_path);
   for (const auto& node : {config.optional_child("text_config"), std::optional<JsonView>(config)})
     if (node && node->has("eos_token_id")) return node->integers("eos_token_id");

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "multimodal/model_family.h"
+#include "vision/media/media.h"
 
 namespace vltune::multimodal {
 
@@ -47,6 +48,8 @@ int64_t grid_side(int64_t tokens, const VideoPooling& pooling) {
 }  // namespace
 
 int64_t VisionLanguageModelImpl::tokens_per_video(int64_t frames, const VideoPooling& pooling) const {
+  if (frames < 1 || frames > media::kMaxFramesPerClip)
+    fail("[video] ", frames, " frames per clip: expected 1 to ", media::kMaxFramesPerClip);
   const int64_t side = grid_side(config_.tokens_per_image(), pooling) / pooling.spatial;
   return side * side * (pooling.temporal == "concat" ? frames : 1);
 }

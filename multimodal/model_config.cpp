@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "core/config_bounds.h"
 #include "core/error.h"
 #include "multimodal/model_family.h"
 
@@ -17,6 +18,26 @@ torch::Dtype parse_dtype(const std::string& name, const std::string& where) {
 int64_t ModelConfig::tokens_per_image() const {
   if (!vision) return 0;
   return vision->num_positions() - (vision_feature_select_strategy == "default" ? 1 : 0);
+}
+
+double ModelConfig::parameter_count() const {
+  const auto& t = text;
+  const double hidden = static_cast<double>(t.hidden_size), inter = static_cast<double>(t.intermediate_size);
+  const double attention = hidden * static_cast<double>(t.head_dim) * static_cast<double>(2 * t.num_heads + 2 * t.num_kv_heads);
+  double count = static_cast<double>(t.vocab_size) * hidden * (tie_word_embeddings ? 1 : 2) + hidden +
+                 static_cast<double>(t.num_layers) * (attention + 3 * hidden * inter + 2 * hidden);
+  if (vision) {
+    const auto& v = *vision;
+    const double width = static_cast<double>(v.hidden_size);
+    const double patch = static_cast<double>(v.patch_size);
+    count += static_cast<double>(v.num_channels) * patch * patch * width + static_cast<double>(v.num_positions()) * width +
+             static_cast<double>(v.num_layers) * (4 * width * width + 2 * width * static_cast<double>(v.intermediate_size));
+  }
+  if (qwen_vision) count += qwen_vision->parameter_count();
+  if (projector)
+    count += static_cast<double>(projector->in_features) * static_cast<double>(projector->out_features) +
+             static_cast<double>(projector->out_features) * static_cast<double>(projector->out_features);
+  return count;
 }
 
 namespace {
@@ -56,11 +77,15 @@ void read_llava(const JsonView& json, ModelConfig& c) {
 }
 
 ModelConfig read_model_config(const std::string& model_dir) {
-  ModelConfig c;
-  c.path = (std::filesystem::path(model_dir) / "config.json").string();
-  if (!std::filesystem::exists(c.path))
+  const auto path = (std::filesystem::path(model_dir) / "config.json").string();
+  if (!std::filesystem::exists(path))
     fail("[model] ", model_dir, ": no config.json (expected a Hugging Face model folder)");
-  const auto document = read_json_file(c.path);
+  return parse_model_config(read_json_file(path, kMaxConfigFileBytes), path);
+}
+
+ModelConfig parse_model_config(const nlohmann::json& document, const std::string& path) {
+  ModelConfig c;
+  c.path = path;
   const JsonView json(document, c.path);
   c.model_type = json.str("model_type");
   c.dtype = config_dtype(json);
@@ -80,6 +105,9 @@ ModelConfig read_model_config(const std::string& model_dir) {
     c.text = language::parse_decoder_config(json);
     c.tie_word_embeddings = c.text.tie_word_embeddings;
   }
+  if (c.parameter_count() > static_cast<double>(bounds::kMaxParameters))
+    fail("[model] ", c.path, ": describes a model of ", c.parameter_count(), " parameters, more than the ",
+         bounds::kMaxParameters, " vltune accepts");
   return c;
 }
 

@@ -33,9 +33,16 @@ struct ModelConfig {
   bool has_vision() const { return vision.has_value(); }  // a LLaVA tower
   bool multimodal() const { return vision || qwen_vision; }  // any vision side: PEFT files nest under model.*
   int64_t tokens_per_image() const;  // visual tokens each image expands to
+  // The parameters the model this config describes holds (computed in floating point, so a hostile
+  // config cannot overflow it): checked against sane bounds and the checkpoint before allocating.
+  double parameter_count() const;
 };
 
-ModelConfig read_model_config(const std::string& model_dir);  // reads MODEL_DIR/config.json
+// Reads MODEL_DIR/config.json; throws naming the key for a malformed value, or when the model it
+// describes exceeds bounds::kMaxParameters.
+ModelConfig read_model_config(const std::string& model_dir);
+// The same for a config.json already parsed; `path` names it in errors.
+ModelConfig parse_model_config(const nlohmann::json& document, const std::string& path);
 
 void read_llava(const JsonView& json, ModelConfig& config);  // model_type llava's parts
 

@@ -12,6 +12,21 @@ namespace {
 // embedding (Conv2d patch embeddings included), zero biases, unit norm weights. std is the decoder's
 // initializer_range (the tower uses its own factor-scaled ranges in transformers; one std is
 // enough for training from scratch).
+// Refuses a config.json that describes a much larger model than the checkpoint holds, before the
+// modules are allocated (the strict load would refuse it anyway, but after allocating).
+void check_size_against(const ModelConfig& config, const Checkpoint& checkpoint) {
+  double stored = 0;
+  for (const auto& name : checkpoint.names()) {
+    double numel = 1;
+    for (int64_t dim : checkpoint.info(name).shape) numel *= static_cast<double>(dim);
+    stored += numel;
+  }
+  const double described = config.parameter_count();
+  if (described > 2 * stored + (1 << 20))
+    fail("[model] ", config.path, ": describes a model of about ", described, " parameters but ", checkpoint.source(),
+         " holds ", stored, "; hint: is this config.json for this checkpoint?");
+}
+
 void init_random(VisionLanguageModelImpl& model, double std, uint64_t seed) {
   torch::NoGradGuard no_grad;
   auto generator = torch::make_generator<at::CPUGeneratorImpl>(seed);
@@ -45,6 +60,7 @@ LoadedModel load_model(const std::string& model_dir, const LoadOptions& options)
     return loaded;
   }
   const Checkpoint checkpoint = Checkpoint::open(model_dir);
+  check_size_against(loaded.config, checkpoint);
 
   std::string stored_lm_head;
   for (const auto& name : checkpoint.names())

@@ -14,7 +14,7 @@
 #include "core/activation_checkpoint.h"
 #include "core/safetensors.h"
 #include "multimodal/model_loader.h"
-#include "test_support.h"
+#include "tensor_test_support.h"
 
 namespace vltune {
 namespace {

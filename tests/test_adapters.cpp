@@ -11,7 +11,7 @@
 #include "core/atomic_file.h"
 #include "core/safetensors.h"
 #include "multimodal/model_loader.h"
-#include "test_support.h"
+#include "tensor_test_support.h"
 #include "training/flat_adamw.h"
 
 namespace vltune {

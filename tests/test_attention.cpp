@@ -7,7 +7,7 @@
 #include "core/torch_compat.h"
 #include "language/llama.h"
 #include "multimodal/model_loader.h"
-#include "test_support.h"
+#include "tensor_test_support.h"
 
 namespace vltune {
 namespace {

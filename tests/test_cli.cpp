@@ -2,8 +2,10 @@
 // `vltune inspect` describes a model.
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include "core/safetensors.h"
-#include "test_support.h"
+#include "tensor_test_support.h"
 
 namespace vltune {
 namespace {
@@ -206,6 +208,49 @@ TEST(Cli, ShippedTrainingRecipesPlan) {
       ++planned;
     }
   EXPECT_GE(planned, 6);
+}
+
+}  // namespace
+}  // namespace vltune
+
+namespace vltune {
+namespace {
+
+// `vltune tokenizer encode/decode` against the tokenizers library's goldens of the synthetic
+// tokenizer.json (tests/data/tokenizer-goldens), one JSON value per line with --jsonl.
+TEST(Cli, TokenizerEncodesAndDecodesJsonLines) {
+  test::TempDir dir;
+  const auto folder = test::data_path("tokenizer-goldens/synthetic-metaspace");
+  std::ifstream goldens(test::data_path("tokenizer-goldens/synthetic-metaspace.jsonl"));
+  std::string line, expected_ids, expected_text;
+  std::getline(goldens, line);  // header
+  std::ofstream texts(dir.file("texts.jsonl")), ids(dir.file("ids.jsonl"));
+  for (int n = 0; n < 12 && std::getline(goldens, line); ++n) {
+    const auto golden = nlohmann::json::parse(line);
+    texts << golden["text"].dump() << "\n";
+    ids << golden["ids_specials"].dump() << "\n";
+    expected_ids += golden["ids_specials"].dump() + "\n";
+    expected_text += golden["decoded_skip_specials"].dump() + "\n";
+  }
+  texts.close();
+  ids.close();
+  auto result = run_vltune("tokenizer encode --tokenizer " + folder + " --specials --jsonl " + dir.file("texts.jsonl"));
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_EQ(result.output, expected_ids);
+  result = run_vltune("tokenizer decode --tokenizer " + folder + "/tokenizer.json --skip-specials --jsonl " + dir.file("ids.jsonl"));
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_EQ(result.output, expected_text);
+  result = run_vltune("tokenizer encode --tokenizer " + test::data_path("tokenizer-goldens/tiny-chatml") +
+                      " --text '<|im_start|>user'");
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_EQ(result.output.rfind("[298,", 0), 0u) << result.output;  // <|im_start|> is one special token
+  std::ofstream(dir.file("bad.jsonl")) << "[1, 2]\n\"fine\"\n{oops\n";
+  result = run_vltune("tokenizer encode --tokenizer " + folder + " --jsonl " + dir.file("bad.jsonl"));
+  EXPECT_NE(result.status, 0);
+  EXPECT_NE(result.output.find("bad.jsonl:1: expected a JSON string"), std::string::npos) << result.output;
+  result = run_vltune("tokenizer decode --tokenizer " + folder + " --ids '[1, 99999]'");
+  EXPECT_NE(result.status, 0);
+  EXPECT_NE(result.output.find("99999 is outside the vocabulary"), std::string::npos) << result.output;
 }
 
 }  // namespace

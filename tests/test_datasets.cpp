@@ -278,7 +278,7 @@ TEST(Prepare, LiveAndCachedPixelsAgreeAndBadMediaIsSkipped) {
   media::encode_image(dir.file("wide.png"), media::Image{40, 8, std::vector<uint8_t>(40 * 8 * 3, 9)});
   image_sample.images = {dir.file("wide.png")};
   EXPECT_FALSE(SamplePreparer(tokenizer, small).prepare(image_sample, bad));
-  EXPECT_NE(bad.messages().back().find("40x8 exceeds the 16x8192 limit"), std::string::npos) << bad.messages().back();
+  EXPECT_NE(bad.messages().back().find("40x8 pixels, which exceed the limit of 16x8192"), std::string::npos) << bad.messages().back();
 
   std::ofstream(dir.file("corrupt.mp4")) << "not a video";
   Sample broken = clips[0];

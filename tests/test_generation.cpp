@@ -15,7 +15,7 @@
 #include "language/generation.h"
 #include "multimodal/generate.h"
 #include "multimodal/model_loader.h"
-#include "test_support.h"
+#include "tensor_test_support.h"
 
 namespace vltune {
 namespace {

@@ -71,19 +71,19 @@ TEST(ImageProcessor, ReadsPreprocessorConfigJson) {
   EXPECT_EQ(siglip.mean[0], 0.5);
 
   write_file_atomically(dir.file("preprocessor_config.json"),
-                        R"({"size": {"shortest_edge": 336}, "crop_size": {"height": 320, "width": 336}, "do_center_crop": true,
+                        R"({"size": {"shortest_edge": 336}, "crop_size": {"height": 320, "width": 320}, "do_center_crop": true,
                             "image_mean": [0.1, 0.2, 0.3], "image_std": 0.5})");
-  auto read = image_processor_config(dir.path().string(), tower("clip_vision_model", 30));
+  auto read = image_processor_config(dir.path().string(), tower("clip_vision_model", 320));
   EXPECT_EQ(read.shortest_edge, 336);
   EXPECT_EQ(read.height, 320);
-  EXPECT_EQ(read.width, 336);
+  EXPECT_EQ(read.width, 320);
   EXPECT_EQ(read.mean[2], 0.3);
   EXPECT_EQ(read.std[1], 0.5);
 
   write_file_atomically(dir.file("preprocessor_config.json"), R"({"size": {"shortest_edge": 336}, "do_pad": true})");
-  EXPECT_EQ(image_processor_config(dir.path().string(), tower("clip_vision_model", 30)).policy, ResizePolicy::kPadToSquare);
+  EXPECT_EQ(image_processor_config(dir.path().string(), tower("clip_vision_model", 336)).policy, ResizePolicy::kPadToSquare);
   write_file_atomically(dir.file("preprocessor_config.json"), R"({"size": {"height": 384, "width": 384}})");
-  auto plain = image_processor_config(dir.path().string(), tower("siglip_vision_model", 32));
+  auto plain = image_processor_config(dir.path().string(), tower("siglip_vision_model", 384));
   EXPECT_EQ(plain.policy, ResizePolicy::kResize);
   EXPECT_EQ(plain.width, 384);
 

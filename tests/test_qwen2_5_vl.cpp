@@ -11,7 +11,7 @@
 #include "language/rope.h"
 #include "multimodal/model_loader.h"
 #include "multimodal/qwen2_vl.h"
-#include "test_support.h"
+#include "tensor_test_support.h"
 #include "vision/qwen_image_processor.h"
 #include "vision/qwen_vision_grid.h"
 #include "vision/segment_attention.h"

@@ -48,7 +48,7 @@ TEST(Tokenizer, TrainsEncodesAndDecodes) {
   EXPECT_EQ(tok.decode(ids), "a red shoe\nand a blue bag");
   expect_error([&] { tok.decode({100000}); }, {"outside the vocabulary"});
   expect_error([] { Tokenizer::load("/nonexistent/tokenizer.model"); }, {"/nonexistent/tokenizer.model", "no such file"});
-  expect_error([] { Tokenizer::from_model_dir(VLTUNE_TEST_DATA); }, {"no tokenizer.model", "vltune tokenizer train"});
+  expect_error([] { Tokenizer::from_model_dir(VLTUNE_TEST_DATA); }, {"no tokenizer.json or tokenizer.model", "vltune tokenizer train"});
 }
 
 TEST(ChatTemplate, LlavaV1WithAnImage) {

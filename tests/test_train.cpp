@@ -16,6 +16,7 @@
 
 #include "core/safetensors.h"
 #include "test_support.h"
+#include "training_run.h"
 
 namespace fs = std::filesystem;
 using vltune::test::data_path;
@@ -23,60 +24,6 @@ using vltune::test::run_vltune;
 using vltune::test::TempDir;
 
 namespace {
-
-// Fashion-MNIST (48 images per split), a tokenizer of the fixture's 300 pieces trained on its
-// text, and a model folder: the fixture's weights and that tokenizer, with the image token moved
-// to id 300, just past the vocabulary (as LLaVA checkpoints often place it), so no text piece is
-// mistaken for an image token.
-class TrainingRun : public ::testing::Test {
- protected:
-  // Built once, by the first test; a failure here fails that test (and the next ones try again).
-  void SetUp() override {
-#ifndef VLTUNE_TEST_MEDIA
-    GTEST_SKIP() << "built without media support: the built-in Fashion-MNIST images need OpenCV";
-#endif
-    if (!ready_) build_inputs();
-    ASSERT_TRUE(ready_);
-  }
-  static void build_inputs() {
-    delete dir_;
-    dir_ = new TempDir();
-    auto result = run_vltune("data fashion-mnist --limit 48 --out " + dir_->file("fm"));
-    ASSERT_EQ(result.status, 0) << result.output;
-    result = run_vltune("tokenizer train --vocab 300 --out " + dir_->file("tok") + " --dataset " + dir_->file("fm/vqa_train.json") +
-                        " --dataset " + dir_->file("fm/caption_train.json"));
-    ASSERT_EQ(result.status, 0) << result.output;
-    fs::create_directories(dir_->file("model"));
-    for (const auto& entry : fs::directory_iterator(data_path("hf-tiny-llava-clip-llama/base")))
-      if (entry.path().filename() != "config.json") fs::copy_file(entry.path(), dir_->path() / "model" / entry.path().filename());
-    auto config = nlohmann::json::parse(std::ifstream(data_path("hf-tiny-llava-clip-llama/base/config.json")));
-    config["image_token_index"] = 300;
-    std::ofstream(dir_->file("model/config.json")) << config.dump(1);
-    fs::copy_file(dir_->file("tok.model"), dir_->file("model/tokenizer.model"));
-    std::ofstream(dir_->file("recipe.yaml")) << R"(# vltune train recipe.yaml
-model: {path: model}
-adapters: {preset: attention_only, method: dora, rank: 4, alpha: 8, dropout: 0.1}
-data:
-  train: {format: llava, path: fm/vqa_train.json}
-  eval: {format: llava, path: fm/vqa_test.json}
-  workers: 2
-train: {steps: 12, batch_size: 4, grad_accum: 2, lr: 1e-2, warmup_steps: 2, seed: 7}
-eval: {metrics: [loss, perplexity], max_samples: 16}
-output: {dir: runs/NAME, save_every: 2, keep_last: 2, log_every: 1}
-)";
-    ready_ = true;
-  }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
-    ready_ = false;
-  }
-  static std::string recipe() { return dir_->file("recipe.yaml"); }
-  static TempDir* dir_;
-  static bool ready_;
-};
-TempDir* TrainingRun::dir_ = nullptr;
-bool TrainingRun::ready_ = false;
 
 std::map<std::string, torch::Tensor> adapter_tensors(const std::string& run_dir, const std::string& step) {
   const auto file = vltune::safetensors::File::open(run_dir + "/checkpoints/" + step + "/adapter/adapter_model.safetensors");
@@ -265,34 +212,22 @@ variants:
 }
 
 TEST_F(TrainingRun, TextOnlyModelTrainsOnAlpacaDataWithTheSameEngine) {
-  const auto model = dir_->file("text-model");
-  fs::create_directories(model);
-  for (const auto& entry : fs::directory_iterator(data_path("hf-tiny-llama3-text/base")))
-    fs::copy_file(entry.path(), fs::path(model) / entry.path().filename());
-  fs::copy_file(dir_->file("tok.model"), model + "/tokenizer.model");
-  std::ofstream(dir_->file("text.yaml")) << R"(# vltune train text.yaml
-model: {path: text-model}
-adapters: {preset: full_layer, method: dora, rank: 4, alpha: 8}
-data:
-  train: {format: alpaca, path: fm/instruct_train.json}
-  eval: {format: alpaca, path: fm/instruct_test.json}
-  template: chatml
-train: {steps: 3, batch_size: 4, lr: 1e-2}
-eval: {metrics: [loss, exact_match], max_samples: 8, max_new_tokens: 4}
-)";
-  const auto run = dir_->file("text-run");
-  const auto result = run_vltune("train " + dir_->file("text.yaml") + " --run-dir " + run);
-  ASSERT_EQ(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("exact_match"), std::string::npos) << result.output;
-  std::ifstream answers(run + "/eval/step-3.jsonl");
-  int lines = 0;
-  for (std::string line; std::getline(answers, line);) lines += nlohmann::json::parse(line).contains("prediction");
-  EXPECT_EQ(lines, 8);
+  train_text_model("text", {{dir_->file("tok.model"), "tokenizer.model"}}, "  template: chatml\n");
   // The text-only model reads images nowhere: a multimodal dataset is refused up front.
   const auto refused = run_vltune("train " + dir_->file("text.yaml") + " --run-dir " + dir_->file("text-run-2") +
                                   " --set 'data.train={format: llava, path: " + dir_->file("fm/vqa_train.json") + "}'");
   EXPECT_NE(refused.status, 0);
   EXPECT_NE(refused.output.find("text-only model"), std::string::npos) << refused.output;
+}
+
+// A folder whose only tokenizer is a tokenizer.json (byte-level BPE with ChatML specials, 300 ids
+// like the fixture's vocabulary): the recipe names no template, so the folder's chat template
+// (ChatML) chooses chatml, and training and evaluation run through the tokenizer.json.
+TEST_F(TrainingRun, TextModelTrainsWithOnlyATokenizerJson) {
+  const auto tokenizer = data_path("tokenizer-goldens/tiny-chatml/");
+  const auto output = train_text_model(
+      "json", {{tokenizer + "tokenizer.json", "tokenizer.json"}, {tokenizer + "tokenizer_config.json", "tokenizer_config.json"}}, "");
+  EXPECT_NE(output.find("data.template auto: chatml"), std::string::npos) << output;
 }
 
 TEST_F(TrainingRun, GradientCheckpointingTrainsTheSameAdapter) {

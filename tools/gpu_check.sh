@@ -3,12 +3,14 @@
 # suite twice: on the CPU, then the model-parity suite on the GPU (VLTUNE_TEST_DEVICE=cuda, 1e-3).
 # Usage (on the GPU machine, from the repository root): bash tools/gpu_check.sh [BUILD_DIR]
 set -euo pipefail
+# RE2, PCRE2 and ICU, carried as .deps (tools/gpu_deps.sh): the GPU machine has none of them.
+if [ -d .deps ]; then eval "$(bash tools/gpu_deps.sh install)"; fi
 build=${1:-build-cuda}
 prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
 echo "== torch $(python3 -c 'import torch; print(torch.__version__, torch.cuda.get_device_name(0))')"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DVLTUNE_WITH_MEDIA=OFF \
       -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" 2>&1 | grep -E "vltune|Torch|Error|error" || true
-time cmake --build "$build" --parallel "$(nproc)"
+time cmake --build "$build" --parallel "$(nproc)" --target all benchmarks
 echo "== CPU: all tests but slow"
 ctest --test-dir "$build" --label-exclude slow --output-on-failure --parallel 8
 echo "== CUDA: model parity"

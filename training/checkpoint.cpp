@@ -4,33 +4,23 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "adapters/peft_io.h"
+#include "analysis/run_checkpoints.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/json_view.h"
 #include "core/safetensors.h"
+#include "training/checkpoint_folders.h"
 
 namespace fs = std::filesystem;
 
 namespace vltune::training {
 
 namespace {
-const std::string kPrefix = "step-";
-
-std::vector<fs::path> checkpoints_of(const std::string& run_dir) {
-  std::vector<fs::path> found;
-  const auto root = fs::path(run_dir) / "checkpoints";
-  if (!fs::exists(root)) return found;
-  for (const auto& entry : fs::directory_iterator(root)) {
-    const auto name = entry.path().filename().string();
-    if (entry.is_directory() && name.rfind(kPrefix, 0) == 0 && name.find(".tmp") == std::string::npos) found.push_back(entry.path());
-  }
-  std::sort(found.begin(), found.end());
-  return found;
-}
 
 void fsync_folder(const fs::path& folder) {
   const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
@@ -39,15 +29,36 @@ void fsync_folder(const fs::path& folder) {
     ::close(fd);
   }
 }
+
+constexpr int64_t kMaxEpoch = int64_t{1} << 30;
 }  // namespace
+
+TrainState read_train_state(const JsonView& json, const std::string& folder_name) {
+  TrainState state;
+  state.step = json.integer("step");
+  const bool named_by_step = folder_name.rfind(kCheckpointPrefix, 0) == 0;
+  const auto folder_step = named_by_step ? std::strtoll(folder_name.c_str() + kCheckpointPrefix.size(), nullptr, 10) : -1;
+  if (state.step < 0 || state.step != folder_step)
+    json.fail_at("step", cat(state.step, " does not match the folder ", folder_name, " (a damaged file?)"));
+  const auto optimizer_steps = json.integer("optimizer_steps");  // each step is at most one optimizer step
+  if (optimizer_steps < 0 || optimizer_steps > state.step)
+    json.fail_at("optimizer_steps", cat(optimizer_steps, " is out of range (0 to step ", state.step, "; a damaged file?)"));
+  state.data.epoch = json.integer("data_epoch");
+  state.data.cursor = json.integer("data_cursor");
+  if (state.data.epoch < 0 || state.data.epoch > kMaxEpoch)
+    json.fail_at("data_epoch", cat(state.data.epoch, " is out of range (0 to ", kMaxEpoch, ")"));
+  if (state.data.cursor < 0) json.fail_at("data_cursor", cat(state.data.cursor, " is negative"));
+  return state;
+}
 
 std::string save_checkpoint(const std::string& run_dir, adapters::AdapterSet& set, const FlatAdamW& optimizer,
                             const TrainState& state, bool multimodal_model, int keep_last) {
-  char name[32];
-  std::snprintf(name, sizeof(name), "step-%08ld", static_cast<long>(state.step));
+  const auto name = checkpoint_folder_name(state.step);
   const auto root = fs::path(run_dir) / "checkpoints";
   const auto final_dir = root / name;
-  const auto temp_dir = root / (std::string(name) + ".tmp");
+  const auto temp_dir = root / (name + ".tmp");
+  if (fs::exists(final_dir))  // checkpoints are written beside the others, never over one
+    fail("[checkpoint] ", final_dir.string(), " exists already; it is left as it is and no checkpoint of step ", state.step, " is written");
   fs::create_directories(root);
   fs::remove_all(temp_dir);  // a leftover from a crash mid-write
   fs::create_directories(temp_dir);
@@ -65,19 +76,14 @@ std::string save_checkpoint(const std::string& run_dir, adapters::AdapterSet& se
                                 .dump(1) + "\n");
   fsync_folder(temp_dir / "adapter");
   fsync_folder(temp_dir);
-  fs::remove_all(final_dir);
   fs::rename(temp_dir, final_dir);
   fsync_folder(root);
 
-  auto all = checkpoints_of(run_dir);
-  for (std::size_t i = 0; keep_last > 0 && i + keep_last < all.size(); ++i) fs::remove_all(all[i]);
+  // Older checkpoints go only now that this newer one is complete.
+  const auto all = analysis::run_checkpoints(run_dir);
+  for (std::size_t i = 0; keep_last > 0 && i + keep_last < all.size(); ++i)
+    if (all[i].first < state.step) fs::remove_all(all[i].second);
   return final_dir.string();
-}
-
-std::optional<std::string> latest_checkpoint(const std::string& run_dir) {
-  const auto all = checkpoints_of(run_dir);
-  if (all.empty()) return std::nullopt;
-  return all.back().string();
 }
 
 TrainState load_checkpoint(const std::string& checkpoint_dir, adapters::AdapterSet& set, FlatAdamW& optimizer,
@@ -86,6 +92,7 @@ TrainState load_checkpoint(const std::string& checkpoint_dir, adapters::AdapterS
   const auto state_path = (dir / "state.json").string();
   const auto document = read_json_file(state_path);
   const JsonView json(document, state_path);
+  auto state = read_train_state(json, dir.filename().string());  // checked before anything is restored
   adapters::restore_peft_adapter(set, (dir / "adapter").string(), multimodal_model);
   const auto moments = safetensors::File::open((dir / "optimizer.safetensors").string());
   torch::NoGradGuard no_grad;
@@ -99,11 +106,7 @@ TrainState load_checkpoint(const std::string& checkpoint_dir, adapters::AdapterS
            " (a different adapter placement?)");
     target.copy_(stored);
   }
-  optimizer.set_steps(json.integer("optimizer_steps"));
-  TrainState state;
-  state.step = json.integer("step");
-  state.data.epoch = json.integer("data_epoch");
-  state.data.cursor = json.integer("data_cursor");
+  optimizer.set_steps(state.step);
   if (moments->find("rng_state")) state.rng_state = moments->tensor("rng_state").clone();
   return state;
 }

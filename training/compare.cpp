@@ -1,5 +1,6 @@
 #include "training/compare.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -36,28 +37,31 @@ std::vector<std::string> assignments(const YAML::Node& set, const std::string& f
   std::vector<std::string> out;
   if (!set) return out;
   if (!set.IsMap()) fail("[compare] ", yaml_where(file, set), ": 'set' must be a map of recipe keys to values");
-  for (const auto& item : set) out.push_back(item.first.as<std::string>() + "=" + flow(item.second));
+  for (const auto& item : set) out.push_back(item.first.Scalar() + "=" + flow(item.second));
   return out;
 }
 
-std::string placement_of(const YAML::Node& adapters) {
-  if (adapters.IsMap() && adapters["preset"]) return adapters["preset"].as<std::string>();
+std::string placement_of(const YAML::Node& adapters, const std::string& file) {
+  if (adapters.IsMap() && adapters["preset"]) return yaml_string(file, adapters["preset"], "adapters.preset");
   return "rules";
 }
+
+constexpr const char* kNameCharacters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.";
 
 std::vector<Variant> read_variants(const YAML::Node& root, const std::string& file) {
   std::vector<Variant> variants;
   if (const YAML::Node list = root["variants"]) {
     if (!list.IsSequence()) fail("[compare] ", yaml_where(file, list), ": 'variants' must be a list");
     for (const auto& item : list) {
+      if (!item.IsMap()) fail("[compare] ", yaml_where(file, item), ": a variant is a map with name, adapters and/or set");
       check_known_keys(file, item, {"name", "adapters", "set"}, "a variant");
       if (!item["name"]) fail("[compare] ", yaml_where(file, item), ": every variant needs a 'name'");
       Variant v;
-      v.name = item["name"].as<std::string>();
+      v.name = yaml_string(file, item["name"], "name");
       v.placement = "recipe";
       if (item["adapters"]) {
         v.overrides.push_back("adapters=" + flow(item["adapters"]));
-        v.placement = placement_of(item["adapters"]);
+        v.placement = placement_of(item["adapters"], file);
       }
       const auto extra = assignments(item["set"], file);
       v.overrides.insert(v.overrides.end(), extra.begin(), extra.end());
@@ -65,29 +69,43 @@ std::vector<Variant> read_variants(const YAML::Node& root, const std::string& fi
     }
   }
   if (const YAML::Node grid = root["grid"]) {
+    if (!grid.IsMap()) fail("[compare] ", yaml_where(file, grid), ": 'grid' is a map of method, preset, rank and alpha");
     check_known_keys(file, grid, {"method", "preset", "rank", "alpha"}, "the grid");
     auto values = [&](const char* key, const std::string& fallback) {
       std::vector<std::string> out;
       const YAML::Node node = grid[key];
       if (!node) return std::vector<std::string>{fallback};
+      const std::string name = cat("grid.", key);
       if (node.IsSequence())
-        for (const auto& v : node) out.push_back(v.as<std::string>());
+        for (const auto& v : node) out.push_back(yaml_string(file, v, name));
       else
-        out.push_back(node.as<std::string>());
+        out.push_back(yaml_string(file, node, name));
       return out;
     };
+    std::vector<int64_t> ranks;
+    for (const auto& rank : values("rank", "8")) {
+      ranks.push_back(std::strtoll(rank.c_str(), nullptr, 10));
+      if (rank.find_first_not_of("0123456789") != std::string::npos || rank.size() > 9 || ranks.back() < 1)
+        fail("[compare] ", yaml_where(file, grid["rank"]), ": 'grid.rank': expected positive integers, found '", rank, "'");
+    }
+    const bool fixed_alpha = grid["alpha"].IsDefined();
+    const double alpha = fixed_alpha ? yaml_as<double>(file, grid["alpha"], "grid.alpha", "a number") : 0.0;
     for (const auto& method : values("method", "dora"))
       for (const auto& preset : values("preset", "attention_only"))
-        for (const auto& rank : values("rank", "8")) {
+        for (const int64_t rank : ranks) {
           YAML::Node adapters;
           adapters["preset"] = preset;
           adapters["method"] = method;
-          adapters["rank"] = std::stoll(rank);
-          adapters["alpha"] = grid["alpha"] ? grid["alpha"].as<double>() : 2.0 * std::stoll(rank);
+          adapters["rank"] = rank;
+          adapters["alpha"] = fixed_alpha ? alpha : 2.0 * static_cast<double>(rank);
           variants.push_back({cat(method, "-", preset, "-r", rank), preset, {"adapters=" + flow(adapters)}});
         }
   }
   if (variants.empty()) fail("[compare] ", file, ": no variants (give 'variants:' or 'grid:')");
+  // A name becomes a folder under OUT/runs that a rerun may remove: it must stay one plain name.
+  for (const auto& v : variants)
+    if (v.name.empty() || v.name[0] == '.' || v.name.find_first_not_of(kNameCharacters) != std::string::npos)
+      fail("[compare] ", file, ": variant name '", v.name, "' must be letters, digits, '-', '_' or '.' (not first): it names a run folder");
   for (std::size_t i = 0; i < variants.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)
       if (variants[i].name == variants[j].name) fail("[compare] ", file, ": two variants are named '", variants[i].name, "'");
@@ -126,12 +144,17 @@ CompareResult run_compare(const std::string& compare_yaml, const CompareOptions&
   check_known_keys(file, root, {"recipe", "title", "metric", "seeds", "set", "variants", "grid", "output"}, "a compare file");
   if (!root["recipe"]) fail("[compare] ", file, ": 'recipe' (the base recipe) is required");
   const auto folder = fs::path(file).parent_path();
-  const auto base = (folder / root["recipe"].as<std::string>()).lexically_normal().string();
+  const auto base = (folder / yaml_string(file, root["recipe"], "recipe")).lexically_normal().string();
   if (!fs::exists(base)) fail("[compare] ", yaml_where(file, root["recipe"]), ": the recipe ", base, " does not exist");
   std::vector<uint64_t> seeds = {0};
   if (const YAML::Node s = root["seeds"]) {
     seeds.clear();
-    for (const auto& seed : s) seeds.push_back(seed.as<uint64_t>());
+    if (!s.IsSequence()) fail("[compare] ", yaml_where(file, s), ": 'seeds' must be a list of integers");
+    for (const auto& seed : s) {
+      const auto value = yaml_as<int64_t>(file, seed, "seeds", "an integer of 0 or more");
+      if (value < 0) fail("[compare] ", yaml_where(file, seed), ": 'seeds': expected an integer of 0 or more, found ", value);
+      seeds.push_back(static_cast<uint64_t>(value));
+    }
     if (seeds.empty()) fail("[compare] ", yaml_where(file, s), ": 'seeds' is empty");
   }
   auto common = assignments(root["set"], file);
@@ -140,9 +163,9 @@ CompareResult run_compare(const std::string& compare_yaml, const CompareOptions&
 
   CompareResult result;
   result.out_dir = !options.out_dir.empty() ? options.out_dir
-                   : root["output"]       ? (folder / root["output"].as<std::string>()).lexically_normal().string()
+                   : root["output"]       ? (folder / yaml_string(file, root["output"], "output")).lexically_normal().string()
                                           : (fs::path("runs") / ("compare-" + fs::path(file).stem().string())).string();
-  const auto title = root["title"] ? root["title"].as<std::string>() : fs::path(file).stem().string();
+  const auto title = root["title"] ? yaml_string(file, root["title"], "title") : fs::path(file).stem().string();
 
   // Every recipe is loaded (and validated) before anything trains.
   std::vector<std::vector<Recipe>> recipes;
@@ -157,10 +180,10 @@ CompareResult run_compare(const std::string& compare_yaml, const CompareOptions&
     }
   }
   const auto& first = recipes.front().front();
-  std::string metric = root["metric"] ? root["metric"].as<std::string>() : "";
+  std::string metric = root["metric"] ? yaml_string(file, root["metric"], "metric") : "";
   if (metric.empty()) {
     const YAML::Node metrics = first.find("eval.metrics");
-    metric = metrics.IsDefined() && metrics.IsSequence() && metrics.size() > 0 ? metrics[0].as<std::string>() : "loss";
+    metric = metrics.IsDefined() && metrics.IsSequence() && metrics.size() > 0 ? metrics[0].Scalar() : "loss";
   }
 
   if (options.shard_count < 1 || options.shard_index < 0 || options.shard_index >= options.shard_count)

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "core/error.h"
+#include "core/yaml_util.h"
 #include "multimodal/generate.h"
 #include "training/batch.h"
 #include "training/metrics.h"
@@ -61,7 +62,7 @@ EvalSettings eval_settings(const Recipe& recipe, const Backbone& backbone) {
   const YAML::Node metrics = recipe.find("eval.metrics");
   if (metrics.IsDefined() && metrics.IsSequence()) {
     for (const auto& m : metrics) {
-      const auto name = m.as<std::string>();
+      const auto name = yaml_string(recipe.origin_file("eval.metrics"), m, "eval.metrics");
       if (std::find(kAllMetrics.begin(), kAllMetrics.end(), name) == kAllMetrics.end())
         fail("[recipe] ", recipe.where("eval.metrics"), ": unknown metric '", name,
              "' (expected loss, perplexity, exact_match, vqa_accuracy, bleu4, rouge_l or cider_d)");

@@ -1,9 +1,11 @@
 #include "training/recipe.h"
 
+#include <cmath>
 #include <filesystem>
+#include <functional>
 #include <set>
 
-#include "adapters/placement.h"
+#include "adapters/placement_rules.h"
 #include "core/error.h"
 #include "core/yaml_util.h"
 #include "datasets/dataset_yaml.h"
@@ -35,7 +37,7 @@ void record_origins(const YAML::Node& node, const std::string& prefix, const std
   if (!prefix.empty()) origins[prefix] = origin;
   if (!node.IsMap()) return;
   for (const auto& item : node)
-    record_origins(item.second, prefix.empty() ? item.first.as<std::string>() : prefix + "." + item.first.as<std::string>(),
+    record_origins(item.second, prefix.empty() ? item.first.Scalar() : prefix + "." + item.first.Scalar(),
                    origin, origins);
 }
 
@@ -45,9 +47,9 @@ YAML::Node merge(const YAML::Node& base, const YAML::Node& child, const std::str
   if (!base.IsMap() || !child.IsMap() || prefix == "adapters" || prefix == "data.train" || prefix == "data.eval")
     return child;
   YAML::Node merged(YAML::NodeType::Map);
-  for (const auto& item : base) merged[item.first.as<std::string>()] = item.second;
+  for (const auto& item : base) merged[item.first.Scalar()] = item.second;
   for (const auto& item : child) {
-    const auto key = item.first.as<std::string>();
+    const auto key = item.first.Scalar();
     const auto path = prefix.empty() ? key : prefix + "." + key;
     const YAML::Node previous = base[key];
     merged[key] = previous ? merge(previous, item.second, path) : item.second;
@@ -66,7 +68,7 @@ YAML::Node load_with_extends(const std::string& path, std::map<std::string, std:
     record_origins(node, "", path, origins);
     return node;
   }
-  const auto base_path = (fs::path(path).parent_path() / node["extends"].as<std::string>()).string();
+  const auto base_path = (fs::path(path).parent_path() / yaml_string(path, node["extends"], "extends")).string();
   if (!fs::exists(base_path)) fail("[recipe] ", yaml_where(path, node["extends"]), ": extends ", base_path, ", which does not exist");
   const YAML::Node base = load_with_extends(base_path, origins, chain);
   record_origins(node, "", path, origins);  // after the base's, so the child's keys win
@@ -80,6 +82,43 @@ void set_key(YAML::Node root, const std::vector<std::string>& parts, const YAML:
   }
   if (!root[parts[0]] || !root[parts[0]].IsMap()) root[parts[0]] = YAML::Node(YAML::NodeType::Map);
   set_key(root[parts[0]], {parts.begin() + 1, parts.end()}, value);
+}
+
+// "train.lr, train.steps, ..." when `key` is a section of the schema, else "".
+std::string section_keys(const std::string& key) {
+  std::string keys;
+  for (const auto& s : recipe_schema())
+    if (s.path.rfind(key + ".", 0) == 0) keys += (keys.empty() ? "" : ", ") + s.path;
+  return keys;
+}
+
+// The names a key under `prefix` may have ("" for the top level).
+std::vector<std::string> sibling_names(const std::string& prefix) {
+  const std::string head = prefix.empty() ? "" : prefix + ".";
+  std::set<std::string> names;
+  for (const auto& s : recipe_schema())
+    if (s.path.rfind(head, 0) == 0) names.insert(s.path.substr(head.size(), s.path.find('.', head.size()) - head.size()));
+  return {names.begin(), names.end()};
+}
+
+// A plain (unquoted) scalar that reads as a number but is not finite: `.nan`, `.inf`, `-.inf`.
+bool non_finite(const YAML::Node& node) {
+  if (!node.IsScalar() || node.Tag() != "?") return false;
+  try {
+    return !std::isfinite(node.as<double>());
+  } catch (const YAML::Exception&) {
+    return false;
+  }
+}
+
+// No recipe value (adapters' dropout included) may be NaN or infinite: each one found is a problem.
+void non_finite_numbers(const YAML::Node& node, const std::string& key, const Recipe& recipe, std::vector<std::string>& problems) {
+  if (non_finite(node)) problems.push_back(cat(recipe.where(key), ": key '", key, "': ", node.Scalar(), " is not a finite number"));
+  if (node.IsSequence())
+    for (std::size_t i = 0; i < node.size(); ++i) non_finite_numbers(node[i], cat(key, "[", i, "]"), recipe, problems);
+  if (node.IsMap())
+    for (const auto& item : node)
+      non_finite_numbers(item.second, key.empty() ? item.first.Scalar() : key + "." + item.first.Scalar(), recipe, problems);
 }
 
 std::string type_problem(const SchemaKey& key, const YAML::Node& node) {
@@ -108,6 +147,19 @@ std::string type_problem(const SchemaKey& key, const YAML::Node& node) {
   return "";
 }
 
+// A type problem, else a value outside the key's range (recipe_bounds()).
+std::string value_problem(const SchemaKey& key, const YAML::Node& node) {
+  if (auto problem = type_problem(key, node); !problem.empty()) return problem;
+  if (key.type != KeyType::kInt && key.type != KeyType::kFloat) return "";
+  for (const auto& bound : recipe_bounds())
+    if (bound.path == key.path) {
+      const double value = key.type == KeyType::kInt ? static_cast<double>(node.as<int64_t>()) : node.as<double>();
+      if (std::isfinite(value) && (value < bound.min || value > bound.max))
+        return cat(node.Scalar(), " is out of range: ", bound.meaning);
+    }
+  return "";
+}
+
 }  // namespace
 
 Recipe Recipe::load(const std::string& path, const std::vector<std::string>& overrides) {
@@ -119,12 +171,7 @@ Recipe Recipe::load(const std::string& path, const std::vector<std::string>& ove
     const auto eq = assignment.find('=');
     if (eq == std::string::npos || eq == 0) fail("[recipe] --set ", assignment, ": expected key.path=value");
     const auto key = assignment.substr(0, eq);
-    YAML::Node value;
-    try {
-      value = YAML::Load(assignment.substr(eq + 1));
-    } catch (const YAML::Exception& e) {
-      fail("[recipe] --set ", assignment, ": the value is not valid YAML: ", e.what());
-    }
+    const YAML::Node value = load_yaml_text(assignment.substr(eq + 1), "--set " + assignment);
     set_key(recipe.root_, split_key(key), value);
     record_origins(value, key, "--set " + assignment, recipe.origin_);
   }
@@ -133,49 +180,53 @@ Recipe Recipe::load(const std::string& path, const std::vector<std::string>& ove
   std::vector<std::string> problems;
   std::function<void(const YAML::Node&, const std::string&)> walk = [&](const YAML::Node& node, const std::string& prefix) {
     for (const auto& item : node) {
-      const auto name = item.first.as<std::string>();
+      const auto name = item.first.Scalar();  // load_yaml_file made sure keys are plain text
       const auto key = prefix.empty() ? name : prefix + "." + name;
-      const auto* entry = schema_key(key);
-      if (!entry) {
-        // A section (model, data, train, ...) is walked into; anything else is unknown.
-        const std::string head = prefix.empty() ? "" : prefix + ".";
-        bool is_section = false;
-        std::set<std::string> names;
-        for (const auto& s : recipe_schema()) {
-          if (s.path.rfind(key + ".", 0) == 0) is_section = true;
-          if (s.path.rfind(head, 0) == 0) names.insert(s.path.substr(head.size(), s.path.find('.', head.size()) - head.size()));
-        }
-        if (is_section && item.second.IsMap()) {
-          walk(item.second, key);
-          continue;
-        }
-        const std::vector<std::string> siblings(names.begin(), names.end());
-        const auto guess = closest_match(name, siblings);
-        problems.push_back(cat(recipe.where(key), ": unknown key '", key, "'", guess.empty() ? "" : cat(" (did you mean '", guess, "'?)")));
+      if (name.find('.') != std::string::npos) {
+        problems.push_back(cat(yaml_where(recipe.origin_file(key), item.first), ": key '", name, "' holds a dot; nest it (",
+                               name.substr(0, name.find('.')), ": {", name.substr(name.find('.') + 1), ": ...}): dotted keys are for --set"));
         continue;
       }
-      if (const auto problem = type_problem(*entry, item.second); !problem.empty())
-        problems.push_back(cat(recipe.where(key), ": key '", key, "': ", problem));
+      if (const auto* entry = schema_key(key)) {
+        if (const auto problem = value_problem(*entry, item.second); !problem.empty())
+          problems.push_back(cat(recipe.where(key), ": key '", key, "': ", problem));
+        continue;
+      }
+      const auto section = section_keys(key);  // a section (model, data, train, ...) is walked into
+      if (!section.empty()) {
+        if (item.second.IsMap())
+          walk(item.second, key);
+        else
+          problems.push_back(cat(recipe.where(key), ": key '", key, "': expected a map (the section of ", section, "), found ",
+                                 yaml_text(item.second)));
+        continue;
+      }
+      const auto guess = closest_match(name, sibling_names(prefix));
+      problems.push_back(cat(recipe.where(key), ": unknown key '", key, "'", guess.empty() ? "" : cat(" (did you mean '", guess, "'?)")));
     }
   };
   walk(recipe.root_, "");
+  non_finite_numbers(recipe.root_, "", recipe, problems);
   for (const auto& entry : recipe_schema())
     if (entry.required && !recipe.has(entry.path)) problems.push_back(cat(path, ": required key '", entry.path, "' is missing (", entry.meaning, ")"));
-  auto collect = [&](const std::function<void()>& check) {
+  auto collect = [&](const std::string& section, const std::function<void()>& check) {
     try {
       check();
     } catch (const Error& e) {
       problems.push_back(e.what());
+    } catch (const YAML::Exception& e) {  // a section's reader that read a value of the wrong type
+      problems.push_back(cat(recipe.where(section), ": in '", section, "': ", e.what()));
     }
   };
-  if (recipe.has("adapters")) collect([&] { adapters::parse_placement(recipe.root_["adapters"], recipe.origin_.at("adapters")); });
+  if (recipe.has("adapters"))
+    collect("adapters", [&] { adapters::parse_placement(recipe.root_["adapters"], recipe.origin_file("adapters")); });
   for (const char* section : {"data.train", "data.eval"})
     if (recipe.has(section)) {
       const YAML::Node node = recipe.find(section);  // one dataset, or a list of them
       if (node.IsSequence())
-        for (const auto& one : node) collect([&] { datasets::parse_dataset_spec(one, recipe.origin_.at(section)); });
+        for (const auto& one : node) collect(section, [&] { datasets::parse_dataset_spec(one, recipe.origin_file(section)); });
       else
-        collect([&] { datasets::parse_dataset_spec(node, recipe.origin_.at(section)); });
+        collect(section, [&] { datasets::parse_dataset_spec(node, recipe.origin_file(section)); });
     }
   if (!problems.empty()) {
     std::string text = cat("[recipe] ", path, ": ", problems.size(), " problem(s):");
@@ -242,8 +293,13 @@ std::string Recipe::resolved_yaml(const std::string& run_dir) const {
     const auto folder = fs::path(origin_file(section)).parent_path().string();
     YAML::Node node = find_in(copy, split_key(section), 0);
     auto fix = [&](YAML::Node spec) {
+      if (!spec.IsMap()) return;
       for (const char* field : {"path", "media_root"})
-        if (spec.IsMap() && spec[field]) spec[field] = absolute(folder, spec[field].as<std::string>());
+        if (spec[field]) spec[field] = absolute(folder, spec[field].Scalar());
+      if (YAML::Node allowed = spec["allow_media_from"]) {  // a path or a list of them
+        if (!allowed.IsSequence()) spec["allow_media_from"] = absolute(folder, allowed.Scalar());
+        for (std::size_t i = 0; allowed.IsSequence() && i < allowed.size(); ++i) allowed[i] = absolute(folder, allowed[i].Scalar());
+      }
     };
     if (node.IsSequence())
       for (auto spec : node) fix(spec);

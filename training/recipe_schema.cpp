@@ -1,5 +1,7 @@
 #include "training/recipe_schema.h"
 
+#include <limits>
+
 namespace vltune::training {
 
 const std::vector<SchemaKey>& recipe_schema() {
@@ -9,12 +11,12 @@ const std::vector<SchemaKey>& recipe_schema() {
       {"model.path", T::kString, "", {}, "Hugging Face model folder (relative to the recipe)", true},
       {"model.dtype", T::kEnum, "float32", {"float32", "bfloat16", "float16"}, "dtype of the frozen backbone"},
       {"model.device", T::kString, "cpu", {}, "cpu or cuda[:N]"},
-      {"model.tokenizer", T::kString, "", {}, "a tokenizer.model (default: the model folder's)"},
+      {"model.tokenizer", T::kString, "", {}, "a tokenizer.json or tokenizer.model (default: the model folder's)"},
       {"model.init", T::kEnum, "pretrained", {"pretrained", "random"}, "random: build from config.json with fresh weights (pretraining from scratch)"},
       {"adapters", T::kMap, "", {}, "where adapters go: a preset and/or rules (docs/adapters.md)", true},
-      {"data.train", T::kMap, "", {}, "the training dataset (format, path, media_root, fields, prompt: docs/datasets.md), or a list of them", true},
+      {"data.train", T::kMap, "", {}, "the training dataset (format, path, media_root, allow_media_from, fields, prompt: docs/datasets.md), or a list of them", true},
       {"data.eval", T::kMap, "", {}, "the evaluation dataset(s), same keys"},
-      {"data.template", T::kEnum, "llava_v1", {"plain", "llava_v1", "llama2", "chatml"}, "chat template"},
+      {"data.template", T::kEnum, "auto", {"auto", "plain", "llava_v1", "llama2", "chatml"}, "chat template (auto: the model folder's, else llava_v1)"},
       {"data.max_length", T::kInt, "2048", {}, "tokens per sample, visual tokens included"},
       {"data.truncation", T::kEnum, "drop", {"drop", "error"}, "what happens to a sample whose visual tokens would be cut"},
       {"data.on_bad_sample", T::kEnum, "skip", {"skip", "error"}, "missing, corrupt or malformed samples: skip with a warning, or stop"},
@@ -56,6 +58,42 @@ const std::vector<SchemaKey>& recipe_schema() {
       {"output.log_every", T::kInt, "10", {}, "log every N optimizer steps"},
   };
   return keys;
+}
+
+const std::vector<KeyBounds>& recipe_bounds() {
+  constexpr double kMany = 1e15;
+  static const std::vector<KeyBounds> bounds = {
+      {"data.max_length", 1, 1e7, "1 to 10 million tokens"},
+      {"data.num_frames", 0, 1024, "0 to 1024 frames"},
+      {"data.fps", 0, 1000, "0 to 1000 frames per second"},
+      {"data.max_frames", 1, 1024, "1 to 1024 frames"},
+      {"data.spatial_pool", 1, 64, "1 to 64"},
+      {"data.workers", 0, 256, "0 to 256 threads"},
+      {"data.prefetch", 0, 1e5, "0 to 100000 samples"},
+      {"train.epochs", 0, 1e6, "0 to a million passes"},
+      {"train.steps", 0, kMany, "0 or more"},
+      {"train.batch_size", 1, 1e6, "at least 1"},
+      {"train.grad_accum", 1, 1e6, "at least 1"},
+      {"train.lr", 0, 1e30, "0 to 1e30"},  // times lr_scale (at most 1e6), still a finite float
+      {"train.lr_scale.vision", 0, 1e6, "0 or more"},
+      {"train.lr_scale.projector", 0, 1e6, "0 or more"},
+      {"train.lr_scale.language", 0, 1e6, "0 or more"},
+      {"train.warmup_steps", 0, kMany, "0 or more"},
+      {"train.weight_decay", 0, 1e6, "0 or more"},
+      {"train.clip_grad_norm", 0, kMany, "0 (off) or more"},
+      {"train.seed", 0, kMany, "0 or more"},
+      {"eval.every", 0, kMany, "0 or more"},
+      {"eval.max_samples", 0, kMany, "0 or more"},
+      {"eval.batch_size", 0, 1e6, "0 or more"},
+      {"eval.max_new_tokens", 1, 1e6, "1 to a million tokens"},
+      {"eval.num_beams", 1, 1024, "1 to 1024"},
+      {"eval.temperature", 0, 1e6, "0 or more"},
+      {"eval.top_p", 0, 1, "0 to 1"},
+      {"output.keep_last", 0, 1e6, "0 (all) or more"},
+      {"output.save_every", 0, kMany, "0 or more"},
+      {"output.log_every", 0, kMany, "0 or more"},
+  };
+  return bounds;
 }
 
 }  // namespace vltune::training

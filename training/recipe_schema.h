@@ -19,4 +19,14 @@ struct SchemaKey {
 
 const std::vector<SchemaKey>& recipe_schema();
 
+// The range of a numeric key, inclusive (a key without a row takes any finite value; no key takes
+// NaN or infinity).
+struct KeyBounds {
+  std::string path;
+  double min, max;
+  std::string meaning;  // "at least 1", said in the error
+};
+
+const std::vector<KeyBounds>& recipe_bounds();
+
 }  // namespace vltune::training

@@ -3,7 +3,7 @@
 #include <filesystem>
 
 #include "core/error.h"
-#include "training/checkpoint.h"
+#include "training/checkpoint_folders.h"
 
 namespace fs = std::filesystem;
 

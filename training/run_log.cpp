@@ -126,14 +126,14 @@ void RunLog::summary(const RunSummary& run) {
   const double wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   const double tokens_per_s = wall_seconds > 0 ? static_cast<double>(run.tokens) / wall_seconds : 0.0;
   const int64_t rss = peak_rss_bytes();
-  const auto device_peak = compat::peak_device_allocated_bytes(run.device);
+  const auto device_peak = compat::peak_device_allocated_bytes(c10::Device(run.device));
 
   nlohmann::json summary = {{"steps", run.steps},
                             {"wall_seconds", wall_seconds},
                             {"tokens", run.tokens},
                             {"tokens_per_s", tokens_per_s},
                             {"peak_rss_bytes", rss},
-                            {"device", run.device.str()},
+                            {"device", run.device},
                             {"bad_samples_skipped", run.bad_samples_skipped},
                             {"final_metrics", run.final_metrics}};
   if (device_peak) summary["peak_device_allocated_bytes"] = *device_peak;
@@ -142,7 +142,7 @@ void RunLog::summary(const RunSummary& run) {
   char rate[32];
   std::snprintf(rate, sizeof(rate), "%.0f", tokens_per_s);
   print_line(cat("run summary: ", run.steps, " steps in ", format_duration(wall_seconds), ", ", rate, " tok/s, peak RSS ",
-                 gib(rss), device_peak ? cat(", peak ", run.device.str(), " allocated ", gib(*device_peak)) : std::string(),
+                 gib(rss), device_peak ? cat(", peak ", run.device, " allocated ", gib(*device_peak)) : std::string(),
                  ", ", run.bad_samples_skipped, " bad samples skipped"));
   if (!run.final_metrics.empty()) print_line("final metrics: " + metric_list(run.final_metrics));
 }

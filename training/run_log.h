@@ -19,8 +19,6 @@
 // off a line or record torn by the crash; steps logged again after a resume appear twice in
 // metrics.jsonl (the later line counts), and TensorBoard drops the older ones itself.
 #pragma once
-#include <c10/core/Device.h>
-
 #include <chrono>
 #include <cstdint>
 #include <iostream>
@@ -40,7 +38,7 @@ struct RunSummary {
   int64_t tokens = 0;               // tokens trained on since the RunLog was made (for tokens/s)
   int64_t bad_samples_skipped = 0;  // samples the loader dropped as unreadable
   Scalars final_metrics;            // e.g. the last loss and the final evaluation
-  c10::Device device = c10::kCPU;   // where training ran: an accelerator's allocator peak is reported
+  std::string device = "cpu";       // where training ran ("cuda:0"): an accelerator's allocator peak is reported
 };
 
 enum class ProgressStyle { kAuto, kLive, kPlain };  // kAuto: kLive when stderr is a terminal

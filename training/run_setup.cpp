@@ -4,23 +4,38 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "datasets/dataset_yaml.h"
 #include "datasets/registry.h"
+#include "language/chat_template_choice.h"
 #include "vision/image_processor.h"
 
 namespace fs = std::filesystem;
 
 namespace vltune::training {
 
+torch::Device parse_device(const std::string& name, const std::string& where) {
+  std::optional<torch::Device> device;
+  try {
+    device = torch::Device(name);
+  } catch (const c10::Error&) {
+  }
+  if (!device || (!device->is_cpu() && !device->is_cuda()))
+    fail("[device] ", where, " '", name, "' is not a device vltune runs on (cpu, cuda, cuda:1)");
+  if (device->is_cuda()) {
+    const int64_t count = torch::cuda::is_available() ? static_cast<int64_t>(torch::cuda::device_count()) : 0;
+    if (count == 0) fail("[device] ", where, " '", name, "': no CUDA device here (or this LibTorch is built without CUDA)");
+    if (device->has_index() && device->index() >= count)
+      fail("[device] ", where, " '", name, "': this machine has ", count, " CUDA device(s), cuda:0 to cuda:", count - 1);
+  }
+  return *device;
+}
+
 Backbone load_backbone(const Recipe& recipe) {
   multimodal::LoadOptions options;
   const auto dtype = recipe.str("train.precision") == "bf16" ? std::string("bfloat16") : recipe.str("model.dtype");
   options.dtype = dtype == "bfloat16" ? torch::kBFloat16 : dtype == "float16" ? torch::kFloat16 : torch::kFloat32;
-  try {
-    options.device = torch::Device(recipe.str("model.device"));
-  } catch (const c10::Error&) {
-    fail("[recipe] ", recipe.where("model.device"), ": model.device '", recipe.str("model.device"), "' is not a device (cpu, cuda, cuda:1)");
-  }
+  options.device = parse_device(recipe.str("model.device"), recipe.where("model.device") + ": model.device");
   if (recipe.str("model.init") == "random") options.random_init_seed = static_cast<uint64_t>(recipe.integer("train.seed"));
   Backbone backbone{multimodal::load_model(recipe.file_path("model.path"), options),
                     recipe.has("model.tokenizer") ? language::Tokenizer::load(recipe.file_path("model.tokenizer"))
@@ -78,6 +93,11 @@ RunData load_run_data(const Recipe& recipe, Backbone& backbone) {
   const auto& config = backbone.loaded.config;
   datasets::PrepareOptions options;
   options.chat_template = recipe.str("data.template");
+  if (options.chat_template == "auto") {  // the model folder's own template, else llava_v1
+    const auto chosen = language::chat_template_for_model(recipe.file_path("model.path"));
+    options.chat_template = chosen.empty() ? "llava_v1" : chosen;
+    if (!chosen.empty()) log_info(cat("data.template auto: ", chosen, " (the chat template of ", recipe.file_path("model.path"), ")"));
+  }
   options.encode.max_length = recipe.integer("data.max_length");
   options.encode.truncation =
       recipe.str("data.truncation") == "error" ? language::TruncationPolicy::kError : language::TruncationPolicy::kDrop;

@@ -26,6 +26,11 @@ struct Backbone {
   bool multimodal() const { return loaded.config.has_vision(); }
 };
 
+// A device named by a user ("cpu", "cuda", "cuda:1"), checked against this machine and this
+// LibTorch, so that a wrong one fails here in one line rather than deep in the first allocation.
+// `where` names the setting ("recipe.yaml:3:11", "--device").
+torch::Device parse_device(const std::string& name, const std::string& where);
+
 // model.path in model.dtype (bf16 when train.precision is bf16) on model.device, frozen; the
 // tokenizer from model.tokenizer or the model folder.
 Backbone load_backbone(const Recipe& recipe);

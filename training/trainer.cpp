@@ -53,16 +53,27 @@ int64_t total_steps(const Recipe& recipe, int64_t samples) {
   return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(recipe.number("train.epochs") * samples / per_step)));
 }
 
-void check_positive(const Recipe& recipe, const char* key) {
-  if (recipe.integer(key) < 1) fail("[recipe] ", recipe.where(key), ": ", key, " must be at least 1, got ", recipe.integer(key));
-}
-
 // RUN/eval/step-N.jsonl: each evaluated sample's generated answer beside its references.
 void write_answers(const std::string& run_dir, int64_t step, const std::vector<GeneratedAnswer>& answers) {
   std::string lines;
   for (const auto& a : answers) lines += nlohmann::json{{"id", a.id}, {"prediction", a.prediction}, {"references", a.references}}.dump() + "\n";
   fs::create_directories(fs::path(run_dir) / "eval");
   write_file_atomically((fs::path(run_dir) / "eval" / cat("step-", step, ".jsonl")).string(), lines);
+}
+
+// Stops a run whose training diverged at `step`; the newest checkpoint is the last good one, since
+// none is written from values that are not finite.
+[[noreturn]] void stop_diverged(const std::string& run_dir, int64_t step, const std::string& what) {
+  const auto kept = latest_checkpoint(run_dir);
+  fail("[train] step ", step, " of ", run_dir, ": ", what, "; training stopped (try a lower train.lr or train.precision: fp32). ",
+       kept ? "The last good checkpoint, " + *kept + ", is kept." : std::string("No checkpoint was written before it."));
+}
+
+// A resumed position must lie inside the dataset (a damaged state.json, or another dataset).
+void check_position(const TrainState& state, int64_t samples, const std::string& checkpoint) {
+  if (state.data.cursor >= samples)
+    fail("[train] ", checkpoint, "/state.json: data_cursor ", state.data.cursor, " is beyond the training data's ", samples,
+         " samples (a damaged file, or data.train changed since); nothing was written");
 }
 
 class NullBuffer : public std::streambuf {
@@ -72,14 +83,11 @@ class NullBuffer : public std::streambuf {
 }  // namespace
 
 RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& request) {
-  for (const char* key : {"train.batch_size", "train.grad_accum"}) check_positive(recipe, key);
   RunResult result;
   result.run_dir = request.run_dir.empty() ? run_directory(recipe) : request.run_dir;
   const auto latest = latest_checkpoint(result.run_dir);
   if (latest && !request.resume)
     fail("[train] ", result.run_dir, " already holds checkpoints; pass --resume to continue it, or set output.dir elsewhere");
-  fs::create_directories(result.run_dir);
-  write_file_atomically((fs::path(result.run_dir) / "recipe.yaml").string(), recipe.resolved_yaml(result.run_dir));
 
   const auto seed = static_cast<uint64_t>(recipe.integer("train.seed"));
   torch::manual_seed(seed);
@@ -123,10 +131,14 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
       auto generator = at::detail::getDefaultCPUGenerator();
       generator.set_state(state.rng_state);
     }
+    check_position(state, static_cast<int64_t>(data.train.size()), *latest);
     log_info(cat("resuming ", result.run_dir, " from ", *latest, " (step ", state.step, ")"));
   } else if (request.resume) {
     log_info(cat("no checkpoint in ", result.run_dir, " yet: starting from the beginning"));
   }
+  // Only now that everything loaded (a failed --resume leaves the run's recipe.yaml as it was).
+  fs::create_directories(result.run_dir);
+  write_file_atomically((fs::path(result.run_dir) / "recipe.yaml").string(), recipe.resolved_yaml(result.run_dir));
 
   const int64_t batch_size = recipe.integer("train.batch_size"), accumulation = recipe.integer("train.grad_accum");
   const int64_t steps = total_steps(recipe, static_cast<int64_t>(data.train.size()));
@@ -144,6 +156,16 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
   datasets::DataLoader<datasets::PreparedSample> loader(
       static_cast<int64_t>(data.train.size()),
       [&](int64_t index) { return data.preparer->prepare(data.train[index], *data.bad); }, loader_options, state.data);
+
+  // The loader ends a stream in which no sample is usable; say why the samples were skipped.
+  auto next_sample = [&] {
+    try {
+      return loader.next();
+    } catch (const datasets::NoUsableSample& e) {
+      const auto reasons = data.bad->messages();
+      fail("[train] ", result.run_dir, ": ", e.what(), reasons.empty() ? std::string() : "; the last reason: " + reasons.back());
+    }
+  };
 
   NullBuffer null_buffer;
   std::ostream null_stream(&null_buffer);
@@ -170,7 +192,7 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
     int64_t targets = 0;
     for (int64_t m = 0; m < accumulation; ++m) {
       std::vector<datasets::PreparedSample> samples;
-      for (int64_t i = 0; i < batch_size; ++i) samples.push_back(loader.next());
+      for (int64_t i = 0; i < batch_size; ++i) samples.push_back(next_sample());
       micro_batches.push_back(collate(samples, backbone.tokenizer.pad_id(), backbone.device));
       targets += micro_batches.back().target_tokens;
       tokens += micro_batches.back().tokens;
@@ -186,12 +208,8 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
     }
     const double loss = targets > 0 ? loss_sum.item<double>() / static_cast<double>(targets) : 0.0;
     const double grad_norm = clip > 0 ? optimizer.clip_grad_norm(clip) : optimizer.grads().norm().item<double>();
-    if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
-      const auto kept = latest_checkpoint(result.run_dir);
-      fail("[train] step ", state.step + 1, " of ", result.run_dir, ": the ", std::isfinite(loss) ? "gradient norm" : "loss",
-           " is ", std::isfinite(loss) ? grad_norm : loss, "; training stopped (try a lower train.lr or train.precision: fp32). ",
-           kept ? "The last good checkpoint, " + *kept + ", is kept." : std::string("No checkpoint was written before it."));
-    }
+    if (!std::isfinite(loss)) stop_diverged(result.run_dir, state.step + 1, cat("the loss is ", loss));
+    if (!std::isfinite(grad_norm)) stop_diverged(result.run_dir, state.step + 1, cat("the gradient norm is ", grad_norm));
     const double lr = adamw.lr * schedule_factor(recipe.str("train.schedule"), state.step, recipe.integer("train.warmup_steps"), steps);
     optimizer.step(lr);
     ++state.step;
@@ -205,6 +223,9 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
                                 {"step_time_ms", 1000.0 * step_seconds}});
     const bool last = state.step == steps;
     if (last || (save_every > 0 && state.step % save_every == 0)) {
+      // A checkpoint is good by construction: never one of values the update made NaN or infinite.
+      if (!torch::isfinite(optimizer.values()).all().item<bool>())
+        stop_diverged(result.run_dir, state.step, "the trained values are not finite after the update");
       state.data = loader.position();
       state.rng_state = at::detail::getDefaultCPUGenerator().get_state();
       save_checkpoint(result.run_dir, set, optimizer, state, backbone.multimodal(), keep_last);
@@ -226,7 +247,7 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
   summary.tokens = tokens;
   summary.bad_samples_skipped = result.bad_samples;
   summary.final_metrics = result.metrics;
-  summary.device = backbone.device;
+  summary.device = backbone.device.str();
   run_log.summary(summary);
   return result;
 }

@@ -1,7 +1,9 @@
 #include "vision/image_processor.h"
 
+#include <cmath>
 #include <filesystem>
 
+#include "core/config_bounds.h"
 #include "core/error.h"
 #include "core/json_view.h"
 
@@ -31,7 +33,8 @@ std::array<double, 3> triple(const JsonView& json, const std::string& key, std::
   if (!json.has(key)) return fallback;
   const auto& node = json.raw()[key];
   if (node.is_number()) return {node.get<double>(), node.get<double>(), node.get<double>()};
-  if (!node.is_array() || node.size() != 3) json.fail_at(key, "expected a number or three numbers, found " + node.dump());
+  if (!node.is_array() || node.size() != 3 || !node[0].is_number() || !node[1].is_number() || !node[2].is_number())
+    json.fail_at(key, "expected a number or three numbers, found " + node.dump());
   return {node[0].get<double>(), node[1].get<double>(), node[2].get<double>()};
 }
 
@@ -40,13 +43,13 @@ void read_size(const JsonView& json, const std::string& key, int64_t* shortest, 
   if (!json.has(key)) return;
   const auto& node = json.raw()[key];
   if (node.is_number_integer()) {
-    *shortest = *height = *width = node.get<int64_t>();
+    *shortest = *height = *width = bounds::integer_in(json, key, 1, bounds::kMaxImageSide);
     return;
   }
   const auto size = json.child(key);
-  if (size.has("shortest_edge")) *shortest = size.integer("shortest_edge");
-  if (size.has("height")) *height = size.integer("height");
-  if (size.has("width")) *width = size.integer("width");
+  if (size.has("shortest_edge")) *shortest = bounds::integer_in(size, "shortest_edge", 1, bounds::kMaxImageSide);
+  if (size.has("height")) *height = bounds::integer_in(size, "height", 1, bounds::kMaxImageSide);
+  if (size.has("width")) *width = bounds::integer_in(size, "width", 1, bounds::kMaxImageSide);
   if (!size.has("shortest_edge") && !(size.has("height") && size.has("width")))
     json.fail_at(key, "expected shortest_edge, or height and width");
 }
@@ -63,7 +66,7 @@ ImageProcessorConfig image_processor_config(const std::string& model_dir, const 
   }
   const auto path = (std::filesystem::path(model_dir) / "preprocessor_config.json").string();
   if (!std::filesystem::exists(path)) return c;
-  const auto document = read_json_file(path);
+  const auto document = read_json_file(path, kMaxConfigFileBytes);
   const JsonView json(document, path);
   c.mean = triple(json, "image_mean", c.mean);
   c.std = triple(json, "image_std", c.std);
@@ -84,8 +87,14 @@ ImageProcessorConfig image_processor_config(const std::string& model_dir, const 
     c.width = resize_w;
   }
   for (double s : c.std)
-    if (s <= 0) json.fail_at("image_std", "must be positive");
-  if (c.height <= 0 || c.width <= 0 || c.shortest_edge <= 0) json.fail_at("size", "sizes must be positive");
+    if (!(s > 0) || !std::isfinite(s)) json.fail_at("image_std", "must be positive and finite");
+  for (double m : c.mean)
+    if (!std::isfinite(m)) json.fail_at("image_mean", "must be finite");
+  // The tower's position embeddings fix the size of the pixels it takes.
+  if (c.height != tower.image_size || c.width != tower.image_size)
+    json.fail_at(c.policy == ResizePolicy::kShortestEdgeCenterCrop ? "crop_size" : "size",
+                 cat("gives ", c.height, "x", c.width, " pixels but the vision tower takes ", tower.image_size, "x",
+                     tower.image_size));
   return c;
 }
 
@@ -98,6 +107,10 @@ torch::Tensor resize_image(const media::Image& image, const ImageProcessorConfig
       // The shorter side becomes shortest_edge; the other keeps the aspect ratio (truncated, as HF).
       const int64_t new_h = h <= w ? c.shortest_edge : static_cast<int64_t>(c.shortest_edge * static_cast<double>(h) / w);
       const int64_t new_w = h <= w ? static_cast<int64_t>(c.shortest_edge * static_cast<double>(w) / h) : c.shortest_edge;
+      // An extreme aspect ratio would make the other side enormous (1x8192 to a 336 shortest edge: 336x2.7M).
+      if (std::max(new_h, new_w) > bounds::kMaxImageSide)
+        fail("[image] a ", w, "x", h, " image resized to a shortest edge of ", c.shortest_edge, " would be ", new_w, "x",
+             new_h, ", over ", bounds::kMaxImageSide, " on a side (aspect ratio too extreme)");
       pixels = resize(pixels, new_h, new_w);
       const int64_t top = std::max<int64_t>(0, (new_h - c.height) / 2), left = std::max<int64_t>(0, (new_w - c.width) / 2);
       pixels = pixels.narrow(2, top, std::min(c.height, new_h)).narrow(3, left, std::min(c.width, new_w));

@@ -51,6 +51,8 @@ struct QwenVisionConfig {
   // A window's side in merged tokens (window_size pixels / merge / patch).
   int64_t window_units() const { return window_size / spatial_merge_size / patch_size; }
   bool full_attention(int64_t block) const;  // no windows in this block
+  // The tower's and merger's parameters (in floating point: a hostile config cannot overflow it).
+  double parameter_count() const;
 };
 
 // `json` is vision_config; `model_type` the top-level one, which picks the row.

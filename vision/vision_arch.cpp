@@ -1,8 +1,9 @@
 #include "vision/vision_arch.h"
 
+#include "core/config_bounds.h"
 #include "core/error.h"
 #include "core/lookup.h"
-#include "core/layers.h"
+#include "core/activation_names.h"
 
 namespace vltune::vision {
 
@@ -28,20 +29,20 @@ VisionConfig parse_vision_config(const JsonView& json) {
   } catch (const Error& e) {
     json.fail_at("model_type", e.what());
   }
-  c.hidden_size = json.integer_or("hidden_size", 768);
-  c.intermediate_size = json.integer_or("intermediate_size", 3072);
-  c.num_layers = json.integer_or("num_hidden_layers", 12);
-  c.num_heads = json.integer_or("num_attention_heads", 12);
-  c.image_size = json.integer_or("image_size", 224);
-  c.patch_size = json.integer_or("patch_size", c.arch.class_token ? 32 : 16);
-  c.num_channels = json.integer_or("num_channels", 3);
-  c.layer_norm_eps = json.number_or("layer_norm_eps", c.arch.class_token ? 1e-5 : 1e-6);
+  c.hidden_size = bounds::integer_in(json, "hidden_size", 1, bounds::kMaxHiddenSize, 768);
+  c.intermediate_size = bounds::integer_in(json, "intermediate_size", 1, bounds::kMaxIntermediateSize, 3072);
+  c.num_layers = bounds::integer_in(json, "num_hidden_layers", 1, bounds::kMaxLayers, 12);
+  c.num_heads = bounds::integer_in(json, "num_attention_heads", 1, bounds::kMaxHeads, 12);
+  c.image_size = bounds::integer_in(json, "image_size", 1, bounds::kMaxImageSide, 224);
+  c.patch_size = bounds::integer_in(json, "patch_size", 1, c.image_size, c.arch.class_token ? 32 : 16);
+  c.num_channels = bounds::integer_in(json, "num_channels", 1, bounds::kMaxChannels, 3);
+  c.layer_norm_eps = bounds::number_above(json, "layer_norm_eps", 0, c.arch.class_token ? 1e-5 : 1e-6);
   c.hidden_act = json.str_or("hidden_act", c.arch.default_act);
   c.use_head = c.arch.pooling_head && json.boolean_or("vision_use_head", true);
   check_activation_name(c.hidden_act, json.file() + ": key '" + json.key_path("hidden_act") + "'");
   if (c.hidden_size % c.num_heads != 0)
     json.fail_at("hidden_size", cat(c.hidden_size, " is not divisible by num_attention_heads ", c.num_heads));
-  if (c.patch_size <= 0 || c.image_size % c.patch_size != 0)
+  if (c.image_size % c.patch_size != 0)
     json.fail_at("patch_size", cat(c.patch_size, " must divide image_size ", c.image_size));
   return c;
 }

@@ -7,56 +7,62 @@
 
 namespace vltune::datasets {
 
+namespace {
+
+// The record's media into `sample`; false (reported) when one is missing or outside the root.
+bool read_media(const JsonView& record, const MediaRoots& roots, const std::string& where, BadSamples& bad, Sample& sample) {
+  if (record.has("image")) {
+    const auto& image = record.raw()["image"];
+    std::vector<std::string> paths;
+    if (image.is_array())
+      for (const auto& item : record.items("image")) paths.push_back(item.string_value());
+    else
+      paths.push_back(record.str("image"));
+    for (const auto& path : paths) {
+      sample.images.push_back(resolve_media(roots, path, where, bad));
+      if (sample.images.back().empty()) return false;
+    }
+  }
+  if (record.has("video")) {
+    sample.video = resolve_media(roots, record.str("video"), where, bad);
+    if (sample.video.empty()) return false;
+  }
+  return true;
+}
+
+std::optional<Sample> read_one(const JsonView& record, const MediaRoots& roots, const std::string& where, BadSamples& bad) {
+  record.object();
+  if (!only_known_fields(record.raw(), {"id", "image", "video", "conversations"}, where, bad)) return std::nullopt;
+  Sample sample;
+  sample.id = record.has("id") ? record.text_or_empty("id") : where;
+  if (!read_media(record, roots, where, bad, sample)) return std::nullopt;
+  if (!record.has("conversations")) {
+    bad.report(where, "'conversations' must be a list of {from, value}");
+    return std::nullopt;
+  }
+  bool placed = false;
+  for (const auto& item : record.items("conversations")) {
+    const auto& turn = item.object();
+    if (!append_turn(sample, turn.str_or("from", ""), turn.str_or("value", ""), placed, "from", where, bad)) return std::nullopt;
+  }
+  if (sample.references.empty()) {
+    bad.report(where, "no answer to train on");
+    return std::nullopt;
+  }
+  return sample;
+}
+
+}  // namespace
+
 std::vector<Sample> read_llava(const DatasetSpec& spec, BadSamples& bad) {
   const auto doc = read_json_file(spec.path);
   if (!doc.is_array()) fail("[dataset] ", spec.path, ": a llava dataset is a JSON array of samples");
-  const auto root = media_root(spec);
+  const auto roots = media_roots(spec);
   std::vector<Sample> samples;
   for (std::size_t i = 0; i < doc.size(); ++i) {
-    const auto& record = doc[i];
     const std::string where = cat(spec.path, "[", i, "]");
-    if (!record.is_object()) { bad.report(where, "expected an object"); continue; }
-    if (!only_known_fields(record, {"id", "image", "video", "conversations"}, where, bad)) continue;
-    bool ok = true;
-    Sample sample;
-    sample.id = record.contains("id") ? (record["id"].is_string() ? record["id"].get<std::string>() : record["id"].dump()) : where;
-    if (record.contains("image")) {
-      const auto& image = record["image"];
-      for (const auto& item : image.is_array() ? image : nlohmann::json::array({image})) {
-        if (!item.is_string()) { bad.report(where, "'image' must be a path or a list of paths"); ok = false; break; }
-        sample.images.push_back(resolve_media(root, item.get<std::string>(), where, bad));
-        ok = ok && !sample.images.back().empty();
-      }
-    }
-    if (ok && record.contains("video")) {
-      sample.video = resolve_media(root, string_field(record, "video", where, bad, &ok), where, bad);
-      ok = ok && !sample.video.empty();
-    }
-    if (!ok) continue;
-    if (!record.contains("conversations") || !record["conversations"].is_array()) {
-      bad.report(where, "'conversations' must be a list of {from, value}");
-      continue;
-    }
-    bool placed = false;
-    for (const auto& turn : record["conversations"]) {
-      const std::string from = turn.value("from", ""), value = turn.value("value", "");
-      if (from == "human" || from == "user") {
-        sample.turns.push_back({language::Role::kUser, placed ? value : with_placeholders(value, sample.images.size(), !sample.video.empty())});
-        placed = true;
-      } else if (from == "gpt" || from == "assistant") {
-        if (value.empty()) { ok = false; bad.report(where, "empty answer"); break; }
-        sample.turns.push_back({language::Role::kAssistant, value});
-        sample.references.push_back(value);
-      } else if (from == "system") {
-        sample.turns.push_back({language::Role::kSystem, value});
-      } else {
-        ok = false;
-        bad.report(where, "a conversation turn's 'from' must be human, gpt or system, found '" + from + "'");
-        break;
-      }
-    }
-    if (ok && sample.references.empty()) { bad.report(where, "no answer to train on"); continue; }
-    if (ok) samples.push_back(std::move(sample));
+    const JsonView record(doc[i], where);
+    if (auto sample = read_record(where, bad, [&] { return read_one(record, roots, where, bad); })) samples.push_back(std::move(*sample));
   }
   return samples;
 }

@@ -5,23 +5,39 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <limits>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/file_read.h"
+#include "vision/media/image_header.h"
 #include "vision/media/media.h"
 
 namespace vltune::media {
 
 bool available() { return true; }
 
-Image decode_image(const std::string& path) {
+Image decode_image(const std::string& path, const MediaLimits& limits) {
+  const std::string bytes = read_file_limited(path, limits.max_file_bytes, "[image]");
+  const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+  const auto header = read_image_header(data, bytes.size());
+  if (!header) fail("[image] ", path, ": not a PNG, JPEG, WebP or BMP image (or its header is cut short)");
+  // The size the header states, checked before OpenCV allocates the pixels.
+  if (header->width <= 0 || header->height <= 0 || header->width > limits.max_width || header->height > limits.max_height)
+    fail("[image] ", path, ": its ", header->format, " header states ", header->width, "x", header->height,
+         " pixels, which exceed the limit of ", limits.max_width, "x", limits.max_height, " (media limits are configurable)");
+  if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+    fail("[image] ", path, ": ", bytes.size(), " bytes is more than OpenCV decodes");
   cv::Mat decoded;
   try {
-    decoded = cv::imread(path, cv::IMREAD_UNCHANGED);
+    decoded = cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8U, const_cast<uint8_t*>(data)), cv::IMREAD_UNCHANGED);
   } catch (const cv::Exception& e) {
     fail("[image] ", path, ": OpenCV could not decode it: ", e.what());
   }
-  if (decoded.empty()) fail("[image] ", path, ": missing, unreadable or not an image format OpenCV decodes");
+  if (decoded.empty()) fail("[image] ", path, ": OpenCV could not decode this ", header->format, " file (corrupt or truncated?)");
+  if (decoded.cols != header->width || decoded.rows != header->height)
+    fail("[image] ", path, ": decoded ", decoded.cols, "x", decoded.rows, " pixels but its header states ", header->width,
+         "x", header->height);
   if (decoded.depth() != CV_8U) decoded.convertTo(decoded, CV_8U, decoded.depth() == CV_16U ? 1.0 / 257.0 : 1.0);
   cv::Mat rgb;
   switch (decoded.channels()) {

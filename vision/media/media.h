@@ -18,8 +18,18 @@ struct Image {
   std::vector<uint8_t> rgb;
 };
 
-// Decodes JPEG, PNG, WebP, BMP, ... (grayscale and alpha become RGB). Throws naming the file.
-Image decode_image(const std::string& path);
+// Limits that keep hostile media from exhausting the machine or hanging a worker.
+struct MediaLimits {
+  int max_width = 8192;
+  int max_height = 8192;
+  double timeout_seconds = 30;  // per file, enforced through FFmpeg's interrupt callback
+  uint64_t max_file_bytes = 256ull << 20;  // an image file's size (read whole before decoding)
+};
+
+// Decodes PNG, JPEG, WebP and BMP files (grayscale and alpha become RGB). The file must be a
+// regular file within limits.max_file_bytes, and the size its header states is checked against
+// the limits before any pixel is decoded. Throws naming the file.
+Image decode_image(const std::string& path, const MediaLimits& limits = {});
 
 struct VideoInfo {
   std::string codec;
@@ -41,13 +51,6 @@ void draw_shape(Image& image, Shape shape, int center_x, int center_y, int size,
 // Encodes an image by the file's extension (.png, .jpg, .webp, .bmp). Throws naming the file.
 void encode_image(const std::string& path, const Image& image);
 
-// Limits that keep hostile media from exhausting the machine or hanging a worker.
-struct MediaLimits {
-  int max_width = 8192;
-  int max_height = 8192;
-  double timeout_seconds = 30;  // per file, enforced through FFmpeg's interrupt callback
-};
-
 // Which frames to take from a clip: `num_frames` spread uniformly over its duration (when > 0),
 // otherwise one frame every 1/fps seconds, at most `max_frames`.
 struct FrameSampling {
@@ -55,6 +58,13 @@ struct FrameSampling {
   double fps = 0;
   int64_t max_frames = 32;
 };
+
+// The most frames taken from one clip, whatever the sampling asks: each becomes a full image.
+inline constexpr int64_t kMaxFramesPerClip = 1024;
+
+// Frames one clip can yield under `sampling`: num_frames, or max_frames when sampling by fps.
+// Throws naming `where` unless that lies in [1, kMaxFramesPerClip] and fps is finite.
+int64_t frames_per_clip(const FrameSampling& sampling, const std::string& where);
 
 struct DecodedVideo {
   VideoInfo info;

@@ -13,7 +13,7 @@ namespace {
 }  // namespace
 
 bool available() { return false; }
-Image decode_image(const std::string& path) { unavailable("decode the image", path); }
+Image decode_image(const std::string& path, const MediaLimits&) { unavailable("decode the image", path); }
 VideoInfo probe_video(const std::string& path) { unavailable("open the video", path); }
 void encode_image(const std::string& path, const Image&) { unavailable("encode the image", path); }
 DecodedVideo decode_video(const std::string& path, const FrameSampling&, const MediaLimits&) {

@@ -23,6 +23,7 @@ extern "C" {
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/file_read.h"
 #include "vision/media/media.h"
 
 namespace vltune::media {
@@ -104,21 +105,21 @@ void check_size(const std::string& path, int width, int height, const MediaLimit
 
 // The times to sample, in seconds from the start: `num_frames` at the middles of equal segments of
 // the clip, or one every 1/fps seconds from 0 (at most max_frames, within the duration if known).
+// decode_video has checked the sampling (frames_per_clip).
 std::vector<double> sample_times(const std::string& path, const FrameSampling& sampling, double duration) {
   std::vector<double> times;
+  if (!std::isfinite(duration)) duration = 0;  // a container's absurd duration counts as unknown
   if (sampling.num_frames > 0) {
     if (duration <= 0)
       fail("[video] ", path, ": its duration is unknown, so ", sampling.num_frames,
            " frames cannot be spread over it; sample by fps instead");
     for (int64_t k = 0; k < sampling.num_frames; ++k) times.push_back(duration * (k + 0.5) / sampling.num_frames);
-  } else if (sampling.fps > 0 && sampling.max_frames > 0) {
+  } else {
     for (int64_t i = 0; i < sampling.max_frames; ++i) {
       const double time = i / sampling.fps;
       if (duration > 0 && time >= duration - kTimeEpsilon) break;
       times.push_back(time);
     }
-  } else {
-    fail("[video] ", path, ": frame sampling needs num_frames > 0, or fps > 0 with max_frames > 0");
   }
   return times;
 }
@@ -320,6 +321,7 @@ class FramePicker {
 };
 
 DecodedVideo decode_video_file(const std::string& path, const FrameSampling& sampling, const MediaLimits& limits) {
+  require_regular_file(path, "[video]");  // FFmpeg would block forever opening a FIFO
   const VideoInput input(path, limits.timeout_seconds);
   const VideoInfo info = input.info();
   const int quarter_turns = input.quarter_turns();
@@ -400,8 +402,7 @@ DecodedVideo decode_frame_folder(const std::string& path, const FrameSampling& s
   for (const double time : sample_times(path, sampling, decoded.info.duration_seconds)) {
     const auto index = std::min(files.size() - 1, static_cast<std::size_t>(std::floor(time * rate + kTimeEpsilon)));
     if (index != last_index) {
-      Image image = decode_image(files[index].string());
-      check_size(files[index].string(), image.width, image.height, limits);
+      Image image = decode_image(files[index].string(), limits);
       if (!decoded.frames.empty() && (image.width != decoded.info.width || image.height != decoded.info.height))
         fail("[video] ", files[index].string(), ": frame is ", image.width, "x", image.height, " but the folder's first is ",
              decoded.info.width, "x", decoded.info.height);
@@ -469,9 +470,13 @@ void check_encodable(const std::string& path, const std::vector<Image>& frames, 
 
 }  // namespace
 
-VideoInfo probe_video(const std::string& path) { return VideoInput(path, MediaLimits{}.timeout_seconds).info(); }
+VideoInfo probe_video(const std::string& path) {
+  require_regular_file(path, "[video]");
+  return VideoInput(path, MediaLimits{}.timeout_seconds).info();
+}
 
 DecodedVideo decode_video(const std::string& path, const FrameSampling& sampling, const MediaLimits& limits) {
+  frames_per_clip(sampling, "[video] " + path);  // before anything is opened or allocated
   std::error_code ignored;
   if (std::filesystem::is_directory(path, ignored)) return decode_frame_folder(path, sampling, limits);
   return decode_video_file(path, sampling, limits);

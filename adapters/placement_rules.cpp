@@ -1,0 +1,244 @@
+#include "adapters/placement_rules.h"
+
+#include <algorithm>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "core/error.h"
+#include "core/text.h"
+#include "core/yaml_util.h"
+
+namespace vltune::adapters {
+
+namespace {
+
+const std::map<std::string, std::map<std::string, std::vector<std::string>>>& module_groups() {
+  static const std::map<std::string, std::map<std::string, std::vector<std::string>>> groups = {
+      {"language",
+       {{"attention", {"q_proj", "k_proj", "v_proj", "o_proj"}},
+        {"mlp", {"gate_proj", "up_proj", "down_proj"}},
+        {"all_linear", {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}}}},
+      // CLIP/SigLIP (q/k/v/out_proj, fc1/fc2) and the Qwen towers (fused qkv and proj; gated or fc MLPs)
+      {"vision",
+       {{"attention", {"q_proj", "k_proj", "v_proj", "out_proj", "qkv", "proj"}},
+        {"mlp", {"fc1", "fc2", "gate_proj", "up_proj", "down_proj"}},
+        {"all_linear", {"q_proj", "k_proj", "v_proj", "out_proj", "fc1", "fc2", "qkv", "proj", "gate_proj", "up_proj",
+                        "down_proj"}}}},
+      // LLaVA's projector (linear_1/2) and Qwen's patch merger (mlp.0, mlp.2)
+      {"projector", {{"all_linear", {"linear_1", "linear_2", "0", "2"}}}},
+      {"lm_head", {{"all_linear", {"lm_head"}}}},  // the output projection (untied models), e.g. for pretraining
+  };
+  return groups;
+}
+
+
+const std::vector<std::string> kRuleKeys = {"method", "rank", "alpha", "dropout", "rslora", "norm_grad", "d_initial",
+                                            "projection_prng_key", "component", "modules", "layers", "exclude"};
+const std::vector<std::string> kTopKeys = {"preset", "method", "rank", "alpha", "dropout", "rslora", "norm_grad",
+                                           "d_initial", "projection_prng_key", "rules"};
+
+template <class T>
+T scalar(const YAML::Node& node, const std::string& file, const std::string& what) {
+  try {
+    return node.as<T>();
+  } catch (const YAML::Exception&) {
+    fail("[adapters] ", yaml_where(file, node), ": '", what, "' must be ", std::is_same_v<T, bool> ? "true or false"
+         : std::is_integral_v<T> ? "an integer" : std::is_floating_point_v<T> ? "a number" : "a string");
+  }
+}
+
+// Reads the spec keys present in `node` over `spec` (defaults).
+void read_spec(const YAML::Node& node, const std::string& file, AdapterSpec& spec, int64_t& vera_seed) {
+  if (node["method"]) spec.method = parse_method(scalar<std::string>(node["method"], file, "method"), yaml_where(file, node["method"]));
+  if (node["rank"]) spec.rank = scalar<int64_t>(node["rank"], file, "rank");
+  if (node["alpha"]) spec.alpha = scalar<double>(node["alpha"], file, "alpha");
+  if (node["dropout"]) spec.dropout = scalar<double>(node["dropout"], file, "dropout");
+  if (node["rslora"]) spec.rslora = scalar<bool>(node["rslora"], file, "rslora");
+  if (node["norm_grad"]) spec.norm_grad = scalar<bool>(node["norm_grad"], file, "norm_grad");
+  if (node["d_initial"]) spec.d_initial = scalar<double>(node["d_initial"], file, "d_initial");
+  if (node["projection_prng_key"]) vera_seed = scalar<int64_t>(node["projection_prng_key"], file, "projection_prng_key");
+  if (node["rank"]) check_rank(spec.rank, cat("[adapters] ", yaml_where(file, node["rank"]), ": 'rank'"));
+  if (spec.dropout < 0 || spec.dropout >= 1) fail("[adapters] ", yaml_where(file, node["dropout"]), ": 'dropout' must be in [0, 1)");
+}
+
+LayerSelector parse_layers(const YAML::Node& node, const std::string& file) {
+  LayerSelector selector;
+  const auto where = yaml_where(file, node);
+  if (node.IsSequence()) {
+    selector.kind = LayerSelector::Kind::kList;
+    for (const auto& item : node) selector.values.push_back(scalar<int64_t>(item, file, "layers"));
+    return selector;
+  }
+  const auto text = scalar<std::string>(node, file, "layers");
+  std::smatch match;
+  if (text == "all") return selector;
+  if (std::regex_match(text, match, std::regex(R"(\s*(\d+)\s*)"))) {
+    selector.kind = LayerSelector::Kind::kList;
+    selector.values = {std::stoll(match[1])};
+  } else if (std::regex_match(text, match, std::regex(R"(\s*(\d+)\s*-\s*(\d+)\s*)"))) {
+    selector.kind = LayerSelector::Kind::kRange;
+    selector.values = {std::stoll(match[1]), std::stoll(match[2])};
+    if (selector.values[0] > selector.values[1]) fail("[adapters] ", where, ": layer range '", text, "' is reversed");
+  } else if (std::regex_match(text, match, std::regex(R"(\s*last\s*:\s*(\d+)\s*)"))) {
+    selector.kind = LayerSelector::Kind::kLast;
+    selector.values = {std::stoll(match[1])};
+  } else {
+    fail("[adapters] ", where, ": 'layers' must be all, a list of layer numbers, \"A-B\" or \"last:N\"; got '", text, "'");
+  }
+  return selector;
+}
+
+std::vector<std::string> expand_modules(const YAML::Node& node, const std::string& file, const std::string& component) {
+  std::vector<std::string> names;
+  std::vector<YAML::Node> items;
+  if (node.IsSequence()) {
+    for (const auto& item : node) items.push_back(item);
+  } else {
+    items.push_back(node);
+  }
+  const auto& groups = module_groups().at(component);
+  for (const auto& item : items) {
+    const auto name = scalar<std::string>(item, file, "modules");
+    if (name == "attention" || name == "mlp" || name == "all_linear") {
+      auto group = groups.find(name);
+      if (group == groups.end()) fail("[adapters] ", yaml_where(file, item), ": the ", component, " has no '", name, "' modules (use all_linear or linear_1, linear_2)");
+      names.insert(names.end(), group->second.begin(), group->second.end());
+    } else {
+      names.push_back(name);
+    }
+  }
+  return names;
+}
+
+PlacementRule parse_rule(const YAML::Node& node, const std::string& file, const AdapterSpec& defaults,
+                         int64_t default_seed, const std::string& origin) {
+  if (!node.IsMap()) fail("[adapters] ", yaml_where(file, node), ": each rule must be a map with component and modules");
+  check_known_keys(file, node, kRuleKeys, origin);
+  PlacementRule rule;
+  rule.origin = cat(origin, " (", yaml_where(file, node), ")");
+  rule.spec = defaults;
+  rule.vera_seed = default_seed;
+  read_spec(node, file, rule.spec, rule.vera_seed);
+  if (!node["component"]) fail("[adapters] ", yaml_where(file, node), ": ", origin, " needs 'component' (vision, projector, language or lm_head)");
+  rule.component = scalar<std::string>(node["component"], file, "component");
+  if (!module_groups().count(rule.component))
+    fail("[adapters] ", yaml_where(file, node["component"]), ": unknown component '", rule.component, "' (expected vision, projector, language or lm_head)");
+  if (!node["modules"]) fail("[adapters] ", yaml_where(file, node), ": ", origin, " needs 'modules'");
+  rule.modules = expand_modules(node["modules"], file, rule.component);
+  if (node["layers"]) rule.layers = parse_layers(node["layers"], file);
+  if (node["exclude"]) {
+    const auto& exclude = node["exclude"];
+    if (exclude.IsSequence()) {
+      for (const auto& item : exclude) rule.exclude.push_back(scalar<std::string>(item, file, "exclude"));
+    } else {
+      rule.exclude.push_back(scalar<std::string>(exclude, file, "exclude"));
+    }
+  }
+  return rule;
+}
+
+// A preset is a list of rules written in the same YAML a user would write.
+const std::map<std::string, std::string>& presets() {
+  static const std::map<std::string, std::string> table = {
+      {"attention_only", "[{component: language, modules: attention}]"},
+      {"full_layer", "[{component: language, modules: [attention, mlp]}]"},
+      {"dora_half",
+       "[{component: language, modules: [q_proj, k_proj, v_proj], method: dora},"
+       " {component: language, modules: [o_proj, gate_proj, up_proj, down_proj], method: magnitude}]"},
+      {"vision_and_language",
+       "[{component: vision, modules: all_linear}, {component: language, modules: all_linear}]"},
+  };
+  return table;
+}
+
+}  // namespace
+
+std::string component_of(const std::string& path) {
+  // canonical module prefix -> component, the first match wins
+  static const std::vector<std::pair<std::string, std::string>> prefixes = {
+      {"vision_tower.head.", "vision_head"}, {"vision_tower.", "vision"},        {"visual.merger.", "projector"},
+      {"visual.", "vision"},                 {"multi_modal_projector.", "projector"}, {"language_model.", "language"}};
+  for (const auto& [prefix, component] : prefixes)
+    if (path.rfind(prefix, 0) == 0) return component;
+  return path;
+}
+
+bool LayerSelector::matches(int64_t layer, int64_t num_layers) const {
+  switch (kind) {
+    case Kind::kAll: return true;
+    case Kind::kList: return std::find(values.begin(), values.end(), layer) != values.end();
+    case Kind::kRange: return layer >= values[0] && layer <= values[1];
+    case Kind::kLast: return layer >= num_layers - values[0];
+  }
+  return false;
+}
+
+std::string LayerSelector::describe() const {
+  switch (kind) {
+    case Kind::kAll: return "all";
+    case Kind::kRange: return cat(values[0], "-", values[1]);
+    case Kind::kLast: return cat("last:", values[0]);
+    case Kind::kList: {
+      std::string text;
+      for (auto v : values) text += (text.empty() ? "" : ",") + std::to_string(v);
+      return "[" + text + "]";
+    }
+  }
+  return "";
+}
+
+Placement parse_placement(const YAML::Node& adapters, const std::string& file) {
+  Placement placement;
+  if (adapters.IsSequence()) {
+    int index = 0;
+    for (const auto& rule : adapters) placement.rules.push_back(parse_rule(rule, file, {}, 0, cat("rule ", ++index)));
+    return placement;
+  }
+  if (!adapters.IsMap()) fail("[adapters] ", yaml_where(file, adapters), ": 'adapters' must be a list of rules or a map with preset/rules");
+  check_known_keys(file, adapters, kTopKeys, "adapters");
+  AdapterSpec defaults;
+  int64_t seed = 0;
+  read_spec(adapters, file, defaults, seed);
+  if (adapters["preset"]) {
+    const auto name = scalar<std::string>(adapters["preset"], file, "preset");
+    auto it = presets().find(name);
+    if (it == presets().end()) {
+      std::vector<std::string> names;
+      for (const auto& entry : presets()) names.push_back(entry.first);
+      const auto guess = closest_match(name, names);
+      fail("[adapters] ", yaml_where(file, adapters["preset"]), ": unknown preset '", name, "'",
+           guess.empty() ? "" : " (did you mean '" + guess + "'?)", "; presets: attention_only, full_layer, dora_half, vision_and_language");
+    }
+    int index = 0;
+    for (const auto& rule : YAML::Load(it->second))
+      placement.rules.push_back(parse_rule(rule, "preset " + name, defaults, seed, cat("preset ", name, ", rule ", ++index)));
+  }
+  if (adapters["rules"]) {
+    if (!adapters["rules"].IsSequence()) fail("[adapters] ", yaml_where(file, adapters["rules"]), ": 'rules' must be a list");
+    int index = 0;
+    for (const auto& rule : adapters["rules"]) placement.rules.push_back(parse_rule(rule, file, defaults, seed, cat("rule ", ++index)));
+  }
+  if (placement.rules.empty()) fail("[adapters] ", yaml_where(file, adapters), ": no preset and no rules: nothing to adapt");
+  return placement;
+}
+
+Placement load_placement(const std::string& yaml_path) {
+  const auto root = load_yaml_file(yaml_path);
+  if (!root.IsMap() || !root["adapters"]) fail("[adapters] ", yaml_path, ": expected a top-level 'adapters:' key");
+  return parse_placement(root["adapters"], yaml_path);
+}
+
+int64_t trainable_parameters(const AdapterSpec& spec, int64_t out, int64_t in) {
+  switch (spec.method) {
+    case Method::kLora: return spec.rank * (in + out);
+    case Method::kDora: return spec.rank * (in + out) + out;
+    case Method::kMagnitude: return out;
+    case Method::kVera: return out + spec.rank;
+    case Method::kDvora: return 2 * out + spec.rank;
+    case Method::kFull: return out * in;
+  }
+  return 0;
+}
+
+}  // namespace vltune::adapters

@@ -1,0 +1,7 @@
+// libFuzzer entry point: fuzz/targets.h's safetensors_input (make fuzz).
+#include "fuzz/targets.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  vltune::fuzz::safetensors_input(data, size);
+  return 0;
+}

@@ -1,0 +1,7 @@
+// libFuzzer entry point: fuzz/run_input_targets.h's tokenizer_json_input (make fuzz).
+#include "fuzz/run_input_targets.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  vltune::fuzz::tokenizer_json_input(data, size);
+  return 0;
+}

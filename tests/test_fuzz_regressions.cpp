@@ -1,0 +1,59 @@
+// Replays every committed fuzz input (the seeds in fuzz/corpus/<target>/ and the crashers kept in
+// fuzz/regressions/<target>/) through the body its libFuzzer target runs (fuzz/targets.h), in the
+// normal build: each must be read or refused with a vltune::Error, never another exception or a
+// crash. `make fuzz` finds new inputs; this keeps the ones found.
+#include <algorithm>
+#include <filesystem>
+
+#include "fuzz/run_input_targets.h"
+#include "fuzz/targets.h"
+#include "test_support.h"
+
+namespace vltune {
+namespace {
+
+std::vector<std::string> committed_inputs(const std::string& target) {
+  std::vector<std::string> files;
+  for (const char* kind : {"corpus", "regressions"}) {
+    const auto dir = std::filesystem::path(VLTUNE_FUZZ_DIR) / kind / target;
+    if (!std::filesystem::is_directory(dir)) continue;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+template <class Body>
+void replay(const std::string& target, Body&& body) {
+  const auto files = committed_inputs(target);
+  EXPECT_FALSE(files.empty()) << "no committed inputs for fuzz_" << target;
+  for (const auto& file : files) {
+    const std::string bytes = test::read_text_file(file);
+    EXPECT_NO_THROW(body(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())) << file;
+  }
+}
+
+TEST(FuzzRegressions, Safetensors) { replay("safetensors", fuzz::safetensors_input); }
+TEST(FuzzRegressions, ModelConfig) { replay("model_config", fuzz::model_config_input); }
+TEST(FuzzRegressions, MediaCache) { replay("media_cache", fuzz::media_cache_input); }
+TEST(FuzzRegressions, Image) { replay("image", fuzz::image_input); }
+TEST(FuzzRegressions, PeftAdapter) {
+  replay("peft_adapter", [](const uint8_t* data, std::size_t size) {
+    fuzz::peft_adapter_input(data, size, test::data_path("hf-tiny-llava-clip-llama/base"));
+  });
+}
+
+TEST(FuzzRegressions, Recipe) {
+  replay("recipe", [](const uint8_t* data, std::size_t size) {
+    fuzz::recipe_input(data, size, test::data_path("hf-tiny-llava-clip-llama/base"));
+  });
+}
+TEST(FuzzRegressions, State) { replay("state", fuzz::state_input); }
+TEST(FuzzRegressions, TokenizerJson) { replay("tokenizer_json", fuzz::tokenizer_json_input); }
+TEST(FuzzRegressions, DatasetFormats) {
+  for (const std::string format : {"llava", "jsonl", "coco", "alpaca", "vqa"})
+    replay("dataset_" + format, [&](const uint8_t* data, std::size_t size) { fuzz::dataset_input(format, data, size); });
+}
+
+}  // namespace
+}  // namespace vltune
