@@ -15,7 +15,7 @@ namespace vltune::cli {
 namespace {
 
 struct ForwardArgs {
-  std::string model_dir, inputs, out, device = "cpu", dtype, adapter_dir;
+  std::string model_dir, inputs, out, device = "cpu", dtype, adapter_dir, attention = "eager";
   bool merge = false, grads = false;
 };
 
@@ -23,6 +23,7 @@ void run_forward(const ForwardArgs& args) {
   multimodal::LoadOptions options;
   options.device = training::parse_device(args.device, "--device");
   if (!args.dtype.empty()) options.dtype = multimodal::parse_dtype(args.dtype, "--dtype");
+  options.empty_rows = language::parse_empty_row_rule(args.attention, "[forward] --attention");
   auto loaded = multimodal::load_model(args.model_dir, options);
 
   auto file = safetensors::File::open(args.inputs);
@@ -113,6 +114,10 @@ void add_forward_command(CLI::App& app) {
       ->required();
   cmd->add_option("--device", args->device, "cpu or cuda[:N]")->capture_default_str();
   cmd->add_option("--dtype", args->dtype, "float32 | bfloat16 | float16 (default: config.json's dtype)");
+  cmd->add_option("--attention", args->attention,
+                  "eager | sdpa: what left-padded positions get, as transformers' attn_implementation of that "
+                  "name (eager: the average of all values; sdpa: zeros)")
+      ->capture_default_str();
   cmd->add_option("--adapter", args->adapter_dir, "PEFT adapter folder to apply")->check(CLI::ExistingDirectory);
   cmd->add_flag("--merge", args->merge, "merge the adapter into the weights first (eval mode)");
   cmd->add_flag("--grads", args->grads, "also write grad.<PEFT key> for every adapter tensor (needs labels)");

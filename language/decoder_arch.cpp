@@ -26,6 +26,12 @@ const DecoderArch& decoder_arch(const std::string& model_type) {
                         "[language] unsupported decoder model_type");
 }
 
+EmptyRowRule parse_empty_row_rule(const std::string& name, const std::string& where) {
+  if (name == "eager") return EmptyRowRule::kEager;
+  if (name == "sdpa") return EmptyRowRule::kSdpa;
+  fail(where, ": unknown attention '", name, "' (expected eager or sdpa)");
+}
+
 namespace {
 
 RopeConfig parse_rope(const JsonView& json) {

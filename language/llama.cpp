@@ -61,7 +61,7 @@ void KVCache::select_rows(const torch::Tensor& rows) {
 }
 
 LlamaAttentionImpl::LlamaAttentionImpl(const DecoderConfig& c, torch::Dtype dtype)
-    : num_heads(c.num_heads), num_kv_heads(c.num_kv_heads), head_dim(c.head_dim) {
+    : num_heads(c.num_heads), num_kv_heads(c.num_kv_heads), head_dim(c.head_dim), empty_rows(c.empty_rows) {
   q_proj = register_module("q_proj", Linear(LinearOptions{c.hidden_size, c.num_heads * c.head_dim, c.qkv_bias, dtype}));
   k_proj = register_module("k_proj", Linear(LinearOptions{c.hidden_size, c.num_kv_heads * c.head_dim, c.qkv_bias, dtype}));
   v_proj = register_module("v_proj", Linear(LinearOptions{c.hidden_size, c.num_kv_heads * c.head_dim, c.qkv_bias, dtype}));
@@ -88,8 +88,10 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const torch::T
   const auto additive = mask.plain_causal() ? std::nullopt : std::optional<torch::Tensor>(mask.additive);
   auto out = compat::scaled_dot_product_attention(q, k, v, additive, scale, /*causal=*/mask.plain_causal());
   if (mask.empty_rows.defined()) {
-    const auto average = v.mean(-2, /*keepdim=*/true).repeat_interleave(num_heads / num_kv_heads, 1);
-    out = torch::where(mask.empty_rows, average, out);
+    const auto fill = empty_rows == EmptyRowRule::kSdpa
+                          ? torch::zeros({1}, out.options())
+                          : v.mean(-2, /*keepdim=*/true).repeat_interleave(num_heads / num_kv_heads, 1);
+    out = torch::where(mask.empty_rows, fill, out);
   }
   return o_proj(out.transpose(1, 2).reshape({batch, length, num_heads * head_dim}));
 }

@@ -46,6 +46,7 @@ LoadedModel load_model(const std::string& model_dir, const LoadOptions& options)
   LoadedModel loaded;
   loaded.dir = model_dir;
   loaded.config = read_model_config(model_dir);
+  loaded.config.text.empty_rows = options.empty_rows;
   if (options.random_init_seed) {
     const torch::Dtype dtype = options.dtype.value_or(loaded.config.dtype);
     loaded.model = VisionLanguageModel(loaded.config, dtype, !loaded.config.tie_word_embeddings);
