@@ -13,7 +13,7 @@
 namespace vltune::adapters {
 
 std::vector<LinearSite> linear_sites(torch::nn::Module& model) {
-  static const std::regex layer_pattern(R"(\.layers\.(\d+)\.)");
+  static const std::regex layer_pattern(R"(\.(?:layers|blocks)\.(\d+)\.)");
   std::vector<LinearSite> sites;
   for (const auto& item : model.named_modules("", /*include_self=*/false)) {
     auto linear = std::dynamic_pointer_cast<LinearImpl>(item.value());

@@ -19,11 +19,14 @@ const std::map<std::string, std::map<std::string, std::vector<std::string>>>& mo
        {{"attention", {"q_proj", "k_proj", "v_proj", "o_proj"}},
         {"mlp", {"gate_proj", "up_proj", "down_proj"}},
         {"all_linear", {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}}}},
+      // CLIP/SigLIP (q/k/v/out_proj, fc1/fc2) and the Qwen towers (fused qkv and proj; gated or fc MLPs)
       {"vision",
-       {{"attention", {"q_proj", "k_proj", "v_proj", "out_proj"}},
-        {"mlp", {"fc1", "fc2"}},
-        {"all_linear", {"q_proj", "k_proj", "v_proj", "out_proj", "fc1", "fc2"}}}},
-      {"projector", {{"all_linear", {"linear_1", "linear_2"}}}},
+       {{"attention", {"q_proj", "k_proj", "v_proj", "out_proj", "qkv", "proj"}},
+        {"mlp", {"fc1", "fc2", "gate_proj", "up_proj", "down_proj"}},
+        {"all_linear", {"q_proj", "k_proj", "v_proj", "out_proj", "fc1", "fc2", "qkv", "proj", "gate_proj", "up_proj",
+                        "down_proj"}}}},
+      // LLaVA's projector (linear_1/2) and Qwen's patch merger (mlp.0, mlp.2)
+      {"projector", {{"all_linear", {"linear_1", "linear_2", "0", "2"}}}},
       {"lm_head", {{"all_linear", {"lm_head"}}}},  // the output projection (untied models), e.g. for pretraining
   };
   return groups;
@@ -152,10 +155,12 @@ const std::map<std::string, std::string>& presets() {
 }  // namespace
 
 std::string component_of(const std::string& path) {
-  if (path.rfind("vision_tower.head.", 0) == 0) return "vision_head";
-  if (path.rfind("vision_tower.", 0) == 0) return "vision";
-  if (path.rfind("multi_modal_projector.", 0) == 0) return "projector";
-  if (path.rfind("language_model.", 0) == 0) return "language";
+  // canonical module prefix -> component, the first match wins
+  static const std::vector<std::pair<std::string, std::string>> prefixes = {
+      {"vision_tower.head.", "vision_head"}, {"vision_tower.", "vision"},        {"visual.merger.", "projector"},
+      {"visual.", "vision"},                 {"multi_modal_projector.", "projector"}, {"language_model.", "language"}};
+  for (const auto& [prefix, component] : prefixes)
+    if (path.rfind(prefix, 0) == 0) return component;
   return path;
 }
 

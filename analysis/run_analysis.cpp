@@ -88,7 +88,7 @@ std::vector<AnalysisPoint> analyze_runs(const std::vector<std::string>& run_dirs
     const auto sites = chosen_sites(*loaded.model, options, model_dir);
     const auto before = points.size();
     for (const auto& [step, folder] : checkpoints) {
-      auto set = adapters::load_peft_adapter((fs::path(folder) / "adapter").string(), *loaded.model, loaded.config.has_vision());
+      auto set = adapters::load_peft_adapter((fs::path(folder) / "adapter").string(), *loaded.model, loaded.config.multimodal());
       for (const auto& site : sites) {
         const auto adapter = set->find(site.path);
         if (!adapter) continue;

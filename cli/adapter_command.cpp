@@ -22,8 +22,8 @@ void add_adapter_command(CLI::App& app) {
   convert->add_option("--out", args->out, "Folder to write")->required();
   convert->callback([args] {
     auto loaded = multimodal::load_model(args->model_dir);
-    auto set = adapters::load_peft_adapter(args->in, *loaded.model, loaded.config.has_vision());
-    adapters::save_peft_adapter(*set, args->out, loaded.config.has_vision());
+    auto set = adapters::load_peft_adapter(args->in, *loaded.model, loaded.config.multimodal());
+    adapters::save_peft_adapter(*set, args->out, loaded.config.multimodal());
     std::cout << "wrote " << set->entries().size() << " adapted modules to " << args->out << "\n";
   });
 }

@@ -19,5 +19,6 @@ void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_compare_command(CLI::App& app);
 void add_analyze_command(CLI::App& app);
+void add_preprocess_command(CLI::App& app);
 
 }  // namespace vltune::cli

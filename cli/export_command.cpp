@@ -55,9 +55,9 @@ void add_export_command(CLI::App& app) {
       if (args->model_dir.empty() || adapter.empty()) fail("[export] give a RUN directory, or --model DIR and --adapter DIR");
       loaded = multimodal::load_model(args->model_dir);
     }
-    auto set = adapters::load_peft_adapter(adapter, *loaded.model, loaded.config.has_vision());
+    auto set = adapters::load_peft_adapter(adapter, *loaded.model, loaded.config.multimodal());
     if (args->peft) {
-      adapters::save_peft_adapter(*set, args->out_dir, loaded.config.has_vision());
+      adapters::save_peft_adapter(*set, args->out_dir, loaded.config.multimodal());
       std::cout << "wrote the adapter of " << args->run_dir << " (" << set->entries().size() << " modules) to " << args->out_dir << "\n";
       return;
     }

@@ -64,7 +64,7 @@ void run_generate(GenerateArgs args) {
 
   std::unique_ptr<adapters::AdapterSet> set;
   if (!args.adapter_dir.empty()) {
-    set = adapters::load_peft_adapter(args.adapter_dir, *loaded.model, config.has_vision());
+    set = adapters::load_peft_adapter(args.adapter_dir, *loaded.model, config.multimodal());
     set->attach();
   }
   if (args.generation.eos_token_ids.empty()) args.generation.eos_token_ids = multimodal::eos_token_ids(args.model_dir);

@@ -14,6 +14,9 @@ const std::vector<DecoderArch>& decoder_archs() {
       {"llama", BiasRule::kConfigAttentionBias, SlidingRule::kNone},
       {"mistral", BiasRule::kNone, SlidingRule::kAllLayers},
       {"qwen2", BiasRule::kQkvOnly, SlidingRule::kLayersFromMaxWindowLayers},
+      // the Qwen2 decoders inside Qwen2.5-VL and Qwen2-VL (text_config), with M-RoPE (language/mrope.h)
+      {"qwen2_5_vl_text", BiasRule::kQkvOnly, SlidingRule::kLayersFromMaxWindowLayers},
+      {"qwen2_vl_text", BiasRule::kQkvOnly, SlidingRule::kLayersFromMaxWindowLayers},
   };
   return archs;
 }
@@ -21,6 +24,12 @@ const std::vector<DecoderArch>& decoder_archs() {
 const DecoderArch& decoder_arch(const std::string& model_type) {
   return lookup_by_name(decoder_archs(), model_type, [](const DecoderArch& a) { return a.model_type; },
                         "[language] unsupported decoder model_type");
+}
+
+EmptyRowRule parse_empty_row_rule(const std::string& name, const std::string& where) {
+  if (name == "eager") return EmptyRowRule::kEager;
+  if (name == "sdpa") return EmptyRowRule::kSdpa;
+  fail(where, ": unknown attention '", name, "' (expected eager or sdpa)");
 }
 
 namespace {
@@ -34,6 +43,8 @@ RopeConfig parse_rope(const JsonView& json) {
   if (!params) return rope;
   rope.theta = bounds::number_above(*params, "rope_theta", 0, rope.theta);
   rope.type = params->str_or("rope_type", params->str_or("type", "default"));
+  if (rope.type == "mrope") rope.type = "default";  // Qwen2-VL's older name: default frequencies, M-RoPE positions
+  if (params->has("mrope_section")) rope.mrope_section = params->integers("mrope_section");
   if (rope.type == "default") return rope;
   if (rope.type != "linear" && rope.type != "llama3")
     params->fail_at("rope_type", "'" + rope.type + "' is not supported (supported: default, linear, llama3)");

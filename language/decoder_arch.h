@@ -22,6 +22,15 @@ struct DecoderArch {
 const std::vector<DecoderArch>& decoder_archs();
 const DecoderArch& decoder_arch(const std::string& model_type);  // throws listing known types
 
+// What a query that may see no key at all (a left-padded position) gets from attention, as in the
+// transformers attention implementation it is named after. Its mask row is all lowest-value:
+//   kEager  eager attention: the softmax of equal scores, the uniform average of every value
+//   kSdpa   SDPA (torch >= 2.5, transformers' default): zeros (torch's safe softmax)
+// Real queries never see padded keys, so only the padded positions' outputs differ, and through
+// them the loss where a padded position predicts a labelled token.
+enum class EmptyRowRule { kEager, kSdpa };
+EmptyRowRule parse_empty_row_rule(const std::string& name, const std::string& where);  // "eager" | "sdpa"
+
 struct RopeConfig {
   std::string type = "default";  // default | linear | llama3
   double theta = 10000.0;
@@ -29,6 +38,7 @@ struct RopeConfig {
   double low_freq_factor = 1.0;   // llama3
   double high_freq_factor = 4.0;  // llama3
   int64_t original_max_position_embeddings = 8192;  // llama3
+  std::vector<int64_t> mrope_section;  // M-RoPE (Qwen2-VL): frequencies per time/row/column axis
 };
 
 struct DecoderConfig {
@@ -50,6 +60,7 @@ struct DecoderConfig {
   int64_t max_position_embeddings = 2048;
   RopeConfig rope;
   std::vector<std::optional<int64_t>> layer_window;  // per layer: sliding window, or full attention
+  EmptyRowRule empty_rows = EmptyRowRule::kEager;   // not in config.json: a load option
   std::optional<int64_t> bos_token_id, eos_token_id, pad_token_id;
 };
 

@@ -3,6 +3,7 @@
 #include "core/activation_checkpoint.h"
 #include "core/error.h"
 #include "core/torch_compat.h"
+#include "language/mrope.h"
 #include "language/rope.h"
 
 namespace vltune::language {
@@ -60,7 +61,7 @@ void KVCache::select_rows(const torch::Tensor& rows) {
 }
 
 LlamaAttentionImpl::LlamaAttentionImpl(const DecoderConfig& c, torch::Dtype dtype)
-    : num_heads(c.num_heads), num_kv_heads(c.num_kv_heads), head_dim(c.head_dim) {
+    : num_heads(c.num_heads), num_kv_heads(c.num_kv_heads), head_dim(c.head_dim), empty_rows(c.empty_rows) {
   q_proj = register_module("q_proj", Linear(LinearOptions{c.hidden_size, c.num_heads * c.head_dim, c.qkv_bias, dtype}));
   k_proj = register_module("k_proj", Linear(LinearOptions{c.hidden_size, c.num_kv_heads * c.head_dim, c.qkv_bias, dtype}));
   v_proj = register_module("v_proj", Linear(LinearOptions{c.hidden_size, c.num_kv_heads * c.head_dim, c.qkv_bias, dtype}));
@@ -87,8 +88,10 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const torch::T
   const auto additive = mask.plain_causal() ? std::nullopt : std::optional<torch::Tensor>(mask.additive);
   auto out = compat::scaled_dot_product_attention(q, k, v, additive, scale, /*causal=*/mask.plain_causal());
   if (mask.empty_rows.defined()) {
-    const auto average = v.mean(-2, /*keepdim=*/true).repeat_interleave(num_heads / num_kv_heads, 1);
-    out = torch::where(mask.empty_rows, average, out);
+    const auto fill = empty_rows == EmptyRowRule::kSdpa
+                          ? torch::zeros({1}, out.options())
+                          : v.mean(-2, /*keepdim=*/true).repeat_interleave(num_heads / num_kv_heads, 1);
+    out = torch::where(mask.empty_rows, fill, out);
   }
   return o_proj(out.transpose(1, 2).reshape({batch, length, num_heads * head_dim}));
 }
@@ -125,7 +128,7 @@ LlamaDecoderImpl::LlamaDecoderImpl(const DecoderConfig& config, torch::Dtype dty
 }
 
 torch::Tensor LlamaDecoderImpl::forward(const torch::Tensor& inputs_embeds, const torch::Tensor& attention_mask,
-                                        KVCache* cache) {
+                                        KVCache* cache, const torch::Tensor& position_ids) {
   const auto dtype = inputs_embeds.scalar_type();
   const auto device = inputs_embeds.device();
   const int64_t length = inputs_embeds.size(1);
@@ -145,8 +148,13 @@ torch::Tensor LlamaDecoderImpl::forward(const torch::Tensor& inputs_embeds, cons
     cache->layers.resize(config_.num_layers);
   }
   if (inv_freq_.device() != device) inv_freq_ = inv_freq_.to(device);  // once: no copy in every step
-  auto positions = torch::arange(past, past + length, torch::TensorOptions().dtype(torch::kInt64).device(device));
-  auto [cos, sin] = rope_cos_sin(inv_freq_, positions, dtype);
+  const auto positions = position_ids.defined()
+                             ? position_ids.to(device, torch::kInt64, /*non_blocking=*/true)
+                             : torch::arange(past, past + length, torch::TensorOptions().dtype(torch::kInt64).device(device));
+  if (positions.size(-1) != length)
+    fail("[language] position_ids ", positions.sizes(), " do not cover the inputs' ", length, " positions");
+  auto [cos, sin] = positions.dim() == 3 ? mrope_cos_sin(inv_freq_, positions, config_.rope.mrope_section, dtype)
+                                         : rope_cos_sin(inv_freq_, positions, dtype);
 
   std::map<std::optional<int64_t>, AttentionMask> masks;  // one per distinct window
   auto h = inputs_embeds;

@@ -22,9 +22,9 @@ namespace vltune::language {
 // positions past..T-1, built on `device` (default: the mask's). `additive` [B, 1, T - past, T] is 0
 // where query i may attend key j and the dtype's lowest value elsewhere: causal, padded keys
 // excluded, and keys older than a sliding window excluded when given. A query row with no key at
-// all (a left-padded position) gets, as in transformers' eager attention, the uniform average over
-// all keys; `empty_rows` [B, 1, T - past, 1] marks those rows so every attention kernel agrees on
-// them (undefined when there are none). When nothing but causality applies (no padding, no window
+// all (a left-padded position) gets what the decoder's EmptyRowRule says (decoder_arch.h: eager's
+// uniform average over all keys, or SDPA's zeros); `empty_rows` [B, 1, T - past, 1] marks those rows
+// so every attention kernel agrees on them (undefined when there are none). When nothing but causality applies (no padding, no window
 // shorter than T, past 0) both are undefined and attention takes the fused causal kernel.
 // Which case applies is read back from where attention_mask lives: a mask on the CPU (moved to
 // `device` without blocking) costs no device synchronisation, one on the device costs one.
@@ -60,6 +60,7 @@ class LlamaAttentionImpl : public torch::nn::Module {
                         const AttentionMask& mask, KVCache::Layer* cache = nullptr);
   Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
   int64_t num_heads, num_kv_heads, head_dim;
+  EmptyRowRule empty_rows;
 };
 TORCH_MODULE(LlamaAttention);
 
@@ -93,8 +94,9 @@ class LlamaDecoderImpl : public torch::nn::Module {
   // on the CPU (pinned, ideally) when the model is on a GPU: the step then never waits for the device.
   // With `cache`, the L positions follow the cache's (positions past..past+L-1, attending to the
   // cached keys too) and are appended to it; the outputs equal those of one forward over all.
+  // `position_ids` (default past..past+L-1) may be [B, L], or [3, B, L] for M-RoPE (language/mrope.h).
   torch::Tensor forward(const torch::Tensor& inputs_embeds, const torch::Tensor& attention_mask,
-                        KVCache* cache = nullptr);
+                        KVCache* cache = nullptr, const torch::Tensor& position_ids = {});
 
   const DecoderConfig& config() const { return config_; }
   // Layers recomputed in backward instead of keeping their activations (core/activation_checkpoint.h);

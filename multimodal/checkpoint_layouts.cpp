@@ -22,7 +22,9 @@ const std::vector<KeyLayout>& checkpoint_layouts() {
         {"model.vision_tower.", "vision_tower."},
         {"model.vision_tower.vision_model.", "vision_tower."},
         {"model.multi_modal_projector.", "multi_modal_projector."},
+        {"model.visual.", "visual."},
         {"lm_head.", "lm_head."}}},
+      {"qwen2-vl hub", {{"model.", "language_model."}, {"visual.", "visual."}, {"lm_head.", "lm_head."}}},
       {"bare llama", {{"model.", "language_model."}, {"lm_head.", "lm_head."}}},
   };
   return layouts;

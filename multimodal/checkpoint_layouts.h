@@ -3,7 +3,8 @@
 //   llava-hf hub     language_model.model.*, language_model.lm_head.*, vision_tower.vision_model.*
 //   transformers 5   language_model.model.*, language_model.lm_head.*, vision_tower.*
 //   model.*-nested   model.language_model.*, model.vision_tower.* (or .vision_model.*), model.multi_modal_projector.*,
-//                    lm_head.*: transformers 5's in-memory names, which PEFT adapter files use
+//                    model.visual.*, lm_head.*: transformers 5's in-memory names, which PEFT adapter files use
+//   qwen2-vl hub     model.*, visual.*, lm_head.*   (Qwen2-VL / Qwen2.5-VL as the Hub and transformers 5 save them)
 //   bare llama       model.*, lm_head.*                                  (text-only checkpoints)
 #pragma once
 #include <string>

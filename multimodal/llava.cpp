@@ -3,16 +3,14 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "multimodal/model_family.h"
 #include "vision/media/media.h"
 
 namespace vltune::multimodal {
 
 VisionLanguageModelImpl::VisionLanguageModelImpl(const ModelConfig& config, torch::Dtype dtype, bool with_lm_head)
-    : config_(config) {
-  if (config.has_vision()) {
-    vision_tower = register_module("vision_tower", vision::VisionTower(*config.vision, dtype));
-    multi_modal_projector = register_module("multi_modal_projector", Projector(*config.projector, dtype));
-  }
+    : config_(config), family_(find_model_family(config.model_type)) {
+  if (family_) family_->build(*this, dtype);
   language_model = register_module("language_model", language::LlamaDecoder(config.text, dtype));
   if (with_lm_head)
     lm_head = register_module("lm_head", Linear(LinearOptions{config.text.hidden_size, config.text.vocab_size, false, dtype}));
@@ -21,10 +19,14 @@ VisionLanguageModelImpl::VisionLanguageModelImpl(const ModelConfig& config, torc
 void VisionLanguageModelImpl::set_gradient_checkpointing(bool on) {
   language_model->set_gradient_checkpointing(on);
   if (vision_tower) vision_tower->set_gradient_checkpointing(on);
+  if (visual) visual->set_gradient_checkpointing(on);
 }
 
 torch::Tensor VisionLanguageModelImpl::image_features(const torch::Tensor& pixel_values) {
-  if (!vision_tower) fail("[model] pixel_values were given but ", config_.path, " describes a text-only model");
+  if (!vision_tower)
+    fail("[model] pixel_values were given but ", config_.path,
+         family_ ? " is a " + family_->name + " model, whose images go through forward() with their grid_thw"
+                 : std::string(" describes a text-only model"));
   auto features = vision_tower->hidden_states(pixel_values, config_.vision_feature_layers);
   if (config_.vision_feature_select_strategy == "default") features = features.narrow(1, 1, features.size(1) - 1);
   return multi_modal_projector(features);
@@ -65,35 +67,43 @@ torch::Tensor VisionLanguageModelImpl::video_features(const torch::Tensor& frame
   return pooling.temporal == "mean" ? features.mean(0) : features.reshape({-1, hidden});
 }
 
-torch::Tensor VisionLanguageModelImpl::embed_inputs(const torch::Tensor& input_ids, const torch::Tensor& image_features) {
+torch::Tensor VisionLanguageModelImpl::embed_inputs(const torch::Tensor& input_ids, const torch::Tensor& image_features,
+                                                   const torch::Tensor& video_features) {
   const int64_t vocab = config_.text.vocab_size;
-  auto image_slots = [&](const torch::Tensor& t) {
-    return config_.has_vision() ? t == config_.image_token_index : torch::zeros_like(t, torch::kBool);
-  };
+  auto slots = [&](const torch::Tensor& t, int64_t id) { return id >= 0 ? t == id : torch::zeros_like(t, torch::kBool); };
   // Checked where the ids live, with one read-back: none when they are on the CPU.
-  auto image_mask = image_slots(input_ids);
-  // Image-token ids may lie outside the vocabulary; their embeddings are replaced below anyway.
-  auto ids = input_ids.masked_fill(image_mask, 0);
+  auto image_mask = slots(input_ids, family_ ? config_.image_token_index : -1);
+  auto video_mask = slots(input_ids, config_.video_token_index);
+  // Image- and video-token ids may lie outside the vocabulary; their embeddings are replaced below anyway.
+  auto ids = input_ids.masked_fill(image_mask.logical_or(video_mask), 0);
   const auto out_of_range = (ids < 0).logical_or(ids >= vocab);
-  const auto counts = torch::stack({out_of_range.sum(), image_mask.sum()}).cpu();
+  const auto counts = torch::stack({out_of_range.sum(), image_mask.sum(), video_mask.sum()}).cpu();
   if (counts[0].item<int64_t>() > 0)
     fail("[model] input_ids hold ids outside the vocabulary [0, ", vocab, "): ",
          std::get<0>(at::_unique(ids.masked_select(out_of_range))).slice(0, 0, 8));
-  const int64_t n_image_tokens = counts[1].item<int64_t>();
+  const int64_t n_image_tokens = counts[1].item<int64_t>(), n_video_tokens = counts[2].item<int64_t>();
   const int64_t n_features = image_features.defined() ? image_features.size(0) * image_features.size(1) : 0;
   if (n_image_tokens != n_features)
     fail("[model] input_ids hold ", n_image_tokens, " image tokens (id ", config_.image_token_index, ") but the images give ",
          n_features, " visual tokens (", image_features.defined() ? image_features.size(0) : 0, " images x ",
-         config_.tokens_per_image(), ")");
+         image_features.defined() ? image_features.size(1) : config_.tokens_per_image(), ")");
+  const int64_t n_video_features = video_features.defined() ? video_features.size(0) * video_features.size(1) : 0;
+  if (n_video_tokens != n_video_features)
+    fail("[model] input_ids hold ", n_video_tokens, " video tokens (id ", config_.video_token_index,
+         ") but the videos give ", n_video_features, " visual tokens");
   const auto device = language_model->embed_tokens->weight.device();
   if (input_ids.device() != device) {  // only the caller's (pinned) ids move; the rest is rebuilt there
     const auto moved = input_ids.to(device, /*non_blocking=*/true);
-    image_mask = image_slots(moved);
-    ids = moved.masked_fill(image_mask, 0);
+    image_mask = slots(moved, family_ ? config_.image_token_index : -1);
+    video_mask = slots(moved, config_.video_token_index);
+    ids = moved.masked_fill(image_mask.logical_or(video_mask), 0);
   }
   auto embeds = language_model->embed(ids);
-  if (n_features == 0) return embeds;
-  return embeds.masked_scatter(image_mask.unsqueeze(-1).expand_as(embeds), image_features.to(embeds.scalar_type()));
+  if (n_features > 0)
+    embeds = embeds.masked_scatter(image_mask.unsqueeze(-1).expand_as(embeds), image_features.to(embeds.scalar_type()));
+  if (n_video_features > 0)
+    embeds = embeds.masked_scatter(video_mask.unsqueeze(-1).expand_as(embeds), video_features.to(embeds.scalar_type()));
+  return embeds;
 }
 
 torch::Tensor VisionLanguageModelImpl::lm_logits(const torch::Tensor& hidden) {
@@ -104,10 +114,15 @@ torch::Tensor VisionLanguageModelImpl::lm_logits(const torch::Tensor& hidden) {
 ForwardOutput VisionLanguageModelImpl::forward(const ForwardInputs& inputs) {
   if (!inputs.input_ids.defined() || inputs.input_ids.dim() != 2)
     fail("[model] input_ids must be a [batch, length] tensor");
+  if (!family_ && (inputs.pixel_values.defined() || inputs.pixel_values_videos.defined()))
+    fail("[model] pixel values were given but ", config_.path, " describes a text-only model");
   ForwardOutput out;
-  if (inputs.pixel_values.defined()) out.image_features = image_features(inputs.pixel_values);
-  auto embeds = embed_inputs(inputs.input_ids, out.image_features);
-  out.logits = lm_logits(language_model->forward(embeds, inputs.attention_mask));
+  VisualTokens visual_tokens;
+  if (family_) visual_tokens = family_->encode(*this, inputs);
+  out.image_features = visual_tokens.image_features;
+  out.position_ids = visual_tokens.position_ids;
+  auto embeds = embed_inputs(inputs.input_ids, visual_tokens.image, visual_tokens.video);
+  out.logits = lm_logits(language_model->forward(embeds, inputs.attention_mask, nullptr, out.position_ids));
   if (inputs.labels.defined()) out.loss = causal_lm_loss(out.logits, inputs.labels);
   return out;
 }

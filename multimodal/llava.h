@@ -1,12 +1,15 @@
-// The vision-language model: LLaVA when the config has a vision tower, a plain causal LM when not.
-//
-//   image_features = projector(select(vision_tower.hidden_states[vision_feature_layer]))
+// The vision-language model: the shared assembly of every family, and a plain causal LM when the
+// config has no vision side. What differs by family (multimodal/model_family.h) is the vision side:
+//   LLaVA      image_features = projector(select(vision_tower.hidden_states[vision_feature_layer]))
+//   Qwen2-VL   image/video tokens = visual(pixel_values, grid_thw) (vision/qwen_vl_tower.h), and
+//              M-RoPE position ids (multimodal/qwen2_vl.h)
+// and then, for all:
 //   embeds         = embed_tokens(input_ids), with the k-th image-token position replaced by the
-//                    k-th visual token (row-major over the batch, as transformers does)
-//   logits         = lm_head(decoder(embeds, attention_mask))        (lm_head tied or not)
+//                    k-th image token (row-major over the batch, as transformers does), video alike
+//   logits         = lm_head(decoder(embeds, attention_mask, position_ids))  (lm_head tied or not)
 //   loss           = mean cross-entropy of logits[:, t] against labels[:, t + 1], ignoring -100
 //
-// Module names (vision_tower, multi_modal_projector, language_model, lm_head) are vltune's
+// Module names (vision_tower, multi_modal_projector, visual, language_model, lm_head) are vltune's
 // canonical names; checkpoint_layouts.h maps each HF key layout onto them.
 #pragma once
 #include <torch/torch.h>
@@ -14,9 +17,12 @@
 #include "language/llama.h"
 #include "multimodal/model_config.h"
 #include "multimodal/projector.h"
+#include "vision/qwen_vl_tower.h"
 #include "vision/vit.h"
 
 namespace vltune::multimodal {
+
+struct ModelFamily;
 
 // How a clip's frames become visual tokens: each frame's projected features, average-pooled over
 // spatial x spatial patch blocks, then concatenated over frames or averaged ("mean").
@@ -33,12 +39,18 @@ struct ForwardInputs {
   torch::Tensor attention_mask;  // [B, L]; undefined = all ones
   torch::Tensor pixel_values;    // [N, C, H, W]; undefined = no images
   torch::Tensor labels;          // [B, L] int64 with -100 = ignored; undefined = no loss
+  // Qwen2-VL's inputs, named as transformers names them: pixel_values is then [patches, values].
+  torch::Tensor image_grid_thw;       // [images, 3] int64: (t, h, w) patches of each image
+  torch::Tensor pixel_values_videos;  // [patches, values]
+  torch::Tensor video_grid_thw;       // [videos, 3]
+  torch::Tensor second_per_grid_ts;   // [videos]: seconds per temporal patch (time ids)
 };
 
 struct ForwardOutput {
   torch::Tensor logits;          // [B, L, vocab]
   torch::Tensor loss;            // scalar (fp32), when labels were given
-  torch::Tensor image_features;  // [N, tokens_per_image, hidden], when pixel_values were given
+  torch::Tensor image_features;  // [N, tokens_per_image, hidden] (Qwen: [tokens, hidden]), with pixel_values
+  torch::Tensor position_ids;    // [3, B, L] for M-RoPE models (undefined: positions 0..L-1)
 };
 
 class VisionLanguageModelImpl : public torch::nn::Module {
@@ -51,9 +63,11 @@ class VisionLanguageModelImpl : public torch::nn::Module {
   // One clip's frames [T, C, H, W] -> its visual tokens [tokens_per_video(T), hidden].
   torch::Tensor video_features(const torch::Tensor& frames, const VideoPooling& pooling);
   int64_t tokens_per_video(int64_t frames, const VideoPooling& pooling) const;
-  // Token embeddings with image-token positions replaced by `image_features` (may be undefined).
+  // Token embeddings with image-token positions replaced by `image_features` (may be undefined),
+  // [images, tokens, hidden], and video-token positions (Qwen) by `video_features` [1, tokens, hidden].
   // input_ids may be on the CPU (checked there) or on the model's device (checked there: one sync).
-  torch::Tensor embed_inputs(const torch::Tensor& input_ids, const torch::Tensor& image_features);
+  torch::Tensor embed_inputs(const torch::Tensor& input_ids, const torch::Tensor& image_features,
+                             const torch::Tensor& video_features = {});
   torch::Tensor lm_logits(const torch::Tensor& hidden);
 
   const ModelConfig& config() const { return config_; }
@@ -64,11 +78,13 @@ class VisionLanguageModelImpl : public torch::nn::Module {
 
   vision::VisionTower vision_tower{nullptr};
   Projector multi_modal_projector{nullptr};
+  vision::QwenVisionTower visual{nullptr};  // Qwen2-VL / Qwen2.5-VL: tower and merger
   language::LlamaDecoder language_model{nullptr};
   Linear lm_head{nullptr};
 
  private:
   ModelConfig config_;
+  const ModelFamily* family_ = nullptr;  // nullptr: text-only
 };
 TORCH_MODULE(VisionLanguageModel);
 

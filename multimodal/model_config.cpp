@@ -4,6 +4,7 @@
 
 #include "core/config_bounds.h"
 #include "core/error.h"
+#include "multimodal/model_family.h"
 
 namespace vltune::multimodal {
 
@@ -32,6 +33,7 @@ double ModelConfig::parameter_count() const {
     count += static_cast<double>(v.num_channels) * patch * patch * width + static_cast<double>(v.num_positions()) * width +
              static_cast<double>(v.num_layers) * (4 * width * width + 2 * width * static_cast<double>(v.intermediate_size));
   }
+  if (qwen_vision) count += qwen_vision->parameter_count();
   if (projector)
     count += static_cast<double>(projector->in_features) * static_cast<double>(projector->out_features) +
              static_cast<double>(projector->out_features) * static_cast<double>(projector->out_features);
@@ -45,6 +47,8 @@ torch::Dtype config_dtype(const JsonView& json) {
     if (json.has(key)) return parse_dtype(json.str(key), cat(json.file(), ": key '", key, "'"));
   return torch::kFloat32;
 }
+
+}  // namespace
 
 void read_llava(const JsonView& json, ModelConfig& c) {
   c.vision = vision::parse_vision_config(json.child("vision_config"));
@@ -72,8 +76,6 @@ void read_llava(const JsonView& json, ModelConfig& c) {
   c.tie_word_embeddings = json.boolean_or("tie_word_embeddings", c.text.tie_word_embeddings);
 }
 
-}  // namespace
-
 ModelConfig read_model_config(const std::string& model_dir) {
   const auto path = (std::filesystem::path(model_dir) / "config.json").string();
   if (!std::filesystem::exists(path))
@@ -87,14 +89,17 @@ ModelConfig parse_model_config(const nlohmann::json& document, const std::string
   const JsonView json(document, c.path);
   c.model_type = json.str("model_type");
   c.dtype = config_dtype(json);
-  if (c.model_type == "llava") {
-    read_llava(json, c);
+  if (const ModelFamily* family = find_model_family(c.model_type)) {
+    family->read_config(json, c);
   } else {
     try {
       language::decoder_arch(c.model_type);
     } catch (const Error&) {
-      std::string known = "llava";
-      for (const auto& arch : language::decoder_archs()) known += ", " + arch.model_type;
+      std::string known;
+      for (const auto& f : model_families())
+        for (const auto& type : f.model_types) known += type + ", ";
+      for (const auto& arch : language::decoder_archs()) known += arch.model_type + ", ";
+      known.resize(known.size() - 2);
       json.fail_at("model_type", "'" + c.model_type + "' is not supported (supported: " + known + ")");
     }
     c.text = language::parse_decoder_config(json);

@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/text.h"
 #include "multimodal/checkpoint_layouts.h"
+#include "multimodal/model_family.h"
 
 namespace vltune::multimodal {
 
@@ -45,11 +46,13 @@ LoadedModel load_model(const std::string& model_dir, const LoadOptions& options)
   LoadedModel loaded;
   loaded.dir = model_dir;
   loaded.config = read_model_config(model_dir);
+  loaded.config.text.empty_rows = options.empty_rows;
   if (options.random_init_seed) {
     const torch::Dtype dtype = options.dtype.value_or(loaded.config.dtype);
     loaded.model = VisionLanguageModel(loaded.config, dtype, !loaded.config.tie_word_embeddings);
     init_random(*loaded.model, loaded.config.text.initializer_range, *options.random_init_seed);
-    const std::string layout_name = loaded.config.has_vision() ? "transformers 5" : "bare llama";
+    const ModelFamily* family = find_model_family(loaded.config.model_type);
+    const std::string layout_name = family ? family->saved_layout : "bare llama";
     for (const auto& layout : checkpoint_layouts())
       if (layout.name == layout_name) loaded.layout = layout;
     for (auto& param : loaded.model->parameters()) param.set_requires_grad(false);

@@ -19,6 +19,9 @@ struct LoadOptions {
   // (transformers' init: Linear and Embedding weights ~ N(0, initializer_range²), biases 0,
   // norms 1), for pretraining from scratch. The folder needs no safetensors then.
   std::optional<uint64_t> random_init_seed;
+  // What left-padded query positions get from attention (language/decoder_arch.h EmptyRowRule):
+  // eager (vltune's default) or sdpa, matching transformers run with that attn_implementation.
+  language::EmptyRowRule empty_rows = language::EmptyRowRule::kEager;
 };
 
 struct LoadedModel {

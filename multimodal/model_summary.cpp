@@ -16,7 +16,27 @@ std::string leaf_of(const std::string& name) { return name.substr(name.rfind('.'
 std::string describe_architecture(const ModelConfig& c) {
   std::string text = c.model_type;
   if (c.has_vision()) text += " (" + c.vision->arch.model_type + " + " + c.text.arch.model_type + ")";
+  if (c.qwen_vision) text += " (" + c.qwen_vision->arch.model_type + " vision + " + c.text.arch.model_type + ", M-RoPE)";
   return text;
+}
+
+// Qwen2-VL's tower: dynamic resolution, so tokens per image depend on its size.
+std::string describe_qwen_vision(const ModelConfig& c) {
+  const auto& v = *c.qwen_vision;
+  std::ostringstream out;
+  out << "vision        width " << v.hidden_size << ", " << v.depth << " blocks, patch " << v.patch_size << " x "
+      << v.temporal_patch_size << " frames, merge " << v.spatial_merge_size << "x" << v.spatial_merge_size
+      << " -> one token per " << v.patch_size * v.spatial_merge_size << "x" << v.patch_size * v.spatial_merge_size
+      << " px";
+  if (v.arch.windows) {
+    out << "; windows of " << v.window_size << " px, full attention in blocks";
+    for (int64_t block : v.fullatt_block_indexes) out << " " << block;
+  }
+  out << "\ntokens        image " << c.image_token_index << ", video " << c.video_token_index << ", vision start "
+      << c.vision_start_token_id << ", end " << c.vision_end_token_id << "; mrope_section";
+  for (int64_t s : c.text.rope.mrope_section) out << " " << s;
+  out << "\n";
+  return out.str();
 }
 }  // namespace
 
@@ -48,6 +68,7 @@ std::string describe_model(const LoadedModel& loaded) {
   if (c.has_vision())
     out << "images        " << c.vision->image_size << "x" << c.vision->image_size << " -> " << c.tokens_per_image()
         << " visual tokens (image_token_index " << c.image_token_index << ")\n";
+  if (c.qwen_vision) out << describe_qwen_vision(c);
   out << "decoder       hidden " << c.text.hidden_size << ", heads " << c.text.num_heads << " (kv " << c.text.num_kv_heads
       << "), vocab " << c.text.vocab_size << ", rope " << c.text.rope.type << " theta " << c.text.rope.theta
       << (model.tied_embeddings() ? ", tied embeddings" : "") << "\n\n";
@@ -65,7 +86,9 @@ std::string describe_model(const LoadedModel& loaded) {
     total += item.value().numel();
   }
   const std::map<std::string, int64_t> layers = {
-      {"vision_tower", c.has_vision() ? c.vision->num_layers : 0}, {"language_model", c.text.num_layers}};
+      {"vision_tower", c.has_vision() ? c.vision->num_layers : 0},
+      {"visual", c.qwen_vision ? c.qwen_vision->depth : 0},
+      {"language_model", c.text.num_layers}};
   out << std::left << std::setw(24) << "component" << std::setw(8) << "layers" << std::setw(14) << "parameters"
       << "dtypes\n";
   for (const auto& [name, component] : components) {

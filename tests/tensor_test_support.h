@@ -2,8 +2,16 @@
 #pragma once
 #include <torch/torch.h>
 
-#include <cstdlib>
+#include <nlohmann/json.hpp>
 
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/atomic_file.h"
+#include "core/safetensors.h"
 #include "test_support.h"
 
 namespace vltune::test {
@@ -16,6 +24,28 @@ inline torch::Device test_device() {
 
 inline double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
   return (a.to(torch::kCPU, torch::kFloat64) - b.to(torch::kCPU, torch::kFloat64)).abs().max().item<double>();
+}
+
+// Rewrites `src`'s checkpoint into `dst` with renamed keys, a dtype and a number of shards.
+inline void rewrite_checkpoint(const std::string& src, const std::string& dst,
+                        const std::function<std::string(const std::string&)>& rename, torch::Dtype dtype, int shards) {
+  std::filesystem::copy_file(src + "/config.json", dst + "/config.json");
+  const auto file = safetensors::File::open(src + "/model.safetensors");
+  std::vector<std::vector<std::pair<std::string, torch::Tensor>>> parts(shards);
+  nlohmann::json weight_map;
+  for (std::size_t i = 0; i < file->tensors().size(); ++i) {
+    const auto& info = file->tensors()[i];
+    const int shard = static_cast<int>(i % shards);
+    parts[shard].emplace_back(rename(info.name), file->tensor(info.name).to(dtype));
+    weight_map[rename(info.name)] = cat("model-", shard, ".safetensors");
+  }
+  if (shards == 1) {
+    safetensors::write_file(dst + "/model.safetensors", parts[0]);
+    return;
+  }
+  for (int shard = 0; shard < shards; ++shard)
+    safetensors::write_file(cat(dst, "/model-", shard, ".safetensors"), parts[shard]);
+  write_file_atomically(dst + "/model.safetensors.index.json", nlohmann::json{{"weight_map", weight_map}}.dump());
 }
 
 }  // namespace vltune::test

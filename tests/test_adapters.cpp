@@ -33,17 +33,6 @@ struct Inputs {
   }
 };
 
-// PEFT's in-memory parameter name for a file key: "...lora_A.weight" -> "...lora_A.default.weight".
-// "...lora_magnitude_vector" -> "...lora_magnitude_vector.default.weight", "...vera_lambda_b" ->
-// "...vera_lambda_b.default".
-std::string in_memory_name(const std::string& key) {
-  const std::string weight = ".weight";
-  if (key.compare(key.size() - weight.size(), weight.size(), weight) == 0)
-    return key.substr(0, key.size() - weight.size()) + ".default" + weight;
-  if (key.find("lora_magnitude_vector") != std::string::npos) return key + ".default.weight";
-  return key + ".default";
-}
-
 double tolerance() { return test::test_device().is_cpu() ? 1e-4 : 1e-3; }
 
 // Loads the base, applies the PEFT adapter in `adapter_dir`, and checks adapted logits, loss, every
@@ -68,7 +57,7 @@ void expect_peft_parity(const std::string& adapter_dir, const std::string& expec
   std::size_t checked = 0;
   for (const auto& entry : set->entries())
     for (const auto& [suffix, grad] : entry.adapter->file_gradients()) {
-      const auto name = "grad." + in_memory_name(peft_key(layout, entry.path, suffix));
+      const auto name = "grad." + test::peft_in_memory_name(peft_key(layout, entry.path, suffix));
       ASSERT_TRUE(expected->find(name)) << name;
       const auto want = expected->tensor(name);
       // A module whose output never reaches the loss (CLIP's last layer with feature layer -2) gets

@@ -15,6 +15,10 @@ using test::max_abs_diff;
 
 using test::run_vltune;
 
+std::string forward_args(const std::string& fixture, const std::string& out) {
+  return "forward --model " + fixture + "/base --inputs " + fixture + "/inputs.safetensors --out " + out;
+}
+
 TEST(Cli, ForwardMatchesTransformers) {
   test::TempDir dir;
   const std::string fixture = data_path("hf-tiny-llava-clip-llama");
@@ -43,6 +47,29 @@ TEST(Cli, InspectListsComponentsAndTargets) {
     EXPECT_NE(result.output.find(fragment), std::string::npos) << fragment << "\n" << result.output;
 }
 
+// Qwen2.5-VL: transformers' argument names in, logits, loss, image features, position ids and
+// the DoRA gradients out; `vltune inspect` describes the tower.
+TEST(Cli, QwenForwardTakesTransformersArguments) {
+  test::TempDir dir;
+  const std::string fixture = data_path("hf-tiny-qwen2_5-vl");
+  const auto expected = safetensors::File::open(fixture + "/expected.safetensors");
+  auto result = run_vltune(forward_args(fixture, dir.file("out.safetensors")) + " --adapter " + fixture + "/adapter --grads");
+  ASSERT_EQ(result.status, 0) << result.output;
+  const auto out = safetensors::File::open(dir.file("out.safetensors"));
+  // row 0 has no padding (row 1's left pad is computed differently: tests/test_qwen2_5_vl.cpp)
+  EXPECT_LT(max_abs_diff(out->tensor("logits")[0], expected->tensor("adapted_logits")[0]), 1e-4);
+  EXPECT_LT(max_abs_diff(out->tensor("image_features"), expected->tensor("image_pooler_output")), 1e-4);
+  EXPECT_TRUE(torch::equal(out->tensor("position_ids"), expected->tensor("position_ids")));
+  EXPECT_TRUE(out->find("grad.base_model.model.model.language_model.layers.1.self_attn.v_proj.lora_magnitude_vector"))
+      << result.output;
+
+  result = run_vltune("inspect " + fixture + "/base");
+  ASSERT_EQ(result.status, 0) << result.output;
+  for (const char* fragment : {"qwen2_5_vl (qwen2_5_vl vision + qwen2_5_vl_text, M-RoPE)", "qwen2-vl hub", "visual",
+                               "full attention in blocks 3", "mrope_section 2 3 3", "qkv", "gate_proj"})
+    EXPECT_NE(result.output.find(fragment), std::string::npos) << fragment << "\n" << result.output;
+}
+
 TEST(Cli, BadInputsFailWithAMessage) {
   test::TempDir dir;
   const std::string fixture = data_path("hf-tiny-llava-clip-llama");
@@ -52,10 +79,6 @@ TEST(Cli, BadInputsFailWithAMessage) {
   EXPECT_EQ(result.status, 1);
   EXPECT_NE(result.output.find("required tensor 'input_ids' is missing"), std::string::npos) << result.output;
   EXPECT_FALSE(std::filesystem::exists(dir.file("out.safetensors")));
-}
-
-std::string forward_args(const std::string& fixture, const std::string& out) {
-  return "forward --model " + fixture + "/base --inputs " + fixture + "/inputs.safetensors --out " + out;
 }
 
 TEST(Cli, ForwardWithAdapterMergeAndGradsMatchesPeft) {

@@ -17,6 +17,8 @@ using multimodal::load_model;
 using test::data_path;
 using test::expect_error;
 using test::max_abs_diff;
+using test::replace_prefix;
+using test::rewrite_checkpoint;
 using test::TempDir;
 
 struct Fixture {
@@ -94,32 +96,6 @@ TEST(Parity, VisionPooledOutput) {
     const auto pooled = loaded.model->vision_tower->pooled(f.inputs->tensor("pixel_values").to(test::test_device()));
     EXPECT_LT(max_abs_diff(pooled, f.expected->tensor("vision_pooled")), tolerance());
   }
-}
-
-// Rewrites `src`'s checkpoint into `dst` with renamed keys, a dtype and a number of shards.
-void rewrite_checkpoint(const std::string& src, const std::string& dst,
-                        const std::function<std::string(const std::string&)>& rename, torch::Dtype dtype, int shards) {
-  std::filesystem::copy_file(src + "/config.json", dst + "/config.json");
-  const auto file = safetensors::File::open(src + "/model.safetensors");
-  std::vector<std::vector<std::pair<std::string, torch::Tensor>>> parts(shards);
-  nlohmann::json weight_map;
-  for (std::size_t i = 0; i < file->tensors().size(); ++i) {
-    const auto& info = file->tensors()[i];
-    const int shard = static_cast<int>(i % shards);
-    parts[shard].emplace_back(rename(info.name), file->tensor(info.name).to(dtype));
-    weight_map[rename(info.name)] = cat("model-", shard, ".safetensors");
-  }
-  if (shards == 1) {
-    safetensors::write_file(dst + "/model.safetensors", parts[0]);
-    return;
-  }
-  for (int shard = 0; shard < shards; ++shard)
-    safetensors::write_file(cat(dst, "/model-", shard, ".safetensors"), parts[shard]);
-  write_file_atomically(dst + "/model.safetensors.index.json", nlohmann::json{{"weight_map", weight_map}}.dump());
-}
-
-std::string replace_prefix(const std::string& name, const std::string& from, const std::string& to) {
-  return name.rfind(from, 0) == 0 ? to + name.substr(from.size()) : name;
 }
 
 // The llava-hf Hub layout (vision_tower.vision_model.*) stored as bf16: loads into an fp32 model

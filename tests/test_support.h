@@ -93,4 +93,19 @@ inline const std::string& tiny_tokenizer_path() {
   return path;
 }
 
+inline std::string replace_prefix(const std::string& name, const std::string& from, const std::string& to) {
+  return name.rfind(from, 0) == 0 ? to + name.substr(from.size()) : name;
+}
+
+// PEFT's in-memory parameter name for a file key: "...lora_A.weight" -> "...lora_A.default.weight".
+// "...lora_magnitude_vector" -> "...lora_magnitude_vector.default.weight", "...vera_lambda_b" ->
+// "...vera_lambda_b.default".
+inline std::string peft_in_memory_name(const std::string& key) {
+  const std::string weight = ".weight";
+  if (key.size() >= weight.size() && key.compare(key.size() - weight.size(), weight.size(), weight) == 0)
+    return key.substr(0, key.size() - weight.size()) + ".default" + weight;
+  if (key.find("lora_magnitude_vector") != std::string::npos) return key + ".default.weight";
+  return key + ".default";
+}
+
 }  // namespace vltune::test

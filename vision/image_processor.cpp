@@ -131,6 +131,13 @@ torch::Tensor resize_image(const media::Image& image, const ImageProcessorConfig
   return pixels.squeeze(0).to(torch::kUInt8);
 }
 
+torch::Tensor resize_image_to(const media::Image& image, int64_t height, int64_t width) {
+  torch::NoGradGuard no_grad;
+  auto pixels = to_tensor(image);
+  if (image.height != height || image.width != width) pixels = resize(pixels, height, width);
+  return pixels.squeeze(0).to(torch::kUInt8);
+}
+
 torch::Tensor normalize_pixels(const torch::Tensor& pixels, const ImageProcessorConfig& c) {
   auto mean = torch::tensor({c.mean[0], c.mean[1], c.mean[2]}, torch::kFloat32).view({3, 1, 1});
   auto std = torch::tensor({c.std[0], c.std[1], c.std[2]}, torch::kFloat32).view({3, 1, 1});

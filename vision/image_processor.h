@@ -34,6 +34,8 @@ ImageProcessorConfig image_processor_config(const std::string& model_dir, const 
 // The two halves of preprocessing, so that resized pixels can be cached (datasets/media_cache.h):
 // the resized image as uint8 [3, height, width], and uint8 [..., 3, H, W] scaled and normalised.
 torch::Tensor resize_image(const media::Image& image, const ImageProcessorConfig& config);
+// The image resized to height x width (unchanged when it has that size), uint8 [3, height, width].
+torch::Tensor resize_image_to(const media::Image& image, int64_t height, int64_t width);
 torch::Tensor normalize_pixels(const torch::Tensor& pixels, const ImageProcessorConfig& config);
 
 // normalize_pixels(resize_image(image)): [3, height, width] float32.
