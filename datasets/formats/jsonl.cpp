@@ -65,8 +65,9 @@ std::vector<Sample> read_jsonl(const DatasetSpec& spec, BadSamples& bad) {
       fail("[dataset] ", spec.origin, ": unknown field role '", role, "' in fields (expected id, image, video, question, answer, messages)");
   const auto roots = media_roots(spec);
   std::vector<Sample> samples;
-  for (const auto& [where, record] : read_json_lines(spec.path, bad)) {
-    const JsonView view(record, where);
+  for (const auto& line : read_json_lines(spec.path, bad)) {
+    const std::string& where = line.first;  // a named reference: C++17 lambdas cannot capture bindings
+    const JsonView view(line.second, where);
     if (auto sample = read_record(where, bad, [&] { return read_one(spec, view, roots, where, bad); })) samples.push_back(std::move(*sample));
   }
   return samples;
