@@ -35,6 +35,8 @@ nlohmann::json parse_json_text(std::string_view text, const std::string& where) 
     return nlohmann::json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::parse_error& e) {
     fail(where, " is not valid JSON at byte ", e.byte, ": ", e.what());
+  } catch (const nlohmann::json::exception& e) {  // a number beyond a double (1e400): out_of_range
+    fail(where, " is not usable JSON: ", e.what());
   }
 }
 

@@ -91,7 +91,31 @@ std::string yaml_string(const std::string& file, const YAML::Node& node, const s
   return node.Scalar();
 }
 
+namespace {
+// Names users bring from PEFT, transformers' Trainer and torchtune, and vltune's for the same thing.
+const std::map<std::string, std::string>& foreign_names() {
+  static const std::map<std::string, std::string> names = {
+      {"r", "rank"},
+      {"lora_alpha", "alpha"},
+      {"lora_dropout", "dropout"},
+      {"target_modules", "modules"},
+      {"layers_to_transform", "layers"},
+      {"learning_rate", "lr"},
+      {"max_steps", "steps"},
+      {"num_train_epochs", "epochs"},
+      {"per_device_train_batch_size", "batch_size"},
+      {"gradient_accumulation_steps", "grad_accum"},
+      {"max_grad_norm", "clip_grad_norm"},
+      {"lr_scheduler_type", "schedule"},
+      {"output_dir", "dir"},
+  };
+  return names;
+}
+}  // namespace
+
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates) {
+  if (const auto foreign = foreign_names().find(word); foreign != foreign_names().end())
+    if (std::find(candidates.begin(), candidates.end(), foreign->second) != candidates.end()) return foreign->second;
   std::string best;
   std::size_t best_distance = std::max<std::size_t>(2, word.size() / 3) + 1;
   for (const auto& candidate : candidates) {

@@ -48,7 +48,9 @@ T yaml_as(const std::string& file, const YAML::Node& node, const std::string& ke
 // A scalar as text (numbers too, as written): the common case of yaml_as.
 std::string yaml_string(const std::string& file, const YAML::Node& node, const std::string& key);
 
-// The candidate closest to `word` by edit distance, or "" when none is close.
+// The candidate `word` most likely meant: another tool's name for it (PEFT's r, lora_alpha,
+// target_modules; the Trainer's learning_rate, max_steps, ...), else the nearest by edit distance;
+// "" when none is close.
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
 
 // Throws naming every key of `map` not in `allowed`, each with its position and a suggestion.

@@ -40,13 +40,13 @@ std::vector<std::pair<std::string, nlohmann::json>> read_json_lines(const std::s
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const std::string where = cat(path, ":", number);
     try {
-      auto record = nlohmann::json::parse(line);
+      auto record = parse_json_text(line, "line");  // nesting bounded, numbers in range
       if (!record.is_object()) {
         bad.report(where, "expected a JSON object on each line");
         continue;
       }
       records.emplace_back(where, std::move(record));
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const Error& e) {
       bad.report(where, cat("malformed JSON: ", e.what()));
     }
   }

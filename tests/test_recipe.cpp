@@ -2,6 +2,7 @@
 // problem at once with where it was written.
 #include <filesystem>
 
+#include "adapters/placement_rules.h"
 #include "core/atomic_file.h"
 #include "test_support.h"
 #include "training/recipe.h"
@@ -25,6 +26,19 @@ TEST(Recipe, ShippedRecipesWriteToTheRepositorysRunsFolder) {
     ++checked;
   }
   EXPECT_GE(checked, 4);
+}
+
+// Issue 14, item 9: PEFT's and the Trainer's names get vltune's as the suggestion.
+TEST(Recipe, ForeignKeyNamesSuggestVltunesNames) {
+  TempDir dir;
+  write_file_atomically(dir.file("r.yaml"), "model: {path: m}\ntrain: {learning_rate: 1e-4, max_steps: 4}\n");
+  expect_error([&] { Recipe::load(dir.file("r.yaml")); },
+               {"unknown key 'train.learning_rate' (did you mean 'lr'?)", "unknown key 'train.max_steps' (did you mean 'steps'?)"});
+  write_file_atomically(dir.file("a.yaml"), "adapters: {preset: attention_only, r: 8, lora_alpha: 16}\n");
+  expect_error([&] { adapters::load_placement(dir.file("a.yaml")); },
+               {"unknown key 'r' in adapters (did you mean 'rank'?)", "unknown key 'lora_alpha' in adapters (did you mean 'alpha'?)"});
+  write_file_atomically(dir.file("b.yaml"), "adapters: {rules: [{component: language, target_modules: [q_proj]}]}\n");
+  expect_error([&] { adapters::load_placement(dir.file("b.yaml")); }, {"unknown key 'target_modules'", "(did you mean 'modules'?)"});
 }
 
 TEST(Recipe, ExtendsSetAndDefaults) {
