@@ -303,16 +303,23 @@ void write_compare_report(const std::string& out_dir, const std::vector<VariantR
   fs::create_directories(out_dir);
   const auto path = [&](const std::string& name) { return (fs::path(out_dir) / name).string(); };
   const Table table = results_table(variants, primary_metric);
-  const std::vector<Plot> plots = {
+  std::vector<Plot> plots = {
       {"metric-vs-params", "metric_vs_params.svg",
        primary_metric + " (mean over seeds) against trainable parameters, log scale; one colour per method.",
        metric_vs_params_plot(variants, primary_metric)},
       {"loss-curves", "loss_curves.svg", "Training loss per variant, the mean over seeds at each logged step.",
        loss_curve_plot(variants)},
-      {"metric-vs-rank", "metric_vs_rank.svg",
-       primary_metric + " against rank (log scale) per method; methods without a rank (full) are not shown.",
-       metric_vs_rank_plot(variants, primary_metric)},
   };
+  // A rank plot only where ranks differ: with one rank it is a column of points that says nothing.
+  std::set<int64_t> ranks;
+  for (const auto& v : variants)
+    if (v.rank > 0) ranks.insert(v.rank);
+  if (ranks.size() >= 2)
+    plots.push_back({"metric-vs-rank", "metric_vs_rank.svg",
+                     primary_metric + " against rank (log scale) per method; methods without a rank (full) are not shown.",
+                     metric_vs_rank_plot(variants, primary_metric)});
+  else
+    fs::remove(path("metric_vs_rank.svg"));  // an earlier report's, in the same folder
   for (const auto& plot : plots) write_file_atomically(path(plot.file), plot.svg);
   write_file_atomically(path("results.csv"), results_csv(runs, metrics));
   write_file_atomically(path("results.json"), results_json(runs, variants, title, primary_metric).dump(1) + "\n");
@@ -322,7 +329,10 @@ void write_compare_report(const std::string& out_dir, const std::vector<VariantR
   std::string md = cat("# ", title, "\n\n", summary_line, "\n\n", markdown(table), "\n");
   for (const auto& plot : plots) md += cat("![", plot.caption, "](", plot.file, ")\n\n");
   md += "Runs:\n\n";
-  for (const auto& run : runs) md += cat("- ", run.variant, " seed ", run.seed, ": `", run.run_dir, "`\n");
+  const auto report_dir = fs::absolute(out_dir).lexically_normal();
+  for (const auto& run : runs)  // relative to the report, so the folder can move as a whole
+    md += cat("- ", run.variant, " seed ", run.seed, ": `",
+              fs::absolute(run.run_dir).lexically_normal().lexically_relative(report_dir).string(), "`\n");
   write_file_atomically(path("report.md"), md);
 
   std::string html = cat("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>", svg::escape_xml(title),
