@@ -1,7 +1,5 @@
 #include "core/json_view.h"
 
-#include <cmath>
-
 #include "core/error.h"
 
 namespace vltune {
@@ -100,12 +98,6 @@ double JsonView::number(const std::string& key) const {
   const auto& node = at(key);
   if (!node.is_number()) fail_at(key, "expected a number, found " + shown(node));
   return node.get<double>();
-}
-
-double JsonView::positive_number(const std::string& key) const {
-  const double value = number(key);
-  if (!(value > 0) || !std::isfinite(value)) fail_at(key, cat("expected a number above 0, found ", shown(at(key))));
-  return value;
 }
 
 bool JsonView::boolean(const std::string& key) const {

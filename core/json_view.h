@@ -50,7 +50,6 @@ class JsonView {
   std::string str(const std::string& key) const;
   int64_t integer(const std::string& key) const;
   double number(const std::string& key) const;
-  double positive_number(const std::string& key) const;  // finite and above 0 (a scale, a rate)
   bool boolean(const std::string& key) const;
   std::string str_or(const std::string& key, const std::string& fallback) const;
   int64_t integer_or(const std::string& key, int64_t fallback) const;

@@ -12,6 +12,7 @@
 
 #include "core/atomic_file.h"
 #include "core/safetensors.h"
+#include "multimodal/llava.h"
 #include "test_support.h"
 
 namespace vltune::test {
@@ -24,6 +25,17 @@ inline torch::Device test_device() {
 
 inline double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
   return (a.to(torch::kCPU, torch::kFloat64) - b.to(torch::kCPU, torch::kFloat64)).abs().max().item<double>();
+}
+
+// A fixture's inputs.safetensors as forward() inputs on `device`: input_ids, attention_mask and
+// labels, and pixel_values when the file holds them (named fields: the struct grows by family).
+inline multimodal::ForwardInputs fixture_inputs(const safetensors::File& file, torch::Device device = torch::kCPU) {
+  multimodal::ForwardInputs in;
+  in.input_ids = file.tensor("input_ids").to(device);
+  in.attention_mask = file.tensor("attention_mask").to(device);
+  in.labels = file.tensor("labels").to(device);
+  if (file.find("pixel_values")) in.pixel_values = file.tensor("pixel_values").to(device);
+  return in;
 }
 
 // Rewrites `src`'s checkpoint into `dst` with renamed keys, a dtype and a number of shards.

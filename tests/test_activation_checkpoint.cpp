@@ -217,7 +217,7 @@ class FixtureCheckpointing : public ::testing::Test {
   }
 
   multimodal::ForwardInputs inputs() const {
-    return {file->tensor("input_ids"), file->tensor("attention_mask"), file->tensor("pixel_values"), file->tensor("labels")};
+    return test::fixture_inputs(*file);
   }
 
   void expect_same_step(int64_t expected_checkpoints) {

@@ -28,8 +28,7 @@ const std::string kBase = "hf-tiny-llava-clip-llama/base";
 struct Inputs {
   std::shared_ptr<safetensors::File> file = safetensors::File::open(data_path("hf-tiny-llava-clip-llama/inputs.safetensors"));
   multimodal::ForwardInputs forward(torch::Device device) const {
-    return {file->tensor("input_ids").to(device), file->tensor("attention_mask").to(device),
-            file->tensor("pixel_values").to(device), file->tensor("labels").to(device)};
+    return test::fixture_inputs(*file, device);
   }
 };
 

@@ -5,6 +5,7 @@
 #include "core/atomic_file.h"
 #include "core/safetensors.h"
 #include "multimodal/model_loader.h"
+#include "tensor_test_support.h"
 #include "test_support.h"
 #include "training/checkpoint.h"
 
@@ -28,7 +29,7 @@ struct TrainingRun {
       return name.find("magnitude") != std::string::npos ? ParamGroupOptions{1.0, 0.0} : ParamGroupOptions{1.0, 0.01};
     });
     auto file = safetensors::File::open(data_path("hf-tiny-llava-clip-llama/inputs.safetensors"));
-    inputs = {file->tensor("input_ids"), file->tensor("attention_mask"), file->tensor("pixel_values"), file->tensor("labels")};
+    inputs = test::fixture_inputs(*file);
   }
   void steps(int n) {
     for (int i = 0; i < n; ++i) {
@@ -62,6 +63,20 @@ TEST(Checkpoint, ResumedRunIsBitIdentical) {
   EXPECT_EQ(second.optimizer->steps(), 2);
   second.steps(2);
   EXPECT_TRUE(torch::equal(second.optimizer->values(), finished));
+}
+
+// The optimizer's own step count (its bias correction) comes back as saved, even where it lags the
+// run's step (state.json allows 0..step).
+TEST(Checkpoint, RestoresTheOptimizersOwnStepCount) {
+  TempDir dir;
+  TrainingRun first(placement(dir), 1);
+  first.steps(2);
+  TrainState state;
+  state.step = 3;
+  const auto saved = save_checkpoint(dir.file("run"), *first.set, *first.optimizer, state, true, 3);
+  TrainingRun second(placement(dir), 99);
+  EXPECT_EQ(load_checkpoint(saved, *second.set, *second.optimizer, true).optimizer_steps, 2);
+  EXPECT_EQ(second.optimizer->steps(), 2);
 }
 
 TEST(Checkpoint, KeepsTheLastKAndIgnoresHalfWrittenOnes) {

@@ -99,7 +99,10 @@ TEST(KVCache, StepByStepLogitsEqualTheFullForward) {
     FixtureModel f(name);
     auto& model = f.model();
     torch::NoGradGuard no_grad;
-    multimodal::ForwardInputs inputs{f.input_ids, f.attention_mask, f.pixel_values, {}};
+    multimodal::ForwardInputs inputs;
+    inputs.input_ids = f.input_ids;
+    inputs.attention_mask = f.attention_mask;
+    inputs.pixel_values = f.pixel_values;
     const auto full = model.forward(inputs).logits;
     const int64_t prefix = f.prefix_length(), length = f.input_ids.size(1);
     ASSERT_LT(prefix, length);

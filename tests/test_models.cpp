@@ -29,14 +29,7 @@ struct Fixture {
         inputs(safetensors::File::open(data_path(name + "/inputs.safetensors"))),
         expected(safetensors::File::open(data_path(name + "/expected.safetensors"))) {}
 
-  ForwardInputs forward_inputs(torch::Device device) const {
-    ForwardInputs in;
-    in.input_ids = inputs->tensor("input_ids").to(device);
-    in.attention_mask = inputs->tensor("attention_mask").to(device);
-    in.labels = inputs->tensor("labels").to(device);
-    if (inputs->find("pixel_values")) in.pixel_values = inputs->tensor("pixel_values").to(device);
-    return in;
-  }
+  ForwardInputs forward_inputs(torch::Device device) const { return test::fixture_inputs(*inputs, device); }
 };
 
 double tolerance() { return test::test_device().is_cpu() ? 1e-4 : 1e-3; }

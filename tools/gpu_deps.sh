@@ -20,10 +20,6 @@ case "${1:-}" in
     for deb in .deps/*.deb; do dpkg -x "$deb" "$root"; done
     lib="$root/usr/lib/x86_64-linux-gnu"
     sed -i -E "s#^(prefix|exec_prefix|includedir|libdir) *= */usr#\1=$root/usr#" "$lib"/pkgconfig/*.pc
-    # Debian's .so links are absolute (/usr/lib/...): point them into the unpacked tree.
-    for link in "$lib"/*.so; do
-      [ -L "$link" ] && ln -sf "$(basename "$(readlink "$link")")" "$link"
-    done
     echo "export PKG_CONFIG_PATH=$lib/pkgconfig\${PKG_CONFIG_PATH:+:\$PKG_CONFIG_PATH}"
     echo "export LD_LIBRARY_PATH=$lib\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
     ;;

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -36,13 +35,12 @@ constexpr int64_t kMaxEpoch = int64_t{1} << 30;
 TrainState read_train_state(const JsonView& json, const std::string& folder_name) {
   TrainState state;
   state.step = json.integer("step");
-  const bool named_by_step = folder_name.rfind(kCheckpointPrefix, 0) == 0;
-  const auto folder_step = named_by_step ? std::strtoll(folder_name.c_str() + kCheckpointPrefix.size(), nullptr, 10) : -1;
-  if (state.step < 0 || state.step != folder_step)
+  const auto folder_step = analysis::checkpoint_step(folder_name);
+  if (state.step < 0 || !folder_step || state.step != *folder_step)
     json.fail_at("step", cat(state.step, " does not match the folder ", folder_name, " (a damaged file?)"));
-  const auto optimizer_steps = json.integer("optimizer_steps");  // each step is at most one optimizer step
-  if (optimizer_steps < 0 || optimizer_steps > state.step)
-    json.fail_at("optimizer_steps", cat(optimizer_steps, " is out of range (0 to step ", state.step, "; a damaged file?)"));
+  state.optimizer_steps = json.integer("optimizer_steps");  // each step is at most one optimizer step
+  if (state.optimizer_steps < 0 || state.optimizer_steps > state.step)
+    json.fail_at("optimizer_steps", cat(state.optimizer_steps, " is out of range (0 to step ", state.step, "; a damaged file?)"));
   state.data.epoch = json.integer("data_epoch");
   state.data.cursor = json.integer("data_cursor");
   if (state.data.epoch < 0 || state.data.epoch > kMaxEpoch)
@@ -106,7 +104,7 @@ TrainState load_checkpoint(const std::string& checkpoint_dir, adapters::AdapterS
            " (a different adapter placement?)");
     target.copy_(stored);
   }
-  optimizer.set_steps(state.step);
+  optimizer.set_steps(state.optimizer_steps);
   if (moments->find("rng_state")) state.rng_state = moments->tensor("rng_state").clone();
   return state;
 }

@@ -23,6 +23,7 @@ struct TrainState {
   int64_t step = 0;                  // optimizer steps taken
   datasets::LoaderPosition data;     // where the loader resumes
   torch::Tensor rng_state;           // the CPU generator's state (uint8)
+  int64_t optimizer_steps = 0;       // the optimizer's own step count (its bias correction), as saved
 };
 
 // state.json's values (the document read from folder `folder_name`, step-NNNNNNNN), each checked:

@@ -1,7 +1,7 @@
 #include "training/compare.h"
 
-#include <cstdlib>
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -135,10 +135,6 @@ std::optional<analysis::VariantRun> finished_run(const std::string& run_dir, con
   }
   return analysis::variant_run_from_json(read_file_bytes(record.string()), record.string());
 }
-
-}  // namespace
-
-namespace {
 
 // The metrics a run of `recipe` reports: train_loss, and eval.metrics (default: loss) when it has
 // evaluation data.
