@@ -35,12 +35,13 @@ std::map<std::string, torch::Tensor> adapter_tensors(const std::string& run_dir,
 // Starts `vltune train`, and SIGKILLs it as soon as its first checkpoint is complete. True when
 // it was killed while still training.
 bool train_and_kill(const std::string& recipe, const std::string& run_dir) {
+  const std::string binary = vltune::test::vltune_binary();  // before fork: no allocation in the child
   const pid_t pid = ::fork();
   if (pid == 0) {
     const int null = ::open("/dev/null", O_WRONLY);
     ::dup2(null, 1);
     ::dup2(null, 2);
-    ::execl(VLTUNE_BINARY, VLTUNE_BINARY, "train", recipe.c_str(), "--run-dir", run_dir.c_str(), static_cast<char*>(nullptr));
+    ::execl(binary.c_str(), binary.c_str(), "train", recipe.c_str(), "--run-dir", run_dir.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
