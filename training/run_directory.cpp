@@ -3,7 +3,9 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "training/checkpoint_folders.h"
+#include "training/recipe_diff.h"
 
 namespace fs = std::filesystem;
 
@@ -20,6 +22,20 @@ std::string latest_adapter(const std::string& run_dir) {
   const auto checkpoint = latest_checkpoint(run_dir);
   if (!checkpoint) fail("[run] ", run_dir, " has no checkpoint yet (checkpoints/step-N/)");
   return (fs::path(*checkpoint) / "adapter").string();
+}
+
+Recipe recipe_for_resume(const std::string& run_dir, const Recipe& given, bool allow_changes) {
+  if (!is_run_directory(run_dir) || !latest_checkpoint(run_dir)) return given;
+  const auto own = (fs::path(run_dir) / "recipe.yaml").string();
+  Recipe recipe = run_recipe(run_dir);
+  const auto changes = recipe_changes(recipe, given, run_dir);
+  if (changes.empty()) return recipe;
+  if (!allow_changes)
+    fail("[train] --resume: ", given.path(), " (with its --sets) would change the run's recipe ", own, ": ",
+         describe_changes(changes), ". Resume with the run's own recipe (vltune train ", run_dir,
+         " --resume), or pass --override to go on with these changes");
+  log_warning(cat("--override: the run goes on with ", describe_changes(changes)));
+  return given;
 }
 
 }  // namespace vltune::training

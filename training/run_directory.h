@@ -18,4 +18,11 @@ std::string latest_adapter(const std::string& run_dir);
 
 bool is_run_directory(const std::string& path);
 
+// The recipe `vltune train --resume` continues `run_dir` with. A run that has a checkpoint goes on
+// with its own recipe.yaml; `given` (the recipe and --sets on the command line) must not change
+// it: when it does, this throws listing every difference, unless `allow_changes` (--override), in
+// which case it warns with the list and returns `given`. A run without a checkpoint yet starts
+// over with `given`.
+Recipe recipe_for_resume(const std::string& run_dir, const Recipe& given, bool allow_changes);
+
 }  // namespace vltune::training
