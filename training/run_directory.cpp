@@ -38,4 +38,27 @@ Recipe recipe_for_resume(const std::string& run_dir, const Recipe& given, bool a
   return given;
 }
 
+namespace {
+bool is_checkpoint_of_run(const fs::path& checkpoint) {
+  return checkpoint.parent_path().filename() == "checkpoints" && is_run_directory(checkpoint.parent_path().parent_path().string());
+}
+}  // namespace
+
+AdapterSource resolve_adapter(const std::string& path) {
+  if (is_run_directory(path)) return {latest_adapter(path), path};
+  fs::path folder = fs::path(path).lexically_normal();
+  if (folder.filename().empty()) folder = folder.parent_path();  // "dir/"
+  auto run_of = [](const fs::path& checkpoint) { return is_checkpoint_of_run(checkpoint) ? checkpoint.parent_path().parent_path().string() : ""; };
+  if (!fs::exists(folder / "adapter_config.json") && fs::exists(folder / "adapter" / "adapter_config.json"))
+    return {(folder / "adapter").string(), run_of(folder)};
+  return {path, folder.filename() == "adapter" ? run_of(folder.parent_path()) : ""};
+}
+
+std::vector<std::string> generation_overrides(const Recipe& run) {
+  std::vector<std::string> sets;
+  for (const char* key : {"data.template", "data.num_frames", "data.fps", "data.max_frames", "data.spatial_pool", "data.temporal"})
+    sets.push_back(std::string(key) + "=" + run.str(key));
+  return sets;
+}
+
 }  // namespace vltune::training

@@ -25,4 +25,18 @@ bool is_run_directory(const std::string& path);
 // over with `given`.
 Recipe recipe_for_resume(const std::string& run_dir, const Recipe& given, bool allow_changes);
 
+// Where an adapter comes from, for the commands that apply one (generate, eval): a run directory
+// (its newest checkpoint), a checkpoint folder RUN/checkpoints/step-N, or a PEFT folder. `run_dir`
+// is the run it belongs to ("" for a PEFT folder outside any run), whose recipe says how it was
+// trained: chat template, frame sampling, pooling.
+struct AdapterSource {
+  std::string adapter_dir;  // the PEFT folder (adapter_config.json, adapter_model.safetensors)
+  std::string run_dir;
+};
+AdapterSource resolve_adapter(const std::string& path);
+
+// A run's chat template, frame sampling and pooling (data.template, num_frames, fps, max_frames,
+// spatial_pool, temporal) as --set overrides, for evaluating its adapter with another recipe.
+std::vector<std::string> generation_overrides(const Recipe& run);
+
 }  // namespace vltune::training
