@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/json_view.h"
+#include "core/log.h"
 #include "datasets/prepare.h"
 
 namespace vltune::multimodal {
@@ -32,6 +33,17 @@ class EvalModeScope {
 };
 
 torch::Tensor model_weight(VisionLanguageModelImpl& model) { return model.language_model->embed_tokens->weight; }
+
+// A prompt must leave the answer a position: beyond max_position_embeddings the decoder's
+// positions were never trained, and it answers noise ("a yellow yellow yellow ...").
+void check_prompt_fits(const VisionLanguageModelImpl& model, int64_t length, const std::string& prompt) {
+  const int64_t positions = model.config().text.max_position_embeddings;
+  if (length >= positions)
+    fail("[generate] ", prompt, " has ", length, " tokens (visual tokens included) but the model has ", positions,
+         " positions (max_position_embeddings), leaving none for the answer: use fewer video frames or pool them "
+         "(--num-frames, --spatial-pool, --temporal-pool mean; data.num_frames, data.spatial_pool, data.temporal in a recipe), "
+         "or a shorter prompt");
+}
 
 }  // namespace
 
@@ -74,6 +86,17 @@ torch::Tensor next_token_logits(VisionLanguageModelImpl& model, const torch::Ten
 std::vector<int64_t> generate(VisionLanguageModelImpl& model, const torch::Tensor& input_ids,
                               const torch::Tensor& visual_features, const language::GenerationOptions& options) {
   language::check_generation_options(options, "[generate]");
+  const int64_t length = input_ids.defined() && input_ids.dim() == 1 ? input_ids.size(0) : 0;
+  check_prompt_fits(model, length, "the prompt");
+  // The answer's tokens take the positions after the prompt's: no more than are left.
+  auto bounded = options;
+  const int64_t room = model.config().text.max_position_embeddings - length;
+  if (bounded.max_new_tokens > room) {
+    log_warning(cat("[generate] the prompt's ", length, " tokens leave ", room, " of the model's ",
+                    model.config().text.max_position_embeddings, " positions: at most ", room, " new tokens, not ",
+                    bounded.max_new_tokens));
+    bounded.max_new_tokens = room;
+  }
   torch::NoGradGuard no_grad;
   EvalModeScope eval(model);
   language::KVCache cache;
@@ -82,11 +105,12 @@ std::vector<int64_t> generate(VisionLanguageModelImpl& model, const torch::Tenso
                                    [&](const torch::Tensor& tokens, language::KVCache& kv) {
                                      return next_token_logits(model, tokens, kv);
                                    },
-                                   options);
+                                   bounded);
 }
 
 std::vector<int64_t> generate(VisionLanguageModelImpl& model, const datasets::PreparedSample& prompt,
                               const language::GenerationOptions& options, const VideoPooling& pooling) {
+  check_prompt_fits(model, static_cast<int64_t>(prompt.input_ids.size()), cat("the prompt of ", prompt.id));
   torch::NoGradGuard no_grad;
   EvalModeScope eval(model);
   torch::Tensor features;

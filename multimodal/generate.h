@@ -12,6 +12,9 @@
 //   auto prompt = preparer.prepare_prompt(sample);  // datasets/prepare.h
 //   std::vector<int64_t> answer = multimodal::generate(*model, prompt, options, pooling);
 //
+// A prompt that leaves the model no position for the answer (max_position_embeddings, visual
+// tokens counted) is an error naming it; max_new_tokens is cut to the positions left, with a warning.
+//
 // It runs under NoGradGuard with the model and its attached adapters in eval mode (no adapter
 // dropout; their modes are restored after); adapters apply through the Linear slot as in any forward.
 #pragma once

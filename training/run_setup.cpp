@@ -59,6 +59,15 @@ multimodal::VideoPooling video_pooling(const Recipe& recipe) {
   return pooling;
 }
 
+std::string chat_template(const Recipe& recipe) {
+  const auto named = recipe.str("data.template");
+  if (named != "auto") return named;
+  // The model folder's own template, else llava_v1.
+  const auto chosen = language::chat_template_for_model(recipe.file_path("model.path"));
+  if (!chosen.empty()) log_info(cat("data.template auto: ", chosen, " (the chat template of ", recipe.file_path("model.path"), ")"));
+  return chosen.empty() ? "llava_v1" : chosen;
+}
+
 media::FrameSampling frame_sampling(const Recipe& recipe) {
   media::FrameSampling frames;
   frames.num_frames = recipe.integer("data.num_frames");
@@ -92,12 +101,7 @@ RunData load_run_data(const Recipe& recipe, Backbone& backbone) {
 
   const auto& config = backbone.loaded.config;
   datasets::PrepareOptions options;
-  options.chat_template = recipe.str("data.template");
-  if (options.chat_template == "auto") {  // the model folder's own template, else llava_v1
-    const auto chosen = language::chat_template_for_model(recipe.file_path("model.path"));
-    options.chat_template = chosen.empty() ? "llava_v1" : chosen;
-    if (!chosen.empty()) log_info(cat("data.template auto: ", chosen, " (the chat template of ", recipe.file_path("model.path"), ")"));
-  }
+  options.chat_template = chat_template(recipe);
   options.encode.max_length = recipe.integer("data.max_length");
   options.encode.truncation =
       recipe.str("data.truncation") == "error" ? language::TruncationPolicy::kError : language::TruncationPolicy::kDrop;

@@ -37,6 +37,9 @@ Backbone load_backbone(const Recipe& recipe);
 
 multimodal::VideoPooling video_pooling(const Recipe& recipe);
 
+// data.template, "auto" resolved: the model folder's own template, else llava_v1.
+std::string chat_template(const Recipe& recipe);
+
 // data.num_frames, data.fps and data.max_frames.
 media::FrameSampling frame_sampling(const Recipe& recipe);
 
