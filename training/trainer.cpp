@@ -18,6 +18,7 @@
 #include "training/checkpoint.h"
 #include "training/evaluate.h"
 #include "training/flat_adamw.h"
+#include "training/preflight.h"
 #include "training/run_log.h"
 
 namespace fs = std::filesystem;
@@ -101,12 +102,11 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
   torch::manual_seed(seed);
   auto& model = backbone.model();
   model.set_gradient_checkpointing(recipe.boolean("train.gradient_checkpointing"));
-  RunData data = load_run_data(recipe, backbone);
+  PreparedRun prepared = prepare_run(recipe, backbone);  // every check before the first step (preflight.h)
+  RunData& data = prepared.data;
   const auto pooling = video_pooling(recipe);
 
-  const auto placement = adapters::parse_placement(recipe.find("adapters"), recipe.origin_file("adapters"));
-  const auto plan = adapters::plan_adapters(placement, adapters::linear_sites(model));
-  AttachedSet attached(adapters::build_adapter_set(fs::path(result.run_dir).filename().string(), plan, seed));
+  AttachedSet attached(adapters::build_adapter_set(fs::path(result.run_dir).filename().string(), prepared.plan, seed));
   auto& set = *attached.set;
   result.trainable_params = set.num_trainable();
   for (const auto& entry : set.entries()) {
@@ -155,7 +155,7 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
   const int64_t log_every = std::max<int64_t>(1, recipe.integer("output.log_every"));
   const int keep_last = static_cast<int>(recipe.integer("output.keep_last"));
   const double clip = recipe.number("train.clip_grad_norm");
-  const auto eval = eval_settings(recipe, backbone);
+  const auto& eval = prepared.eval;
   const bool evaluating = !data.eval.empty();
 
   datasets::LoaderOptions loader_options;
