@@ -1,7 +1,8 @@
 """Checks that adapter folders written by vltune load in PEFT and give PEFT's own numbers.
 
 Run on the GPU machine (it has transformers + peft), from the repository root, after writing the
-folders with `vltune adapter convert` (docs/adapters.md):
+folders with `vltune adapter convert` or `vltune export --peft` (docs/adapters.md; for the export of
+a LoRA + DoRA + magnitude mix, tests/data/peft-export-mix holds the folder and vltune's logits):
     python3 tools/peft_load_check.py BASE_DIR INPUTS.safetensors ADAPTER_DIR EXPECTED.safetensors [...]
 Each ADAPTER_DIR is loaded with PeftModel.from_pretrained and its logits (train mode, as the
 fixtures' adapted_logits) are compared with EXPECTED's adapted_logits; merged logits likewise.

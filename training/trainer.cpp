@@ -18,6 +18,7 @@
 #include "training/checkpoint.h"
 #include "training/evaluate.h"
 #include "training/flat_adamw.h"
+#include "training/preflight.h"
 #include "training/run_log.h"
 #include "training/train_settings.h"
 
@@ -90,7 +91,7 @@ class TrainingRun {
   RunResult finish();
 
  private:
-  void attach_adapters(const Recipe& recipe);
+  void attach_adapters(const std::vector<adapters::PlannedAdapter>& plan);
   void make_optimizer();
   void restore(const std::optional<std::string>& latest, const TrainRequest& request);
   void open_loader_and_log(const TrainRequest& request);
@@ -127,9 +128,10 @@ TrainingRun::TrainingRun(Backbone& backbone, const Recipe& recipe, const TrainRe
 
   torch::manual_seed(settings_.seed);
   backbone_.model().set_gradient_checkpointing(settings_.gradient_checkpointing);
-  data_ = load_run_data(recipe, backbone_);
+  PreparedRun prepared = prepare_run(recipe, backbone_);  // every check before the first step (preflight.h)
+  data_ = std::move(prepared.data);
   pooling_ = video_pooling(recipe);
-  attach_adapters(recipe);
+  attach_adapters(prepared.plan);
   make_optimizer();
   restore(latest, request);
   // Only now that everything loaded (a failed --resume leaves the run's recipe.yaml as it was).
@@ -138,7 +140,7 @@ TrainingRun::TrainingRun(Backbone& backbone, const Recipe& recipe, const TrainRe
 
   steps_ = total_steps(settings_, static_cast<int64_t>(data_.train.size()));
   if (const auto warning = warmup_warning(settings_, steps_); !warning.empty()) log_warning(warning);
-  eval_ = eval_settings(recipe, backbone_);
+  eval_ = std::move(prepared.eval);
   evaluating_ = !data_.eval.empty();
   open_loader_and_log(request);
 
@@ -148,10 +150,8 @@ TrainingRun::TrainingRun(Backbone& backbone, const Recipe& recipe, const TrainRe
   first_step_ = state_.step;
 }
 
-void TrainingRun::attach_adapters(const Recipe& recipe) {
+void TrainingRun::attach_adapters(const std::vector<adapters::PlannedAdapter>& plan) {
   auto& model = backbone_.model();
-  const auto placement = adapters::parse_placement(recipe.find("adapters"), recipe.origin_file("adapters"));
-  const auto plan = adapters::plan_adapters(placement, adapters::linear_sites(model));
   attached_ = std::make_unique<AttachedSet>(
       adapters::build_adapter_set(fs::path(result_.run_dir).filename().string(), plan, settings_.seed));
   const auto& set = *attached_->set;
