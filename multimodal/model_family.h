@@ -38,7 +38,7 @@ struct ModelFamily {
   void (*build)(VisionLanguageModelImpl& model, torch::Dtype dtype);
   // The visual tokens (and M-RoPE positions) for the inputs.
   VisualTokens (*encode)(VisionLanguageModelImpl& model, const ForwardInputs& inputs);
-  // The data pipeline's side (training/visual_options.cpp, datasets/prepare.h). The tokenizer piece
+  // The data pipeline's side (training/run_setup.cpp, datasets/prepare.h). The tokenizer piece
   // that must hold image_token_index when the id lies inside the tokenizer's vocabulary:
   std::string image_token_piece;
   // Images as patches + grids through the model's own processor (the folder's
