@@ -15,7 +15,6 @@
 #include "multimodal/model_loader.h"
 #include "training/run_directory.h"
 #include "training/run_setup.h"
-#include "vision/image_processor.h"
 
 namespace vltune::cli {
 
@@ -90,7 +89,7 @@ void run_generate(GenerateArgs args) {
   if (!args.dtype.empty()) load.dtype = multimodal::parse_dtype(args.dtype, "--dtype");
   auto loaded = multimodal::load_model(args.model_dir, load);
   const auto& config = loaded.config;
-  if (!config.has_vision() && !(args.image.empty() && args.video.empty()))
+  if (!config.multimodal() && !(args.image.empty() && args.video.empty()))
     fail("[generate] ", args.model_dir, " is a text-only model: it takes no --image or --video");
   auto tokenizer = args.tokenizer.empty() ? language::Tokenizer::from_model_dir(args.model_dir)
                                           : language::Tokenizer::load(args.tokenizer);
@@ -101,12 +100,12 @@ void run_generate(GenerateArgs args) {
   datasets::PrepareOptions prepare;
   prepare.chat_template = args.chat_template;
   prepare.media.frames = args.frames;
-  if (config.has_vision()) {
-    prepare.media.image = vision::image_processor_config(args.model_dir, *config.vision);
-    prepare.encode.visual_token_id = config.image_token_index;
-    prepare.encode.tokens_per_image = config.tokens_per_image();
-    if (!args.video.empty()) prepare.encode.tokens_per_video = video_tokens(*loaded.model, args);
-  }
+  // LLaVA-style clips need a fixed visual token count (refused with the fix otherwise).
+  if (!args.video.empty() && config.has_vision()) video_tokens(*loaded.model, args);
+  training::VisualSettings visual;
+  visual.pooling = args.pooling;
+  visual.where = "[generate]";
+  training::apply_visual_settings(loaded, visual, prepare);
   datasets::Sample sample;
   sample.id = "--prompt";
   if (!args.image.empty()) sample.images.push_back(args.image);

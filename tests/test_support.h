@@ -84,6 +84,14 @@ inline CommandResult run_vltune(const std::string& args) {
   return {WEXITSTATUS(status), output};
 }
 
+// Runs the ffmpeg program with `arguments` (quiet, overwriting); a failure is a test failure too.
+inline bool run_ffmpeg(const std::string& arguments) {
+  const std::string command = "ffmpeg -nostdin -loglevel error -y " + arguments;
+  const bool ok = std::system(command.c_str()) == 0;
+  if (!ok) ADD_FAILURE() << command;
+  return ok;
+}
+
 // A SentencePiece model of 296 pieces (ids 0-3 unk, bos, eos, pad), trained once per test process
 // on a few generated questions and answers: it fits the fixtures' vocabulary of 300 and never
 // produces their image token id 299.

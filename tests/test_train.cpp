@@ -2,19 +2,14 @@
 // built-in Fashion-MNIST data: train, checkpoint, SIGKILL, resume (bit-identical to a run that
 // was never interrupted), evaluate, generate, export; compare; and the errors a user meets first.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <fcntl.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "core/safetensors.h"
+#include "run_control.h"
 #include "test_support.h"
 #include "training_run.h"
 
@@ -22,38 +17,8 @@ namespace fs = std::filesystem;
 using vltune::test::data_path;
 using vltune::test::run_vltune;
 using vltune::test::TempDir;
-
-namespace {
-
-std::map<std::string, torch::Tensor> adapter_tensors(const std::string& run_dir, const std::string& step) {
-  const auto file = vltune::safetensors::File::open(run_dir + "/checkpoints/" + step + "/adapter/adapter_model.safetensors");
-  std::map<std::string, torch::Tensor> tensors;
-  for (const auto& info : file->tensors()) tensors[info.name] = file->tensor(info.name).clone();
-  return tensors;
-}
-
-// Starts `vltune train`, and SIGKILLs it as soon as its first checkpoint is complete. True when
-// it was killed while still training.
-bool train_and_kill(const std::string& recipe, const std::string& run_dir) {
-  const std::string binary = vltune::test::vltune_binary();  // before fork: no allocation in the child
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int null = ::open("/dev/null", O_WRONLY);
-    ::dup2(null, 1);
-    ::dup2(null, 2);
-    ::execl(binary.c_str(), binary.c_str(), "train", recipe.c_str(), "--run-dir", run_dir.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-  while (!fs::exists(run_dir + "/checkpoints/step-00000002") && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-}
-
-}  // namespace
+using vltune::test::adapter_tensors;
+using vltune::test::train_and_kill;
 
 TEST_F(TrainingRun, KilledAndResumedEndsBitIdenticalToAnUninterruptedRun) {
   const auto straight = dir_->file("straight"), killed = dir_->file("killed");
