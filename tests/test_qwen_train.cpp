@@ -300,8 +300,18 @@ TEST_F(QwenTraining, MediaCacheIsRefusedForPatchModels) {
   EXPECT_NE(prepared.output.find("its own size"), std::string::npos) << prepared.output;
 }
 
-// The shipped Qwen2.5-VL recipes validate on a Qwen2.5-VL folder given with --set.
+// The shipped Qwen2.5-VL recipes pass every check before a first step (`recipe check`) on a
+// Qwen2.5-VL folder, on the CPU, with their built-in datasets made small.
 TEST(QwenRecipes, ShippedRecipesCheckOnAQwenFolder) {
+  if (!media::available()) GTEST_SKIP() << "built without media support";
+  test::TempDir data;
+  auto made = run_vltune("data fashion-mnist --out " + data.file("fm") + " --limit 20");
+  ASSERT_EQ(made.status, 0) << made.output;
+  made = run_vltune("data synthetic-video --out " + data.file("sv") + " --clips 5 --frames 8");
+  ASSERT_EQ(made.status, 0) << made.output;
+  const std::map<std::string, std::string> datasets = {
+      {"image-vqa.yaml", " --set data.train.path=" + data.file("fm/vqa_train.json") + " --set data.eval.path=" + data.file("fm/vqa_test.json")},
+      {"video-qa.yaml", " --set data.train.path=" + data.file("sv/qa_train.json") + " --set data.eval.path=" + data.file("sv/qa_test.json")}};
   const auto root = fs::path(VLTUNE_TEST_DATA) / "../../recipes/qwen2_5-vl";
   int checked = 0;
   for (const char* name : {"image-vqa.yaml", "video-qa.yaml"}) {
@@ -309,7 +319,7 @@ TEST(QwenRecipes, ShippedRecipesCheckOnAQwenFolder) {
     const auto opening = test::read_text_file(path).substr(0, 200);
     EXPECT_EQ(opening.rfind("# vltune ", 0), 0u) << path << " does not open with its command";
     EXPECT_NE(test::read_text_file(path).find("Qwen/Qwen2.5-VL-3B-Instruct"), std::string::npos) << path;
-    const auto result = run_vltune("recipe check " + path + " --set model.path=" + kBase);
+    const auto result = run_vltune("recipe check " + path + " --set model.path=" + kBase + " --set model.device=cpu" + datasets.at(name));
     EXPECT_EQ(result.status, 0) << path << "\n" << result.output;
     ++checked;
   }
