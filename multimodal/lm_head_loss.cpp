@@ -12,32 +12,28 @@ using torch::autograd::variable_list;
 
 constexpr int64_t kChunkLogits = int64_t{1} << 26;
 
-// One chunk's logits as the whole-logits path makes them: rows W^T in the model's dtype, then fp32.
-torch::Tensor chunk_logits(const torch::Tensor& rows, const torch::Tensor& weight) {
-  return torch::mm(rows, weight.t()).to(torch::kFloat32);
-}
+// One chunk's logits as the whole-logits path rounds them: rows W^T in the model's dtype. The
+// softmaxes below read them and compute in fp32 in one kernel, as .to(kFloat32) then softmax would.
+torch::Tensor chunk_logits(const torch::Tensor& rows, const torch::Tensor& weight) { return torch::mm(rows, weight.t()); }
 
 struct ProjectedCrossEntropy : torch::autograd::Function<ProjectedCrossEntropy> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& rows, const torch::Tensor& weight,
                                const torch::Tensor& targets, int64_t chunk_rows) {
     const int64_t n = rows.size(0);
-    auto lse = torch::empty({n}, rows.options().dtype(torch::kFloat32));
     auto loss = torch::zeros({}, rows.options().dtype(torch::kFloat32));
     for (int64_t start = 0; start < n; start += chunk_rows) {
       const int64_t len = std::min(chunk_rows, n - start);
-      const auto logits = chunk_logits(rows.narrow(0, start, len), weight);
-      const auto chunk_lse = logits.logsumexp(1);
-      lse.narrow(0, start, len).copy_(chunk_lse);
-      loss += (chunk_lse - logits.gather(1, targets.narrow(0, start, len).unsqueeze(1)).squeeze(1)).sum();
+      const auto log_probs = torch::log_softmax(chunk_logits(rows.narrow(0, start, len), weight), 1, torch::kFloat32);
+      loss -= log_probs.gather(1, targets.narrow(0, start, len).unsqueeze(1)).sum();
     }
-    ctx->save_for_backward({rows, weight, targets, lse});
+    ctx->save_for_backward({rows, weight, targets});
     ctx->saved_data["chunk_rows"] = chunk_rows;
     return loss;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto saved = ctx->get_saved_variables();
-    const auto &rows = saved[0], &weight = saved[1], &targets = saved[2], &lse = saved[3];
+    const auto &rows = saved[0], &weight = saved[1], &targets = saved[2];
     const int64_t chunk_rows = ctx->saved_data["chunk_rows"].toInt(), n = rows.size(0);
     const auto scale = grads[0].to(torch::kFloat32);
     const bool weight_grad = weight.requires_grad();
@@ -46,7 +42,7 @@ struct ProjectedCrossEntropy : torch::autograd::Function<ProjectedCrossEntropy> 
     for (int64_t start = 0; start < n; start += chunk_rows) {
       const int64_t len = std::min(chunk_rows, n - start);
       const auto chunk = rows.narrow(0, start, len);
-      auto probs = (chunk_logits(chunk, weight) - lse.narrow(0, start, len).unsqueeze(1)).exp_();
+      auto probs = torch::softmax(chunk_logits(chunk, weight), 1, torch::kFloat32);
       probs.scatter_add_(1, targets.narrow(0, start, len).unsqueeze(1),
                          torch::full({len, 1}, -1.0, probs.options()));
       const auto grad_logits = probs.mul_(scale).to(rows.scalar_type());
@@ -78,8 +74,11 @@ NextTokenTargets next_token_targets(const torch::Tensor& labels, const torch::De
   targets.positions = (next != -100).nonzero().squeeze(1);
   targets.labels = next.index_select(0, targets.positions);
   targets.count = targets.positions.size(0);
-  targets.positions = targets.positions.to(device, /*non_blocking=*/true);
-  targets.labels = targets.labels.to(device, /*non_blocking=*/true);
+  if (device.is_cpu()) return targets;
+  // From pinned memory the copies are queued without waiting for the device; from pageable
+  // memory CUDA would first wait for every kernel queued so far.
+  targets.positions = targets.positions.pin_memory().to(device, /*non_blocking=*/true);
+  targets.labels = targets.labels.pin_memory().to(device, /*non_blocking=*/true);
   return targets;
 }
 

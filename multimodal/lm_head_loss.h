@@ -3,8 +3,8 @@
 //   rows      = the decoder's last hidden states at the positions whose next label is not -100
 //   loss_sum  = sum_i ( logsumexp_v(z_iv) - z_i,target(i) ),   z = float(rows W^T)  (W: [vocab, hidden])
 //   d/d rows  = g (softmax(z) - onehot(target)) W,  d/dW = g (softmax(z) - onehot(target))^T rows
-// computed `chunk_rows` rows at a time; the backward recomputes each chunk's logits from the saved
-// rows and per-row logsumexp. z is rounded to the model's dtype before the fp32 softmax, and the
+// computed `chunk_rows` rows at a time; the backward recomputes each chunk's logits and softmax
+// from the saved rows. z is rounded to the model's dtype before the fp32 softmax, and the
 // gradient of z to the model's dtype before the two matmuls, exactly as lm_head(hidden).float() and
 // cross_entropy do in autograd: the same values as the whole-logits path up to summation order.
 #pragma once
@@ -22,7 +22,7 @@ torch::Tensor projected_cross_entropy_sum(const torch::Tensor& rows, const torch
 
 // The positions of a [B, L] label tensor whose next label (labels[:, t + 1]) is not -100, flattened
 // row-major, and those next labels: what the causal-LM loss sums over. Computed where labels are
-// (CPU labels: no device sync), then moved to `device` without blocking.
+// (CPU labels: no device sync), then moved to `device` through pinned memory, without blocking.
 struct NextTokenTargets {
   torch::Tensor positions;  // [N] int64 indices into the flattened [B * L] hidden states
   torch::Tensor labels;     // [N] int64
