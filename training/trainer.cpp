@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "adapters/placement.h"
 #include "core/atomic_file.h"
@@ -14,6 +15,7 @@
 #include "core/text.h"
 #include "core/memory_usage.h"
 #include "datasets/loader.h"
+#include "training/distributed_run.h"
 #include "training/batch.h"
 #include "training/checkpoint.h"
 #include "training/evaluate.h"
@@ -55,9 +57,9 @@ void warn_about_warmup(const Recipe& recipe, int64_t steps) {
                     " steps: most of the run trains below the peak learning rate (", recipe.where("train.warmup_steps"), ")"));
 }
 
-int64_t total_steps(const Recipe& recipe, int64_t samples) {
+int64_t total_steps(const Recipe& recipe, int64_t samples, int world_size) {
   if (recipe.integer("train.steps") > 0) return recipe.integer("train.steps");
-  const double per_step = static_cast<double>(recipe.integer("train.batch_size") * recipe.integer("train.grad_accum"));
+  const double per_step = static_cast<double>(recipe.integer("train.batch_size") * recipe.integer("train.grad_accum") * world_size);
   return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(recipe.number("train.epochs") * samples / per_step)));
 }
 
@@ -91,6 +93,8 @@ class NullBuffer : public std::streambuf {
 }  // namespace
 
 RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& request) {
+  distributed::ProcessGroup alone;
+  auto& group = request.group ? *request.group : alone;  // rank 0 alone writes the run's files
   RunResult result;
   result.run_dir = request.run_dir.empty() ? run_directory(recipe) : request.run_dir;
   const auto latest = latest_checkpoint(result.run_dir);
@@ -144,12 +148,17 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
   } else if (request.resume) {
     log_info(cat("no checkpoint in ", result.run_dir, " yet: starting from the beginning"));
   }
+  check_resumed_world(state, group, latest && request.resume ? *latest : std::string());
+  if (group.rank() > 0) torch::manual_seed(rank_seed(seed, group.rank(), state.step));
+  state.world_size = group.size();
   // Only now that everything loaded (a failed --resume leaves the run's recipe.yaml as it was).
-  fs::create_directories(result.run_dir);
-  write_file_atomically((fs::path(result.run_dir) / "recipe.yaml").string(), recipe.resolved_yaml(result.run_dir));
+  if (group.is_main()) {
+    fs::create_directories(result.run_dir);
+    write_file_atomically((fs::path(result.run_dir) / "recipe.yaml").string(), recipe.resolved_yaml(result.run_dir));
+  }
 
   const int64_t batch_size = recipe.integer("train.batch_size"), accumulation = recipe.integer("train.grad_accum");
-  const int64_t steps = total_steps(recipe, static_cast<int64_t>(data.train.size()));
+  const int64_t steps = total_steps(recipe, static_cast<int64_t>(data.train.size()), group.size());
   warn_about_warmup(recipe, steps);
   const int64_t save_every = recipe.integer("output.save_every"), eval_every = recipe.integer("eval.every");
   const int64_t log_every = std::max<int64_t>(1, recipe.integer("output.log_every"));
@@ -162,6 +171,8 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
   loader_options.workers = static_cast<int>(recipe.integer("data.workers"));
   loader_options.prefetch = static_cast<int>(recipe.integer("data.prefetch"));
   loader_options.seed = seed;
+  loader_options.shard = group.rank();  // the ranks' draws together are one process' stream
+  loader_options.shards = group.size();
   datasets::DataLoader<datasets::PreparedSample> loader(
       static_cast<int64_t>(data.train.size()),
       [&](int64_t index) { return data.preparer->prepare(data.train[index], *data.bad); }, loader_options, state.data);
@@ -178,15 +189,17 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
 
   NullBuffer null_buffer;
   std::ostream null_stream(&null_buffer);
-  RunLog run_log(result.run_dir, steps, request.resume, request.quiet ? null_stream : std::cerr,
-                 request.quiet ? ProgressStyle::kPlain : ProgressStyle::kAuto);
-  run_log.set_start_step(state.step);
+  std::optional<RunLog> run_log;
+  if (group.is_main())
+    run_log.emplace(result.run_dir, steps, request.resume, request.quiet ? null_stream : std::cerr,
+                    request.quiet ? ProgressStyle::kPlain : ProgressStyle::kAuto);
+  if (run_log) run_log->set_start_step(state.step);
   auto run_eval = [&](int64_t step) {
     set.train(false);
-    auto evaluated = evaluate(backbone, data, eval, pooling);
+    auto evaluated = evaluate(backbone, data, eval, pooling, &group);
     set.train(true);
-    run_log.eval(step, evaluated.metrics);
-    if (!evaluated.answers.empty()) write_answers(result.run_dir, step, evaluated.answers);
+    if (run_log) run_log->eval(step, evaluated.metrics);
+    if (group.is_main() && !evaluated.answers.empty()) write_answers(result.run_dir, step, evaluated.answers);
     return evaluated.metrics;
   };
 
@@ -198,14 +211,21 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
   while (state.step < steps) {
     const auto step_started = std::chrono::steady_clock::now();
     std::vector<Batch> micro_batches;
-    int64_t targets = 0;
+    int64_t targets = 0, step_tokens = 0;
     for (int64_t m = 0; m < accumulation; ++m) {
       std::vector<datasets::PreparedSample> samples;
       for (int64_t i = 0; i < batch_size; ++i) samples.push_back(next_sample());
       micro_batches.push_back(collate(samples, backbone.tokenizer.pad_id(), backbone.device));
       targets += micro_batches.back().target_tokens;
-      tokens += micro_batches.back().tokens;
+      step_tokens += micro_batches.back().tokens;
     }
+    if (group.size() > 1) {  // the loss is normalised by the whole step's target tokens, over every rank
+      const auto counts = torch::tensor({targets, step_tokens}, torch::kInt64);
+      group.sum(counts);
+      targets = counts[0].item<int64_t>();
+      step_tokens = counts[1].item<int64_t>();
+    }
+    tokens += step_tokens;
     optimizer.zero_grad();
     set.refresh_scales();  // DoRA's g for this step's parameters, all adapters at once
     torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(backbone.device));
@@ -214,6 +234,10 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
       const auto loss = summed_loss(model, batch, pooling);
       (loss / static_cast<double>(targets)).backward();
       loss_sum += loss.detach();
+    }
+    if (group.size() > 1) {  // one all-reduce of the flat gradient arena per step, after accumulation
+      group.sum(optimizer.grads());
+      group.sum(loss_sum);
     }
     const double loss = targets > 0 ? loss_sum.item<double>() / static_cast<double>(targets) : 0.0;
     const double grad_norm = clip > 0 ? optimizer.clip_grad_norm(clip) : optimizer.grads().norm().item<double>();
@@ -225,8 +249,8 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
     last_loss = loss;
     result.loss_curve.emplace_back(state.step, loss);
     const double step_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - step_started).count();
-    if (state.step % log_every == 0 || state.step == steps)
-      run_log.step(state.step, {{"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
+    if (run_log && (state.step % log_every == 0 || state.step == steps))
+      run_log->step(state.step, {{"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
                                 {"tokens_per_s", static_cast<double>(tokens) /
                                                      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()},
                                 {"step_time_ms", 1000.0 * step_seconds}});
@@ -237,7 +261,7 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
         stop_diverged(result.run_dir, state.step, "the trained values are not finite after the update");
       state.data = loader.position();
       state.rng_state = at::detail::getDefaultCPUGenerator().get_state();
-      save_checkpoint(result.run_dir, set, optimizer, state, backbone.multimodal(), keep_last);
+      if (group.is_main()) save_checkpoint(result.run_dir, set, optimizer, state, backbone.multimodal(), keep_last);
     }
     if (evaluating && !last && eval_every > 0 && state.step % eval_every == 0) run_eval(state.step);
   }
@@ -257,7 +281,7 @@ RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& re
   summary.bad_samples_skipped = result.bad_samples;
   summary.final_metrics = result.metrics;
   summary.device = backbone.device.str();
-  run_log.summary(summary);
+  if (run_log) run_log->summary(summary);
   return result;
 }
 
