@@ -1,4 +1,9 @@
 // Gloo (the CPU backend; it also takes CUDA tensors, staging them through host memory).
+// The header declares ProcessGroupGloo only under USE_C10D_GLOO, which Debian's Torch CMake flags
+// set and PyTorch's wheels' may not; this file is compiled only where gloo's headers were found.
+#ifndef USE_C10D_GLOO
+#define USE_C10D_GLOO
+#endif
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 
 #include "distributed/backend.h"

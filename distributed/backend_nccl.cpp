@@ -1,4 +1,8 @@
-// NCCL (CUDA tensors only), where LibTorch is built with CUDA.
+// NCCL (CUDA tensors only), where LibTorch is built with CUDA. The header declares
+// ProcessGroupNCCL only under USE_C10D_NCCL, which Torch's CMake flags may not set.
+#ifndef USE_C10D_NCCL
+#define USE_C10D_NCCL
+#endif
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 
 #include "distributed/backend.h"
