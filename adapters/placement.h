@@ -1,6 +1,7 @@
 // Where adapters go on a loaded model: placement rules (placement_rules.h) matched against the
-// model's linear modules. A rule that matches nothing, and a module matched by two rules, are
-// errors naming the rules.
+// model's linear modules. A module two rules match takes the more specific one (modules named >
+// layers chosen > a component's group). A rule that matches nothing, a rule choosing layers the
+// model lacks, and a module matched by two equally specific rules are errors naming the rules.
 #pragma once
 #include <optional>
 #include <string>
@@ -31,8 +32,8 @@ struct PlannedAdapter {
 
 std::vector<PlannedAdapter> plan_adapters(const Placement& placement, const std::vector<LinearSite>& sites);
 
-// The dry run `vltune plan` prints: one line per adapted module, then totals and the share of
-// the model's `model_parameters` that trains.
+// The dry run `vltune plan` prints: one line per adapted module with the rule that placed it, then
+// totals and the share of the model's `model_parameters` that trains.
 std::string describe_plan(const std::vector<PlannedAdapter>& plan, int64_t model_parameters);
 
 }  // namespace vltune::adapters

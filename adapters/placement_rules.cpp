@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/text.h"
 #include "core/yaml_util.h"
+#include "multimodal/model_components.h"
 
 namespace vltune::adapters {
 
@@ -25,6 +26,8 @@ const std::map<std::string, std::map<std::string, std::vector<std::string>>>& mo
         {"mlp", {"fc1", "fc2", "gate_proj", "up_proj", "down_proj"}},
         {"all_linear", {"q_proj", "k_proj", "v_proj", "out_proj", "fc1", "fc2", "qkv", "proj", "gate_proj", "up_proj",
                         "down_proj"}}}},
+      // SigLIP's pooling head (which LLaVA never runs, so adapting it changes nothing)
+      {"vision_head", {{"attention", {"out_proj"}}, {"mlp", {"fc1", "fc2"}}, {"all_linear", {"out_proj", "fc1", "fc2"}}}},
       // LLaVA's projector (linear_1/2) and Qwen's patch merger (mlp.0, mlp.2)
       {"projector", {{"all_linear", {"linear_1", "linear_2", "0", "2"}}}},
       {"lm_head", {{"all_linear", {"lm_head"}}}},  // the output projection (untied models), e.g. for pretraining
@@ -89,6 +92,16 @@ LayerSelector parse_layers(const YAML::Node& node, const std::string& file) {
   return selector;
 }
 
+bool is_module_group(const std::string& name) { return name == "attention" || name == "mlp" || name == "all_linear"; }
+
+// True when `modules` names leaf modules only (no attention/mlp/all_linear group).
+bool names_modules_only(const YAML::Node& modules) {
+  if (!modules.IsSequence()) return !modules.IsScalar() || !is_module_group(modules.Scalar());
+  for (const auto& item : modules)
+    if (item.IsScalar() && is_module_group(item.Scalar())) return false;
+  return true;
+}
+
 std::vector<std::string> expand_modules(const YAML::Node& node, const std::string& file, const std::string& component) {
   std::vector<std::string> names;
   std::vector<YAML::Node> items;
@@ -100,7 +113,7 @@ std::vector<std::string> expand_modules(const YAML::Node& node, const std::strin
   const auto& groups = module_groups().at(component);
   for (const auto& item : items) {
     const auto name = scalar<std::string>(item, file, "modules");
-    if (name == "attention" || name == "mlp" || name == "all_linear") {
+    if (is_module_group(name)) {
       auto group = groups.find(name);
       if (group == groups.end()) fail("[adapters] ", yaml_where(file, item), ": the ", component, " has no '", name, "' modules (use all_linear or linear_1, linear_2)");
       names.insert(names.end(), group->second.begin(), group->second.end());
@@ -120,13 +133,14 @@ PlacementRule parse_rule(const YAML::Node& node, const std::string& file, const 
   rule.spec = defaults;
   rule.vera_seed = default_seed;
   read_spec(node, file, rule.spec, rule.vera_seed);
-  if (!node["component"]) fail("[adapters] ", yaml_where(file, node), ": ", origin, " needs 'component' (vision, projector, language or lm_head)");
+  if (!node["component"]) fail("[adapters] ", yaml_where(file, node), ": ", origin, " needs 'component' (vision, vision_head, projector, language or lm_head)");
   rule.component = scalar<std::string>(node["component"], file, "component");
   if (!module_groups().count(rule.component))
-    fail("[adapters] ", yaml_where(file, node["component"]), ": unknown component '", rule.component, "' (expected vision, projector, language or lm_head)");
+    fail("[adapters] ", yaml_where(file, node["component"]), ": unknown component '", rule.component, "' (expected vision, vision_head, projector, language or lm_head)");
   if (!node["modules"]) fail("[adapters] ", yaml_where(file, node), ": ", origin, " needs 'modules'");
   rule.modules = expand_modules(node["modules"], file, rule.component);
   if (node["layers"]) rule.layers = parse_layers(node["layers"], file);
+  rule.specificity = (names_modules_only(node["modules"]) ? 2 : 0) + (rule.layers.kind != LayerSelector::Kind::kAll ? 1 : 0);
   if (node["exclude"]) {
     const auto& exclude = node["exclude"];
     if (exclude.IsSequence()) {
@@ -154,15 +168,7 @@ const std::map<std::string, std::string>& presets() {
 
 }  // namespace
 
-std::string component_of(const std::string& path) {
-  // canonical module prefix -> component, the first match wins
-  static const std::vector<std::pair<std::string, std::string>> prefixes = {
-      {"vision_tower.head.", "vision_head"}, {"vision_tower.", "vision"},        {"visual.merger.", "projector"},
-      {"visual.", "vision"},                 {"multi_modal_projector.", "projector"}, {"language_model.", "language"}};
-  for (const auto& [prefix, component] : prefixes)
-    if (path.rfind(prefix, 0) == 0) return component;
-  return path;
-}
+std::string component_of(const std::string& path) { return multimodal::component_of(path); }
 
 bool LayerSelector::matches(int64_t layer, int64_t num_layers) const {
   switch (kind) {
@@ -172,6 +178,22 @@ bool LayerSelector::matches(int64_t layer, int64_t num_layers) const {
     case Kind::kLast: return layer >= num_layers - values[0];
   }
   return false;
+}
+
+std::string LayerSelector::missing_layers(int64_t num_layers) const {
+  switch (kind) {
+    case Kind::kAll: return "";
+    case Kind::kList: {
+      std::string missing;
+      for (auto v : values)
+        if (v < 0 || v >= num_layers) missing += (missing.empty() ? "" : ", ") + std::to_string(v);
+      return missing.empty() ? "" : cat("no layer ", missing);
+    }
+    case Kind::kRange: return values[1] < num_layers ? "" : cat("no layers ", std::max(values[0], num_layers), "-", values[1]);
+    case Kind::kLast:
+      return values[0] >= 1 && values[0] <= num_layers ? "" : values[0] < 1 ? "no last 0 layers" : cat("only ", num_layers, " layers");
+  }
+  return "";
 }
 
 std::string LayerSelector::describe() const {

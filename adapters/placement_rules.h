@@ -12,6 +12,8 @@
 //         exclude: [layers.0.mlp.fc1]
 //         method: lora
 //
+// A module two rules match takes the more specific rule: one naming modules beats one choosing
+// layers, which beats a whole component's group; two equally specific rules are an error.
 // Plain (no LibTorch): recipes are read and checked without it; placement.h matches the rules
 // against a loaded model.
 #pragma once
@@ -25,8 +27,8 @@
 
 namespace vltune::adapters {
 
-// The component a canonical module (or parameter) path belongs to: vision | vision_head | projector
-// | language | the path itself (lm_head).
+// The component a canonical module path belongs to (multimodal/model_components.h: vision |
+// vision_head | projector | language | the path itself, lm_head).
 std::string component_of(const std::string& path);
 
 struct LayerSelector {
@@ -34,6 +36,9 @@ struct LayerSelector {
   std::vector<int64_t> values;  // list: the layers; range: [first, last]; last: [count]
   bool matches(int64_t layer, int64_t num_layers) const;
   std::string describe() const;
+  // Empty when every layer the selector names exists among `num_layers`; otherwise what the
+  // component lacks, worded to follow "the language has ..." ("no layer 9", "only 4 layers").
+  std::string missing_layers(int64_t num_layers) const;
 };
 
 struct PlacementRule {
@@ -44,6 +49,10 @@ struct PlacementRule {
   LayerSelector layers;
   std::vector<std::string> exclude;  // module-path suffixes
   int64_t vera_seed = 0;             // projection_prng_key for VeRA / DVoRA
+  // Where two rules match one module, the more specific wins (placement.h): naming the modules
+  // (q_proj, fc1) counts 2, choosing layers 1, a component's group (attention, all_linear) on all
+  // its layers 0.
+  int specificity = 0;
 };
 
 struct Placement {

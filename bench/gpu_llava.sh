@@ -5,23 +5,10 @@
 # GPU, and prints both sides per setting with the ratios and the goals (docs/performance.md).
 # Usage (on the GPU machine, from the repository root): bash bench/gpu_llava.sh [BUILD_DIR]
 set -euo pipefail
-# RE2, PCRE2 and ICU, carried as .deps (tools/gpu_deps.sh): the GPU machine has none of them.
-if [ -d .deps ]; then eval "$(bash tools/gpu_deps.sh install)"; fi
+source bench/gpu_bench_build.sh
 build=${1:-build-bench}
-prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
-echo "== $(date -u +%F) torch $(python3 -c 'import torch; print(torch.__version__, torch.cuda.get_device_name(0))')"
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DVLTUNE_WITH_MEDIA=OFF \
-      -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" > "$build.configure.log" 2>&1 ||
-  { cat "$build.configure.log"; exit 1; }
-if ! cmake --build "$build" --target vltune_bench_gpu_llava --parallel "$(nproc)" -- -k 0 > "$build.build.log" 2>&1; then
-  grep -E -B2 -A12 "error|FAILED" "$build.build.log" | head -n 80
-  exit 1
-fi
-echo "== PEFT"
-python3 bench/peft_llava_baseline.py | tee "$build/peft.jsonl"
-echo "== vltune"
-"$build/bench/vltune_bench_gpu_llava" | tee "$build/vltune.jsonl"
-python3 - "$build/peft.jsonl" "$build/vltune.jsonl" <<'PY'
+gpu_bench_both "$build" vltune_bench_gpu_llava bench/peft_llava_baseline.py llava
+python3 - "$build/peft-llava.jsonl" "$build/vltune-llava.jsonl" <<'PY'
 import json, sys
 peft = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 ours = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]

@@ -1,6 +1,8 @@
 // `vltune eval RECIPE|RUN_DIR [--adapter DIR] [--set key=value]...`: evaluate a run's newest
 // checkpoint (or a recipe's run directory's, or a given adapter, or the bare base model) with the
-// recipe's eval section, and print the metrics as JSON.
+// recipe's eval section, and print the metrics as JSON. --adapter takes a run directory (its newest
+// checkpoint), a checkpoint folder or a PEFT folder; an adapter from another run than the one
+// evaluated brings that run's chat template, frame sampling and pooling (before any --set).
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -15,6 +17,8 @@
 #include "training/run_directory.h"
 #include "training/trainer.h"
 
+namespace fs = std::filesystem;
+
 namespace vltune::cli {
 
 void add_eval_command(CLI::App& app) {
@@ -26,13 +30,25 @@ void add_eval_command(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("target", args->target, "A run directory, or a recipe")->required()->check(CLI::ExistingPath);
-  cmd->add_option("--adapter", args->adapter, "Evaluate this adapter folder instead")->check(CLI::ExistingDirectory);
+  cmd->add_option("--adapter", args->adapter,
+                  "Evaluate this adapter instead: a run directory (its newest checkpoint), a checkpoint folder or a PEFT folder")
+      ->check(CLI::ExistingDirectory);
   cmd->add_flag("--base", args->base, "Evaluate the base model without adapters");
   cmd->add_option("--set", args->overrides, "Override a recipe key (repeatable)");
   cmd->callback([args] {
     const bool run = training::is_run_directory(args->target);
-    const auto recipe = run ? training::run_recipe(args->target, args->overrides) : training::Recipe::load(args->target, args->overrides);
-    std::string adapter = args->adapter;
+    training::AdapterSource source;
+    if (!args->adapter.empty()) source = training::resolve_adapter(args->adapter);
+    auto overrides = args->overrides;
+    if (!source.run_dir.empty() && !(run && fs::equivalent(source.run_dir, args->target))) {
+      const auto sets = training::generation_overrides(training::run_recipe(source.run_dir));
+      std::string listed;
+      for (const auto& set : sets) listed += " --set " + set;
+      log_info(cat("evaluating the adapter of ", source.run_dir, " as it trained:", listed));
+      overrides.insert(overrides.begin(), sets.begin(), sets.end());
+    }
+    const auto recipe = run ? training::run_recipe(args->target, overrides) : training::Recipe::load(args->target, overrides);
+    std::string adapter = source.adapter_dir;
     if (adapter.empty() && !args->base) {
       const auto run_dir = run ? args->target : training::run_directory(recipe);
       if (!training::latest_checkpoint(run_dir)) fail("[eval] ", run_dir, " has no checkpoint; train first, or pass --adapter DIR or --base");

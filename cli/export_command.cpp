@@ -1,10 +1,12 @@
 // `vltune export RUN_DIR (--merged | --peft) OUT`: a training run's newest adapter, merged into its
-// base as a Hugging Face model folder, or copied as a PEFT adapter folder.
+// base as a Hugging Face model folder, or written as a PEFT adapter folder in the form PEFT loads to
+// the same outputs (adapters/peft_export.h: a LoRA/DoRA/magnitude mix becomes DoRA throughout).
 // `vltune export --model DIR --adapter DIR --out DIR`: the same merge for any base and adapter.
 // The base folder is only read.
 #include <filesystem>
 #include <iostream>
 
+#include "adapters/peft_export.h"
 #include "adapters/peft_io.h"
 #include "cli/commands.h"
 #include "core/error.h"
@@ -37,7 +39,7 @@ void add_export_command(CLI::App& app) {
   cmd->add_option("run", args->run_dir, "A run directory (vltune train)")->check(CLI::ExistingDirectory);
   cmd->add_option("output", args->out_dir, "Output folder (created; must not hold an adapter or weights already: nothing is overwritten)");
   auto* merged = cmd->add_flag("--merged", args->merged, "Merge the adapter into the base weights");
-  auto* peft = cmd->add_flag("--peft", args->peft, "Write the adapter alone, in PEFT's format");
+  auto* peft = cmd->add_flag("--peft", args->peft, "Write the adapter alone, in PEFT's format (a LoRA/DoRA/magnitude mix as DoRA throughout)");
   merged->excludes(peft);
   cmd->add_option("--model", args->model_dir, "Base model folder (instead of a run)")->check(CLI::ExistingDirectory);
   cmd->add_option("--adapter", args->adapter_dir, "Adapter folder, PEFT format (instead of a run)")->check(CLI::ExistingDirectory);
@@ -57,7 +59,7 @@ void add_export_command(CLI::App& app) {
     }
     auto set = adapters::load_peft_adapter(adapter, *loaded.model, loaded.config.multimodal());
     if (args->peft) {
-      adapters::save_peft_adapter(*set, args->out_dir, loaded.config.multimodal());
+      adapters::export_peft_adapter(*set, args->out_dir, loaded.config.multimodal());
       std::cout << "wrote the adapter of " << args->run_dir << " (" << set->entries().size() << " modules) to " << args->out_dir << "\n";
       return;
     }

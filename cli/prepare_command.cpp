@@ -46,6 +46,9 @@ void add_prepare_command(CLI::App& app) {
     }
     if (args->model_dir.empty()) fail("[prepare] --model DIR is required with --dataset");
     const auto config = multimodal::read_model_config(args->model_dir);
+    if (config.multimodal() && !config.has_vision())
+      fail("[prepare] ", args->model_dir, " (", config.model_type, ") takes each image at its own size, as patches and ",
+           "grids; the media cache holds fixed-size frames: train it decoding media live, without data.cache");
     if (!config.has_vision()) fail("[prepare] ", args->model_dir, " has no vision tower: nothing to prepare");
     datasets::MediaSettings settings;
     settings.image = vision::image_processor_config(args->model_dir, *config.vision);

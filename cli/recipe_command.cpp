@@ -1,9 +1,12 @@
-// `vltune recipe check RECIPE [--set key=value ...]` validates a recipe (extends and overrides
-// applied) and reports every problem at once; `vltune recipe keys` prints the schema as the
-// Markdown table docs/recipes.md carries.
+// `vltune recipe check RECIPE [--set key=value ...]` runs every check `vltune train` runs before
+// its first step (the recipe against the schema, extends and overrides applied; the model and
+// tokenizer loaded; the datasets read and a first sample prepared; the placement planned on the
+// model: training/preflight.h), without training or writing anything. `vltune recipe keys` prints
+// the schema as the Markdown table docs/recipes.md carries.
 #include <iostream>
 
 #include "cli/commands.h"
+#include "training/preflight.h"
 #include "training/recipe.h"
 #include "training/recipe_schema.h"
 
@@ -27,15 +30,21 @@ const char* type_name(training::KeyType type) {
 void add_recipe_command(CLI::App& app) {
   auto* recipe = app.add_subcommand("recipe", "Recipes: check one, or list the keys");
   recipe->require_subcommand(1);
-  auto* check = recipe->add_subcommand("check", "Validate a recipe and print where it is complete");
+  auto* check = recipe->add_subcommand(
+      "check", "Run every check `train` runs before its first step (model, data, media, placement), training nothing");
   auto path = std::make_shared<std::string>();
   auto sets = std::make_shared<std::vector<std::string>>();
   check->add_option("recipe", *path, "Recipe YAML")->required()->check(CLI::ExistingFile);
   check->add_option("--set", *sets, "Override a key: --set train.lr=1e-4 (repeatable)");
   check->callback([path, sets] {
     const auto loaded = training::Recipe::load(*path, *sets);
+    auto backbone = training::load_backbone(loaded);
+    const auto run = training::prepare_run(loaded, backbone);
     std::cout << *path << ": valid; model " << loaded.file_path("model.path") << ", " << loaded.str("data.template")
-              << " template, lr " << loaded.number("train.lr") << " (" << loaded.str("train.schedule") << ")\n";
+              << " template, lr " << loaded.number("train.lr") << " (" << loaded.str("train.schedule") << ")\n  "
+              << run.data.train.size() << " training samples (" << run.data.eval.size() << " for evaluation), "
+              << run.data.bad->count() << " skipped; first prepared: " << run.first_sample << "\n  " << run.plan.size()
+              << " adapted modules\n";
   });
   auto* keys = recipe->add_subcommand("keys", "Print every recipe key with its type, default and meaning (Markdown)");
   keys->callback([] {

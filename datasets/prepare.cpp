@@ -35,22 +35,82 @@ void SamplePreparer::load_pixels(const Sample& sample, PreparedSample& out) cons
   if (!frames.empty()) out.pixels = vision::normalize_pixels(torch::cat(frames), options_.media.image);
 }
 
-const language::EncodeOptions& SamplePreparer::encode_options(const PreparedSample& out) const {
-  if (out.video && options_.encode.tokens_per_video <= 0)
+namespace {
+
+torch::Tensor grid_row(const vision::PatchGrid& grid) {
+  return torch::tensor({grid.t, grid.h, grid.w}, torch::kInt64).view({1, 3});
+}
+
+// The frame rate the clip's frames were taken at (their timestamps' spacing), which sets Qwen's
+// seconds per temporal patch; the sampling's fps (or Qwen's default, 2) for a single frame.
+double sampled_fps(const media::DecodedVideo& video, const media::FrameSampling& sampling) {
+  const auto& t = video.timestamps;
+  if (t.size() >= 2 && t.back() > t.front()) return static_cast<double>(t.size() - 1) / (t.back() - t.front());
+  return sampling.fps > 0 ? sampling.fps : 2.0;
+}
+
+// Visual tokens per grid: t * h * w / merge^2 (the merger joins merge x merge patches).
+std::vector<int64_t> merged_tokens(const torch::Tensor& grids, int64_t merge) {
+  std::vector<int64_t> out;
+  if (!grids.defined()) return out;
+  const auto g = grids.contiguous();
+  for (int64_t i = 0; i < g.size(0); ++i) out.push_back(g[i].prod().item<int64_t>() / (merge * merge));
+  return out;
+}
+
+}  // namespace
+
+void SamplePreparer::load_patches(const Sample& sample, PreparedSample& out) const {
+  const auto& processor = *options_.patches;
+  std::vector<torch::Tensor> patches, grids;
+  for (const auto& path : sample.images) {
+    const auto image = vision::qwen_preprocess({media::decode_image(path, options_.media.limits)}, processor, path);
+    patches.push_back(image.pixel_values);
+    grids.push_back(grid_row(image.grid));
+  }
+  if (!patches.empty()) {
+    out.pixels = torch::cat(patches);
+    out.image_grid_thw = torch::cat(grids);
+  }
+  if (sample.video.empty()) return;
+  const auto video = media::decode_video(sample.video, options_.media.frames, options_.media.limits);
+  const auto clip = vision::qwen_preprocess(video.frames, processor, sample.video);
+  out.pixel_values_videos = clip.pixel_values;
+  out.video_grid_thw = grid_row(clip.grid);
+  const double per_grid = static_cast<double>(processor.temporal_patch_size) / sampled_fps(video, options_.media.frames);
+  out.second_per_grid_ts = torch::tensor({per_grid}, torch::kFloat32);
+  out.video = true;
+}
+
+void SamplePreparer::load_media(const Sample& sample, PreparedSample& out) const {
+  if (options_.patches)
+    load_patches(sample, out);
+  else
+    load_pixels(sample, out);
+}
+
+language::EncodeOptions SamplePreparer::encode_options(const PreparedSample& out) const {
+  auto encode = options_.encode;
+  if (options_.patches) {
+    encode.counted_placeholders = true;
+    encode.image_token_counts = merged_tokens(out.image_grid_thw, options_.patches->merge_size);
+    encode.video_token_counts = merged_tokens(out.video_grid_thw, options_.patches->merge_size);
+  } else if (out.video && encode.tokens_per_video <= 0) {
     fail("[prepare] ", out.id, ": a video sample, but no tokens_per_video is set");
-  return options_.encode;
+  }
+  return encode;
 }
 
 std::optional<PreparedSample> SamplePreparer::prepare(const Sample& sample, BadSamples& bad) const {
   PreparedSample out;
   out.id = sample.id;
   try {
-    load_pixels(sample, out);
+    load_media(sample, out);
   } catch (const Error& e) {
     bad.report(sample.id, e.what());
     return std::nullopt;
   }
-  const auto& encode = encode_options(out);
+  const auto encode = encode_options(out);
   std::string why;
   const auto pieces = language::render_chat(options_.chat_template, sample.turns, tokenizer_, sample.id);
   auto encoded = language::encode_chat(pieces, tokenizer_, encode, sample.id, &why);
@@ -66,15 +126,13 @@ std::optional<PreparedSample> SamplePreparer::prepare(const Sample& sample, BadS
 PreparedSample SamplePreparer::prepare_prompt(const Sample& sample) const {
   PreparedSample media;
   media.id = sample.id;
-  load_pixels(sample, media);
+  load_media(sample, media);
   return prepare_prompt(sample, media);
 }
 
 PreparedSample SamplePreparer::prepare_prompt(const Sample& sample, const PreparedSample& prepared) const {
-  PreparedSample out;
+  PreparedSample out = prepared;  // its media; the ids are made again below
   out.id = sample.id;
-  out.pixels = prepared.pixels;
-  out.video = prepared.video;
   auto encode = encode_options(out);
   encode.max_length = std::numeric_limits<int64_t>::max();  // a prompt is never cut: checked below
   const auto pieces = language::render_chat(options_.chat_template, sample.turns, tokenizer_, sample.id);

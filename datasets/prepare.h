@@ -1,6 +1,12 @@
 // A Sample into what the model takes: token ids and labels (chat template, visual placeholders
-// expanded, answers only trained) and normalised pixels for its images or its clip's frames,
-// decoded live or read from a prepared media cache.
+// expanded, answers only trained) and its pixels in one of two layouts, which the model family
+// chooses (multimodal/model_family.h, through training/run_setup.cpp):
+//   frames   normalised pixels of its images or its clip's frames, every image one fixed size,
+//            decoded live or read from a prepared media cache (LLaVA)
+//   patches  each image and the clip through the model's own processor at its own size
+//            (vision/qwen_image_processor.h): patches [n, values] with a (t, h, w) grid each, and
+//            each placeholder expanded to its own count of tokens, grid t*h*w / merge^2
+//            (Qwen2-VL, Qwen2.5-VL)
 #pragma once
 #include <torch/torch.h>
 
@@ -12,20 +18,30 @@
 #include "datasets/sample.h"
 #include "language/chat_template.h"
 #include "language/tokenizer.h"
+#include "vision/qwen_image_processor.h"
 
 namespace vltune::datasets {
 
 struct PreparedSample {
   std::string id;
   std::vector<int64_t> input_ids, labels;
-  torch::Tensor pixels;  // images [N, 3, H, W] or frames [T, 3, H, W], normalised; undefined for text
+  // frames: images [N, 3, H, W] or frames [T, 3, H, W], normalised; patches: the images' patches
+  // [patches, values], in order. Undefined for none.
+  torch::Tensor pixels;
   bool video = false;
+  // The patch layout's grids and clip, named as the model's ForwardInputs name them.
+  torch::Tensor image_grid_thw;       // [images, 3] int64
+  torch::Tensor pixel_values_videos;  // [patches, values]
+  torch::Tensor video_grid_thw;       // [1, 3] int64
+  torch::Tensor second_per_grid_ts;   // [1] float32: seconds per temporal patch
 };
 
 struct PrepareOptions {
   std::string chat_template = "llava_v1";
   language::EncodeOptions encode;  // visual token id, tokens per image and per video, max length
-  MediaSettings media;
+  MediaSettings media;  // frames: resize and sampling; patches: frame sampling and limits only
+  // Set: the patch layout, through this processor (its min_pixels / max_pixels); unset: frames.
+  std::optional<vision::QwenProcessorConfig> patches;
 };
 
 class SamplePreparer {
@@ -45,8 +61,11 @@ class SamplePreparer {
   PreparedSample prepare_prompt(const Sample& sample, const PreparedSample& prepared) const;
 
  private:
-  void load_pixels(const Sample& sample, PreparedSample& out) const;  // throws on undecodable media
-  const language::EncodeOptions& encode_options(const PreparedSample& out) const;  // throws for a video without tokens
+  void load_media(const Sample& sample, PreparedSample& out) const;    // either layout; throws on undecodable media
+  void load_pixels(const Sample& sample, PreparedSample& out) const;   // frames
+  void load_patches(const Sample& sample, PreparedSample& out) const;  // patches
+  // The sample's encode options (its own token counts for patches); throws for a video without tokens.
+  language::EncodeOptions encode_options(const PreparedSample& out) const;
   torch::Tensor pixels(const std::string& path, bool is_video) const;  // uint8, cache first
   language::Tokenizer tokenizer_;
   PrepareOptions options_;

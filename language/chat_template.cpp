@@ -1,6 +1,7 @@
 #include "language/chat_template.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "core/error.h"
 
@@ -55,6 +56,35 @@ void append_group(std::vector<TemplatePiece>& pieces, const std::vector<Template
     else
       pieces.push_back(piece);
   }
+}
+
+// The ids one <image> (or <video>) placeholder expands to: the `index`-th of its kind.
+std::vector<int64_t> placeholder_ids(bool is_image, int64_t index, const EncodeOptions& options, const std::string& where) {
+  const char* name = is_image ? "<image>" : "<video>";
+  const auto& counts = is_image ? options.image_token_counts : options.video_token_counts;
+  int64_t count = is_image ? options.tokens_per_image : options.tokens_per_video;
+  if (options.counted_placeholders) {
+    if (index >= static_cast<int64_t>(counts.size()))
+      fail(where, ": the text holds more ", name, " placeholders than the sample has ", is_image ? "images" : "videos",
+           " (", counts.size(), ")");
+    count = counts[index];
+  }
+  const int64_t token = !is_image && options.video_token_id >= 0 ? options.video_token_id : options.visual_token_id;
+  if (count <= 0 || token < 0) fail(where, ": the text holds ", name, " but the model takes no such input");
+  std::vector<int64_t> ids;
+  if (options.open_id >= 0) ids.push_back(options.open_id);
+  ids.insert(ids.end(), count, token);
+  if (options.close_id >= 0) ids.push_back(options.close_id);
+  return ids;
+}
+
+void check_placeholder_counts(const EncodedConversation& out, const EncodeOptions& options, const std::string& where) {
+  for (const auto& [name, found, counts] :
+       {std::tuple<const char*, int64_t, const std::vector<int64_t>*>{"image", out.images, &options.image_token_counts},
+        {"video", out.videos, &options.video_token_counts}})
+    if (options.counted_placeholders && found != static_cast<int64_t>(counts->size()))
+      fail(where, ": the sample has ", counts->size(), " ", name, counts->size() == 1 ? "" : "s", " but its text holds ", found,
+           " <", name, "> placeholder", found == 1 ? "" : "s");
 }
 
 }  // namespace
@@ -146,15 +176,13 @@ std::optional<EncodedConversation> encode_chat(const std::vector<TemplatePiece>&
       if (next == std::string::npos) break;
       if (piece.trains) fail(where, ": a visual placeholder appears in an answer, where nothing can see it");
       const bool is_image = next == image;
-      const int64_t count = is_image ? options.tokens_per_image : options.tokens_per_video;
-      if (count <= 0 || options.visual_token_id < 0)
-        fail(where, ": the text holds ", is_image ? "<image>" : "<video>", " but the model takes no such input");
-      append(std::vector<int64_t>(count, options.visual_token_id), false);
+      append(placeholder_ids(is_image, is_image ? out.images : out.videos, options, where), false);
       (is_image ? out.images : out.videos) += 1;
       last_visual_end = static_cast<int64_t>(out.input_ids.size());
       start = next + 7;  // both placeholders are 7 characters long
     }
   }
+  check_placeholder_counts(out, options, where);
   if (static_cast<int64_t>(out.input_ids.size()) <= options.max_length) return out;
 
   std::string problem;

@@ -50,12 +50,23 @@ std::vector<TemplatePiece> generation_prompt(const std::vector<TemplatePiece>& p
 
 enum class TruncationPolicy { kDrop, kError };
 
+// How <image> and <video> expand. A fixed-size model (LLaVA) gives every image tokens_per_image
+// visual tokens; a model whose images keep their size (Qwen2-VL) gives each placeholder its own
+// count, in text order, and may wrap each run in an opening and a closing id:
+//   <image>  ->  [open_id] visual_token_id x count [close_id]
 struct EncodeOptions {
   int64_t visual_token_id = -1;    // the model's image_token_index
   int64_t tokens_per_image = 0;
   int64_t tokens_per_video = 0;
   int64_t max_length = 2048;
   TruncationPolicy truncation = TruncationPolicy::kDrop;
+  // Added after the first five fields, so that positional initialisers keep their meaning:
+  int64_t video_token_id = -1;          // the token of <video> runs; -1: visual_token_id
+  int64_t open_id = -1, close_id = -1;  // ids placed around each run (-1: none)
+  // With counted_placeholders, the count of the k-th <image> (<video>) is image_token_counts[k]
+  // (video_token_counts[k]), and the text must hold exactly as many placeholders as there are counts.
+  bool counted_placeholders = false;
+  std::vector<int64_t> image_token_counts{}, video_token_counts{};
 };
 
 struct EncodedConversation {

@@ -12,6 +12,9 @@
 //   auto prompt = preparer.prepare_prompt(sample);  // datasets/prepare.h
 //   std::vector<int64_t> answer = multimodal::generate(*model, prompt, options, pooling);
 //
+// A prompt that leaves the model no position for the answer (max_position_embeddings, visual
+// tokens counted) is an error naming it; max_new_tokens is cut to the positions left, with a warning.
+//
 // It runs under NoGradGuard with the model and its attached adapters in eval mode (no adapter
 // dropout; their modes are restored after); adapters apply through the Linear slot as in any forward.
 #pragma once
@@ -35,7 +38,9 @@ std::vector<int64_t> generate(VisionLanguageModelImpl& model, const torch::Tenso
                               const torch::Tensor& visual_features, const language::GenerationOptions& options);
 
 // The same for a prepared prompt: its images, or its clip's frames pooled by `pooling`, are
-// encoded first.
+// encoded first. A prompt in the patch layout (grids given) is encoded by the model's family,
+// whose position ids (M-RoPE) the prefill takes; each new token then sits at the prompt's last
+// position + 1 + its step (transformers' rope_deltas).
 std::vector<int64_t> generate(VisionLanguageModelImpl& model, const datasets::PreparedSample& prompt,
                               const language::GenerationOptions& options, const VideoPooling& pooling);
 
@@ -45,10 +50,15 @@ std::vector<int64_t> eos_token_ids(const std::string& model_dir);
 
 // The prefill on its own: the prompt's last-position logits [vocab], with `cache` (empty on entry)
 // holding the prompt's keys and values. generate() = this, then the strategy.
+// `visual` may carry the family's video tokens and position ids ([3, 1, L]; undefined: 0..L-1).
+torch::Tensor prefill(VisionLanguageModelImpl& model, const torch::Tensor& input_ids, const VisualTokens& visual,
+                      language::KVCache& cache);
 torch::Tensor prefill(VisionLanguageModelImpl& model, const torch::Tensor& input_ids, const torch::Tensor& visual_features,
                       language::KVCache& cache);
 
-// The step strategies call: logits [B, vocab] after appending `tokens` [B] to the cache's rows.
-torch::Tensor next_token_logits(VisionLanguageModelImpl& model, const torch::Tensor& tokens, language::KVCache& cache);
+// The step strategies call: logits [B, vocab] after appending `tokens` [B] to the cache's rows, at
+// position cache.length() + position_offset (the prompt's rope delta; 0 for 1-D positions).
+torch::Tensor next_token_logits(VisionLanguageModelImpl& model, const torch::Tensor& tokens, language::KVCache& cache,
+                                int64_t position_offset = 0);
 
 }  // namespace vltune::multimodal

@@ -111,14 +111,17 @@ torch::Tensor VisionLanguageModelImpl::lm_logits(const torch::Tensor& hidden) {
   return torch::nn::functional::linear(hidden, language_model->embed_tokens->weight);
 }
 
+VisualTokens VisionLanguageModelImpl::encode_visual(const ForwardInputs& inputs) {
+  if (!family_ && (inputs.pixel_values.defined() || inputs.pixel_values_videos.defined()))
+    fail("[model] pixel values were given but ", config_.path, " describes a text-only model");
+  return family_ ? family_->encode(*this, inputs) : VisualTokens{};
+}
+
 ForwardOutput VisionLanguageModelImpl::forward(const ForwardInputs& inputs) {
   if (!inputs.input_ids.defined() || inputs.input_ids.dim() != 2)
     fail("[model] input_ids must be a [batch, length] tensor");
-  if (!family_ && (inputs.pixel_values.defined() || inputs.pixel_values_videos.defined()))
-    fail("[model] pixel values were given but ", config_.path, " describes a text-only model");
   ForwardOutput out;
-  VisualTokens visual_tokens;
-  if (family_) visual_tokens = family_->encode(*this, inputs);
+  const VisualTokens visual_tokens = encode_visual(inputs);
   out.image_features = visual_tokens.image_features;
   out.position_ids = visual_tokens.position_ids;
   auto embeds = embed_inputs(inputs.input_ids, visual_tokens.image, visual_tokens.video);

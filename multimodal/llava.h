@@ -16,13 +16,12 @@
 
 #include "language/llama.h"
 #include "multimodal/model_config.h"
+#include "multimodal/model_family.h"
 #include "multimodal/projector.h"
 #include "vision/qwen_vl_tower.h"
 #include "vision/vit.h"
 
 namespace vltune::multimodal {
-
-struct ModelFamily;
 
 // How a clip's frames become visual tokens: each frame's projected features, average-pooled over
 // spatial x spatial patch blocks, then concatenated over frames or averaged ("mean").
@@ -59,6 +58,9 @@ class VisionLanguageModelImpl : public torch::nn::Module {
   VisionLanguageModelImpl(const ModelConfig& config, torch::Dtype dtype, bool with_lm_head);
 
   ForwardOutput forward(const ForwardInputs& inputs);
+  // The family's visual tokens (and position ids) for the inputs: what forward() puts into the
+  // embeddings; generation's prefill calls it. Empty for a text-only model without pixels.
+  VisualTokens encode_visual(const ForwardInputs& inputs);
   torch::Tensor image_features(const torch::Tensor& pixel_values);
   // One clip's frames [T, C, H, W] -> its visual tokens [tokens_per_video(T), hidden].
   torch::Tensor video_features(const torch::Tensor& frames, const VideoPooling& pooling);

@@ -28,8 +28,10 @@ VisualTokens encode_llava(VisionLanguageModelImpl& model, const ForwardInputs& i
 const std::vector<ModelFamily>& model_families() {
   static const std::vector<ModelFamily> families = {
       // name      model_type(s)                  fresh models export as   config            modules        tokens
-      {"llava", {"llava"}, "transformers 5", read_llava, build_llava, encode_llava},
-      {"qwen2-vl", {"qwen2_5_vl", "qwen2_vl"}, "qwen2-vl hub", read_qwen2_vl_config, build_qwen2_vl, encode_qwen2_vl},
+      //   image token piece   patches (nullptr: frames)
+      {"llava", {"llava"}, "transformers 5", read_llava, build_llava, encode_llava, "<image>", nullptr},
+      {"qwen2-vl", {"qwen2_5_vl", "qwen2_vl"}, "qwen2-vl hub", read_qwen2_vl_config, build_qwen2_vl, encode_qwen2_vl,
+       "<|image_pad|>", qwen2_vl_processor},
   };
   return families;
 }

@@ -7,11 +7,13 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/json_view.h"
 #include "multimodal/model_config.h"
+#include "vision/qwen_image_processor.h"
 
 namespace vltune::multimodal {
 
@@ -36,6 +38,14 @@ struct ModelFamily {
   void (*build)(VisionLanguageModelImpl& model, torch::Dtype dtype);
   // The visual tokens (and M-RoPE positions) for the inputs.
   VisualTokens (*encode)(VisionLanguageModelImpl& model, const ForwardInputs& inputs);
+  // The data pipeline's side (training/run_setup.cpp, datasets/prepare.h). The tokenizer piece
+  // that must hold image_token_index when the id lies inside the tokenizer's vocabulary:
+  std::string image_token_piece;
+  // Images as patches + grids through the model's own processor (the folder's
+  // preprocessor_config.json over the tower's defaults); nullptr: fixed-size frames
+  // (vision/image_processor.h). The placeholders' runs are then wrapped in the config's
+  // vision_start / vision_end ids and videos take video_token_index.
+  vision::QwenProcessorConfig (*patch_processor)(const ModelConfig& config, const std::string& model_dir);
 };
 
 const std::vector<ModelFamily>& model_families();

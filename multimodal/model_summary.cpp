@@ -6,11 +6,11 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "multimodal/model_components.h"
 
 namespace vltune::multimodal {
 
 namespace {
-std::string component_of(const std::string& name) { return name.substr(0, name.find('.')); }
 std::string leaf_of(const std::string& name) { return name.substr(name.rfind('.') + 1); }
 
 std::string describe_architecture(const ModelConfig& c) {
@@ -80,15 +80,14 @@ std::string describe_model(const LoadedModel& loaded) {
   std::map<std::string, Component> components;
   int64_t total = 0;
   for (const auto& item : model.named_parameters()) {
-    auto& component = components[component_of(item.key())];
+    auto& component = components[component_of_parameter(item.key())];
     component.params += item.value().numel();
     component.dtypes.insert(std::string(c10::toString(item.value().scalar_type())));
     total += item.value().numel();
   }
   const std::map<std::string, int64_t> layers = {
-      {"vision_tower", c.has_vision() ? c.vision->num_layers : 0},
-      {"visual", c.qwen_vision ? c.qwen_vision->depth : 0},
-      {"language_model", c.text.num_layers}};
+      {"vision", c.has_vision() ? c.vision->num_layers : c.qwen_vision ? c.qwen_vision->depth : 0},
+      {"language", c.text.num_layers}};
   out << std::left << std::setw(24) << "component" << std::setw(8) << "layers" << std::setw(14) << "parameters"
       << "dtypes\n";
   for (const auto& [name, component] : components) {
@@ -100,7 +99,7 @@ std::string describe_model(const LoadedModel& loaded) {
   }
   out << std::setw(24) << "total" << std::setw(8) << "" << total << "\n\n";
 
-  out << "adapter targets (linear modules, by component):\n";
+  out << "adapter targets (linear modules, by component: the names placement rules take):\n";
   for (const auto& target : adapter_targets(model))
     out << "  " << std::setw(22) << target.component << std::setw(12) << target.leaf << "x" << std::setw(4)
         << target.count << target.shape << "\n";

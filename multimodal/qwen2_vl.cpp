@@ -80,6 +80,10 @@ void build_qwen2_vl(VisionLanguageModelImpl& model, torch::Dtype dtype) {
   model.visual = model.register_module("visual", vision::QwenVisionTower(*model.config().qwen_vision, dtype));
 }
 
+vision::QwenProcessorConfig qwen2_vl_processor(const ModelConfig& config, const std::string& model_dir) {
+  return vision::qwen_processor_config(model_dir, *config.qwen_vision);
+}
+
 std::vector<vision::PatchGrid> patch_grids(const torch::Tensor& grid_thw, const std::string& what) {
   if (!grid_thw.defined()) return {};
   if (grid_thw.dim() != 2 || grid_thw.size(1) != 3 || grid_thw.is_floating_point() || grid_thw.is_complex())

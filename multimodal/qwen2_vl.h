@@ -19,6 +19,8 @@ namespace vltune::multimodal {
 void read_qwen2_vl_config(const JsonView& json, ModelConfig& config);
 void build_qwen2_vl(VisionLanguageModelImpl& model, torch::Dtype dtype);
 VisualTokens encode_qwen2_vl(VisionLanguageModelImpl& model, const ForwardInputs& inputs);
+// The processor the data pipeline prepares images and clips with (MODEL_DIR/preprocessor_config.json).
+vision::QwenProcessorConfig qwen2_vl_processor(const ModelConfig& config, const std::string& model_dir);
 
 // A grid_thw tensor [n, 3] as patch grids; `what` names it in errors. Undefined -> none.
 std::vector<vision::PatchGrid> patch_grids(const torch::Tensor& grid_thw, const std::string& what);

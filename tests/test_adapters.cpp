@@ -408,14 +408,46 @@ TEST(Placement, RuleMatchingNothingListsCandidates) {
                {"rule 1", "adapters.yaml:2:5", "matches no module", "q_proj", "down_proj", "layers 0-1"});
 }
 
-TEST(Placement, ModuleMatchedTwiceNamesBothRules) {
+TEST(Placement, TheMoreSpecificRuleWinsAndPlanNamesIt) {
+  TempDir dir;
+  auto loaded = multimodal::load_model(data_path(kBase));
+  const auto path = write_yaml(dir, "adapters:\n  preset: attention_only\n  method: dora\n  rules:\n"
+                                    "    - {component: language, modules: [q_proj], layers: \"0-0\", method: lora}\n");
+  const auto placement = load_placement(path);  // the plan points at its rules
+  const auto plan = plan_adapters(placement, linear_sites(*loaded.model));
+  ASSERT_EQ(plan.size(), 8u);  // q, k, v, o x 2 layers, once each
+  EXPECT_EQ(count_method(plan, Method::kLora), 1);
+  EXPECT_EQ(count_method(plan, Method::kDora), 7);
+  const auto text = describe_plan(plan, 1000);
+  const auto line_start = text.find("language_model.layers.0.self_attn.q_proj");
+  ASSERT_NE(line_start, std::string::npos);
+  const auto line = text.substr(line_start, text.find('\n', line_start) - line_start);
+  EXPECT_NE(line.find("lora"), std::string::npos) << line;
+  EXPECT_NE(line.find("rule 1 ("), std::string::npos) << line;
+  EXPECT_NE(text.find("preset attention_only, rule 1"), std::string::npos) << text;
+}
+
+TEST(Placement, EquallySpecificRulesOnOneModuleNameBoth) {
   TempDir dir;
   auto loaded = multimodal::load_model(data_path(kBase));
   const auto path = write_yaml(dir, "adapters:\n  preset: attention_only\n  rules:\n"
-                                    "    - {component: language, modules: [q_proj], layers: \"0-0\", method: lora}\n");
+                                    "    - {component: language, modules: all_linear, method: lora}\n");
   expect_error([&] { plan_adapters(load_placement(path), linear_sites(*loaded.model)); },
-               {"language_model.layers.0.self_attn.q_proj is matched by two rules", "preset attention_only, rule 1",
-                "rule 1 (", "adapters.yaml:4:7"});
+               {"language_model.layers.0.self_attn.q_proj is matched by two rules of the same specificity",
+                "preset attention_only, rule 1", "rule 1 (", "adapters.yaml:4:7"});
+}
+
+TEST(Placement, LayersTheModelLacksAreAnError) {
+  TempDir dir;
+  auto loaded = multimodal::load_model(data_path(kBase));
+  const auto sites = linear_sites(*loaded.model);
+  auto plan_for = [&](const std::string& rule) { return plan_adapters(load_placement(write_yaml(dir, "adapters:\n  - " + rule + "\n")), sites); };
+  expect_error([&] { plan_for("{component: language, modules: mlp, layers: [0, 9]}"); },
+               {"rule 1 (", "chooses layers [0,9]", "the language has no layer 9", "layers 0-1"});
+  expect_error([&] { plan_for("{component: language, modules: mlp, layers: \"1-3\"}"); }, {"has no layers 2-3"});
+  expect_error([&] { plan_for("{component: language, modules: mlp, layers: \"last:3\"}"); }, {"the language has only 2 layers"});
+  expect_error([&] { plan_for("{component: projector, modules: all_linear, layers: [0]}"); }, {"the projector has no layers"});
+  EXPECT_EQ(plan_for("{component: language, modules: mlp, layers: \"last:2\"}").size(), 6u);
 }
 
 TEST(Placement, BadKeysAndValuesPointAtTheLine) {

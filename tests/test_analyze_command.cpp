@@ -28,7 +28,7 @@ struct Outcome {
 
 Outcome analyze(const test::TempDir& dir, const std::string& args) {
   const auto log = dir.file("analyze.log");
-  const int status = std::system((std::string(VLTUNE_BINARY) + " analyze " + args + " > " + log + " 2>&1").c_str());
+  const int status = std::system((test::vltune_binary() + " analyze " + args + " > " + log + " 2>&1").c_str());
   return {WEXITSTATUS(status), read_text_file(log)};
 }
 

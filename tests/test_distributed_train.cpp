@@ -194,8 +194,8 @@ TEST_F(DistributedTraining, TwoRanksTrainTheAdapterOfOneProcessWithTheSameGlobal
   EXPECT_EQ(ranks.logs[1].find("trained 3 steps"), std::string::npos) << ranks.logs[1];
   EXPECT_NE(vltune::test::read_text_file(two + "/checkpoints/step-00000003/state.json").find("\"world_size\": 2"), std::string::npos);
 
-  // One process cannot resume what two trained (the batch is per process).
-  const auto other_size = vltune::test::run_vltune("train " + recipe + " --run-dir " + two + " --resume --set train.steps=4");
+  // One process cannot resume what two trained (the batch is per process), even with the run's own recipe.
+  const auto other_size = vltune::test::run_vltune("train " + two + " --resume");
   EXPECT_NE(other_size.status, 0);
   EXPECT_NE(other_size.output.find("was written by a run of 2 process(es); this launch has 1"), std::string::npos) << other_size.output;
 }
@@ -223,11 +223,11 @@ TEST_F(DistributedTraining, AKilledRankEndsTheJobNamingItAndTheCheckpointResumes
   EXPECT_NE(log.find("rank 1 did not answer"), std::string::npos) << log;
   std::cerr << "rank 0 ended " << seconds << " s after rank 1 was killed\n";
 
-  // Resume from the newest checkpoint, two steps further; then the same number of steps uninterrupted.
+  // Both ranks resume the run from its own recipe.yaml and newest checkpoint, two steps further
+  // (--override: train.steps changes); then the same number of steps uninterrupted.
   const auto latest = vltune::analysis::run_checkpoints(run).back();
   const auto target = "train.steps=" + std::to_string(latest.first + 2);
-  auto resume_args = train_args(recipe, run, {target});
-  resume_args.push_back("--resume");
+  const std::vector<std::string> resume_args = {"train", run, "--resume", "--override", "--set", target};
   const auto resumed = launch(2, resume_args, dir_->file("resumed"));
   for (int r = 0; r < 2; ++r) ASSERT_EQ(resumed.statuses[r], 0) << resumed.logs[r];
   const auto whole = dir_->file("uninterrupted");

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -50,8 +51,9 @@ class HostileRun : public TrainingRun {
     fs::copy(good, copy, fs::copy_options::recursive);
     return copy;
   }
+  // Resumes `run` for 6 steps (--override: its recipe said 4) with more --sets.
   static std::string resume(const std::string& run, const std::string& sets) {
-    return "train " + recipe() + " --run-dir " + run + " --resume --set train.steps=6 " + sets;
+    return "train " + recipe() + " --run-dir " + run + " --resume --override --set train.steps=6 " + sets;
   }
 };
 
@@ -118,7 +120,7 @@ TEST_F(HostileRun, ValuesMadeNonFiniteNeverPruneTheGoodCheckpoints) {
   ASSERT_EQ(result.status, 0) << result.output;
   poison_tensor(model + "/model.safetensors", "language_model.model.norm.weight");
   const auto good = snapshot(run + "/checkpoints");
-  result = run_vltune("train " + recipe_path + " --run-dir " + run + " --resume --set train.steps=8 --set output.save_every=1");
+  result = run_vltune("train " + recipe_path + " --run-dir " + run + " --resume --override --set train.steps=8 --set output.save_every=1");
   EXPECT_NE(result.status, 0) << result.output;
   EXPECT_NE(result.output.find("training stopped"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("The last good checkpoint, " + run + "/checkpoints/step-00000004, is kept"), std::string::npos)
@@ -132,6 +134,53 @@ TEST_F(HostileRun, AFailedResumeLeavesTheRunsRecipeAsItWas) {
   const auto result = run_vltune(resume(run, "--set adapters.rank=8"));
   EXPECT_NE(result.status, 0) << result.output;
   EXPECT_EQ(read_text_file(run + "/recipe.yaml"), recipe_before);
+}
+
+// Issue 14, defect 2: a run started with --set train.steps=4 and resumed without it must not go
+// on as the recipe file's 12-step schedule. The resume is refused, listing the difference, and
+// changes nothing; the run's own recipe resumes it; --override accepts the change.
+TEST_F(HostileRun, AResumeThatWouldChangeTheRecipeIsRefusedUnlessOverridden) {
+  const auto run = good_run("changed-recipe");
+  const auto before = snapshot(run);
+  auto result = run_vltune("train " + recipe() + " --run-dir " + run + " --resume");
+  EXPECT_NE(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("train.steps: 4 in the run, 12 now"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("--override"), std::string::npos) << result.output;
+  result = run_vltune("train " + run + " --resume --set train.lr=0.02");
+  EXPECT_NE(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("train.lr: 1e-2 in the run, 0.02 now (--set train.lr=0.02)"), std::string::npos) << result.output;
+  EXPECT_TRUE(snapshot(run) == before) << "a refused resume changed the run folder";
+
+  result = run_vltune("train " + recipe() + " --run-dir " + run + " --resume --set train.steps=4");  // the same recipe
+  EXPECT_EQ(result.status, 0) << result.output;
+  result = run_vltune("train " + run);
+  EXPECT_NE(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("pass --resume"), std::string::npos) << result.output;
+  result = run_vltune("train " + run + " --resume --override --set train.steps=6");
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("trained 6 steps"), std::string::npos) << result.output;
+  EXPECT_NE(read_text_file(run + "/recipe.yaml").find("steps: 6"), std::string::npos);
+}
+
+// A run stopped after logging steps 3 and 4 but before checkpointing step 4 (its step-4 checkpoint
+// removed): `vltune train RUN_DIR --resume` goes on from step 2 with the run's recipe, ends bit for
+// bit where the uninterrupted run did, and metrics.jsonl holds each step once.
+TEST_F(HostileRun, AResumedRunLogsEachStepOnceAndEndsWhereTheUninterruptedOneDid) {
+  const auto run = good_run("stopped-after-logging");
+  fs::remove_all(run + "/checkpoints/step-00000004");
+  const auto result = run_vltune("train " + run + " --resume");
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("(step 2)"), std::string::npos) << result.output;
+  EXPECT_EQ(tensors_of(run + "/checkpoints/step-00000004/adapter/adapter_model.safetensors"),
+            tensors_of(dir_->file("good-run/checkpoints/step-00000004/adapter/adapter_model.safetensors")));
+  std::vector<std::pair<std::string, int64_t>> logged;
+  std::istringstream lines(read_text_file(run + "/metrics.jsonl"));
+  for (std::string line; std::getline(lines, line);) {
+    const auto json = nlohmann::json::parse(line);
+    logged.emplace_back(json.at("kind").get<std::string>(), json.at("step").get<int64_t>());
+  }
+  const std::vector<std::pair<std::string, int64_t>> expected = {{"train", 1}, {"train", 2}, {"train", 3}, {"train", 4}, {"eval", 4}};
+  EXPECT_EQ(logged, expected);
 }
 
 TEST_F(HostileRun, ExportPeftNeverOverwritesAnAdapter) {
@@ -181,9 +230,12 @@ TEST_F(HostileRun, PrepareThatSkippedEverySampleFails) {
 TEST_F(HostileRun, ADatasetWithNoUsableSampleEndsWithTheReason) {
   const auto result = run_vltune("train " + recipe() + " --run-dir " + dir_->file("no-usable") + " --set data.max_length=8");
   EXPECT_NE(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("no usable sample remains"), std::string::npos) << result.output;
+  // The checks before the first step (training/preflight.h) find it; the loader's own bound
+  // ("no usable sample remains") is tested in test_hostile_datasets.
+  EXPECT_NE(result.output.find("none of the training dataset's 48 samples can be prepared"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("the last reason: "), std::string::npos) << result.output;
   EXPECT_LE(count_occurrences(result.output, "skipping sample"), 48u);  // each of the 48 samples once at most
+  EXPECT_FALSE(std::filesystem::exists(dir_->file("no-usable"))) << "a run that fails its checks leaves no folder";
 }
 
 TEST_F(HostileRun, RefusedSettingsFailInOneLineBeforeARunFolderExists) {

@@ -11,6 +11,7 @@
 #include "language/rope.h"
 #include "multimodal/model_loader.h"
 #include "multimodal/qwen2_vl.h"
+#include "qwen_fixture.h"
 #include "tensor_test_support.h"
 #include "vision/qwen_image_processor.h"
 #include "vision/qwen_vision_grid.h"
@@ -28,50 +29,14 @@ using test::TempDir;
 
 const std::string kFixture = "hf-tiny-qwen2_5-vl";
 
-double tolerance() { return test::test_device().is_cpu() ? 1e-4 : 1e-3; }
+using test::expect_close;
+using test::expect_loss;
 
-struct Fixture {
-  std::string base = data_path(kFixture + "/base");
-  std::shared_ptr<safetensors::File> inputs = safetensors::File::open(data_path(kFixture + "/inputs.safetensors"));
-  std::shared_ptr<safetensors::File> expected = safetensors::File::open(data_path(kFixture + "/expected.safetensors"));
-
-  ForwardInputs forward_inputs(torch::Device device) const {
-    ForwardInputs in;
-    auto get = [&](const char* name) { return inputs->tensor(name).to(device); };
-    in.input_ids = get("input_ids");
-    in.attention_mask = get("attention_mask");
-    in.labels = get("labels");
-    in.pixel_values = get("pixel_values");
-    in.image_grid_thw = get("image_grid_thw");
-    in.pixel_values_videos = get("pixel_values_videos");
-    in.video_grid_thw = get("video_grid_thw");
-    in.second_per_grid_ts = get("second_per_grid_ts");
-    return in;
-  }
-  // transformers made the goldens with its default SDPA attention: row 1's left pad sees no key and
-  // gets zeros (language/decoder_arch.h EmptyRowRule).
-  multimodal::LoadedModel load(const std::string& dir = "",
-                               language::EmptyRowRule empty_rows = language::EmptyRowRule::kSdpa) const {
-    multimodal::LoadOptions options;
-    options.device = test::test_device();
-    options.empty_rows = empty_rows;
-    return load_model(dir.empty() ? base : dir, options);
-  }
+struct Fixture : test::QwenFixture {
+  Fixture() : QwenFixture(kFixture) {}
 };
 
-// Within tolerance() x `scale` (gradients: their largest magnitude, the fixture README's measure).
-void expect_close(const torch::Tensor& got, const torch::Tensor& want, const std::string& what, double scale = 1.0) {
-  ASSERT_EQ(got.sizes(), want.sizes()) << what;
-  const double diff = max_abs_diff(got, want);
-  ::testing::Test::RecordProperty(what, cat(diff));  // the measured difference, in --gtest_output=xml
-  EXPECT_LT(diff, tolerance() * scale) << what;
-}
-
-void expect_loss(const torch::Tensor& loss, const std::string& key, const Fixture& f) {
-  const double diff = std::abs(loss.item<double>() - f.expected->tensor(key).item<double>());
-  ::testing::Test::RecordProperty(key, cat(diff));
-  EXPECT_LT(diff, 1e-5) << key;
-}
+double tolerance() { return test::qwen_tolerance(); }
 
 // --- the index arithmetic (torch-free) -------------------------------------------------------
 
@@ -240,17 +205,7 @@ TEST(QwenModel, DoraAdapterEqualsPeft) {
   expect_close(out.logits, f.expected->tensor("adapted_logits"), "adapted logits");
   expect_loss(out.loss, "adapted_loss", f);
   out.loss.backward();
-  std::size_t compared = 0;
-  const auto& layout = adapters::peft_layout(true);
-  for (const auto& entry : set->entries())
-    for (const auto& [suffix, grad] : entry.adapter->file_gradients()) {
-      const auto name = "grad." + test::peft_in_memory_name(adapters::peft_key(layout, entry.path, suffix));
-      ASSERT_TRUE(f.expected->find(name)) << name;
-      ASSERT_TRUE(grad.defined()) << name;
-      const auto want = f.expected->tensor(name);
-      expect_close(grad, want, name, want.abs().max().item<double>());
-      ++compared;
-    }
+  const std::size_t compared = test::expect_peft_gradients(*set, f);
   EXPECT_EQ(compared, 12u);
   set->merge();
   loaded.model->eval();

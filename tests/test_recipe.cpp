@@ -6,6 +6,7 @@
 #include "core/atomic_file.h"
 #include "test_support.h"
 #include "training/recipe.h"
+#include "training/train_settings.h"
 
 namespace vltune::training {
 namespace {
@@ -14,18 +15,33 @@ using test::expect_error;
 using test::TempDir;
 
 // Issue 14, defect 6: every shipped training recipe writes its runs to the repository's runs/NAME
-// (the base recipe's ../runs/NAME once meant recipes/runs/NAME).
+// (the base recipe's ../runs/NAME once meant recipes/runs/NAME); the Qwen2.5-VL ones too (issue 18).
 TEST(Recipe, ShippedRecipesWriteToTheRepositorysRunsFolder) {
   const auto root = std::filesystem::path(VLTUNE_TEST_DATA).parent_path().parent_path().lexically_normal();
   int checked = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(root / "recipes")) {
-    if (entry.path().extension() != ".yaml" || entry.path().filename() == "quickstart.yaml") continue;  // a compare file
-    const auto recipe = Recipe::load(entry.path().string());
-    const auto dir = std::filesystem::path(recipe.file_path("output.dir")).lexically_normal();
-    EXPECT_EQ(dir.parent_path(), root / "runs") << entry.path() << " writes to " << dir;
-    ++checked;
-  }
-  EXPECT_GE(checked, 4);
+  for (const auto& folder : {root / "recipes", root / "recipes" / "qwen2_5-vl"})
+    for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+      if (entry.path().extension() != ".yaml" || entry.path().filename() == "quickstart.yaml") continue;  // a compare file
+      const auto recipe = Recipe::load(entry.path().string());
+      const auto dir = std::filesystem::path(recipe.file_path("output.dir")).lexically_normal();
+      EXPECT_EQ(dir.parent_path(), root / "runs") << entry.path() << " writes to " << dir;
+      ++checked;
+    }
+  EXPECT_GE(checked, 6);
+}
+
+// train.epochs counts optimizer steps of the global batch: batch_size x grad_accum on every process
+// of a distributed launch (issue 17), so two ranks take half the steps of one process.
+TEST(TrainSettings, EpochsCountStepsOfTheGlobalBatch) {
+  TempDir dir;
+  write_file_atomically(dir.file("r.yaml"), "model: {path: m}\nadapters: {preset: attention_only}\ndata: {train: {format: alpaca, path: t.json}}\n"
+                                           "train: {epochs: 2, batch_size: 2, grad_accum: 3}\n");
+  const auto settings = train_settings(Recipe::load(dir.file("r.yaml")));
+  EXPECT_EQ(total_steps(settings, 60), 20);     // 120 samples, 6 a step
+  EXPECT_EQ(total_steps(settings, 60, 1), 20);
+  EXPECT_EQ(total_steps(settings, 60, 2), 10);  // 12 a step
+  EXPECT_EQ(total_steps(settings, 61, 2), 11);  // the last step partly a new epoch
+  EXPECT_EQ(total_steps(train_settings(Recipe::load(dir.file("r.yaml"), {"train.steps=7"})), 60, 4), 7);
 }
 
 // Issue 14, item 9: PEFT's and the Trainer's names get vltune's as the suggestion.

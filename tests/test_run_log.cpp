@@ -267,6 +267,40 @@ TEST(RunLog, ResumeAppendsAndRepairsATornTail) {
   EXPECT_EQ(read_event_file(fresh[0]).scalars.size(), 1u);
 }
 
+// Issue 14, defect 2: the steps a killed run logged after its last checkpoint are logged again by
+// the resumed run; metrics.jsonl holds each once (the resumed run's), and keeps a line it cannot read.
+TEST(RunLog, ResumeDropsTheLinesLoggedAfterItsCheckpoint) {
+  test::TempDir dir;
+  const std::string run = dir.path().string();
+  std::ostringstream console;
+  {
+    RunLog log(run, 5, false, console, ProgressStyle::kPlain);
+    log.set_start_step(0);
+    for (int step = 1; step <= 4; ++step) log.step(step, {{"loss", 10.0 + step}});
+    log.eval(2, {{"loss", 7.0}});
+    log.eval(4, {{"loss", 6.0}});
+  }
+  append_bytes(dir.file("metrics.jsonl"), "{\"note\": \"added by hand\"}\n");
+  {
+    RunLog log(run, 5, true, console, ProgressStyle::kPlain);
+    log.set_start_step(2);  // resumed from the checkpoint of step 2
+    for (int step = 3; step <= 5; ++step) log.step(step, {{"loss", 1.0 * step}});
+  }
+  std::vector<std::tuple<std::string, int64_t, double>> logged;
+  for (const auto& text : lines_of(dir.file("metrics.jsonl"))) {
+    const auto line = nlohmann::json::parse(text);
+    if (!line.contains("step")) {
+      EXPECT_EQ(line.at("note"), "added by hand");
+      continue;
+    }
+    logged.emplace_back(line.at("kind").get<std::string>(), line.at("step").get<int64_t>(), line.at("loss").get<double>());
+  }
+  const std::vector<std::tuple<std::string, int64_t, double>> expected = {
+      {"train", 1, 11.0}, {"train", 2, 12.0}, {"eval", 2, 7.0}, {"train", 3, 3.0}, {"train", 4, 4.0}, {"train", 5, 5.0}};
+  EXPECT_EQ(logged, expected);
+  EXPECT_EQ(lines_of(dir.file("metrics.jsonl")).size(), 7u);
+}
+
 TEST(RunLog, ResumeRefusesAnEventFileWithABadChecksum) {
   test::TempDir dir;
   const std::string run = dir.path().string();

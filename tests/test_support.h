@@ -61,19 +61,35 @@ inline std::size_t count_occurrences(const std::string& text, const std::string&
   return n;
 }
 
-// The built vltune binary run with `args` (a shell command line), stdout and stderr together.
+// The vltune binary the tests run: the one this build made, or $VLTUNE_TEST_BINARY, so that the
+// command-level regression tests can be run against an older binary to show they failed before a
+// fix (DEVELOPERS.md, "Regression tests").
+inline std::string vltune_binary() {
+  const char* other = std::getenv("VLTUNE_TEST_BINARY");
+  return other && *other ? other : VLTUNE_BINARY;
+}
+
+// The vltune binary run with `args` (a shell command line), stdout and stderr together.
 struct CommandResult {
   int status;
   std::string output;
 };
 inline CommandResult run_vltune(const std::string& args) {
-  const std::string command = std::string(VLTUNE_BINARY) + " " + args + " 2>&1";
+  const std::string command = vltune_binary() + " " + args + " 2>&1";
   FILE* pipe = ::popen(command.c_str(), "r");
   std::string output;
   std::array<char, 4096> buffer{};
   while (std::fgets(buffer.data(), buffer.size(), pipe)) output += buffer.data();
   const int status = ::pclose(pipe);
   return {WEXITSTATUS(status), output};
+}
+
+// Runs the ffmpeg program with `arguments` (quiet, overwriting); a failure is a test failure too.
+inline bool run_ffmpeg(const std::string& arguments) {
+  const std::string command = "ffmpeg -nostdin -loglevel error -y " + arguments;
+  const bool ok = std::system(command.c_str()) == 0;
+  if (!ok) ADD_FAILURE() << command;
+  return ok;
 }
 
 // A SentencePiece model of 296 pieces (ids 0-3 unk, bos, eos, pad), trained once per test process

@@ -1,5 +1,6 @@
 // language/: a SentencePiece tokenizer trained inside the test, and the chat templates' exact token
 // ids and label masks against hand-worked expectations.
+#include <algorithm>
 #include <fstream>
 
 #include "language/chat_template.h"
@@ -103,6 +104,39 @@ TEST(ChatTemplate, PlainCaptionWithVideo) {
   EXPECT_EQ(encoded->input_ids, concat({{1}, video, nl, caption, {2}}));
   EXPECT_EQ(encoded->labels, concat({{-100}, masked(video), masked(nl), caption, {2}}));
   EXPECT_EQ(encoded->videos, 1);
+}
+
+// Issue 18: a model whose images keep their size (Qwen2-VL) gives each placeholder its own count,
+// wrapped in its vision start / end ids, and videos their own token; the counts must match the text.
+TEST(ChatTemplate, CountedPlaceholdersTakeTheirOwnCountsAndAreWrapped) {
+  const auto& tok = tokenizer();
+  const std::vector<Turn> turns = {{Role::kUser, "<image> and <video> and <image>"}, {Role::kAssistant, "a coat"}};
+  const auto pieces = render_chat("plain", turns, tok, "t");
+  EncodeOptions options;
+  options.visual_token_id = 999;
+  options.video_token_id = 998;
+  options.open_id = 996;
+  options.close_id = 997;
+  options.counted_placeholders = true;
+  options.image_token_counts = {2, 3};
+  options.video_token_counts = {1};
+  const auto encoded = encode_chat(pieces, tok, options, "t");
+  ASSERT_TRUE(encoded);
+  std::vector<int64_t> visual;  // the ids from the first opening id to the last closing one
+  const auto& ids = encoded->input_ids;
+  const auto first = std::find(ids.begin(), ids.end(), 996);
+  const auto last = std::find(ids.rbegin(), ids.rend(), 997).base();
+  for (auto it = first; it < last; ++it)
+    if (*it >= 996) visual.push_back(*it);
+  EXPECT_EQ(visual, (std::vector<int64_t>{996, 999, 999, 997, 996, 998, 997, 996, 999, 999, 999, 997}));
+  EXPECT_EQ(encoded->images, 2);
+  EXPECT_EQ(encoded->videos, 1);
+  options.image_token_counts = {2};
+  expect_error([&] { encode_chat(pieces, tok, options, "t"); },
+               {"t: the text holds more <image> placeholders than the sample has images (1)"});
+  options.image_token_counts = {2, 3, 4};
+  expect_error([&] { encode_chat(pieces, tok, options, "t"); },
+               {"t: the sample has 3 images but its text holds 2 <image> placeholders"});
 }
 
 TEST(ChatTemplate, TruncationNeverCutsVisualTokensSilently) {

@@ -2,19 +2,14 @@
 // built-in Fashion-MNIST data: train, checkpoint, SIGKILL, resume (bit-identical to a run that
 // was never interrupted), evaluate, generate, export; compare; and the errors a user meets first.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <fcntl.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "core/safetensors.h"
+#include "run_control.h"
 #include "test_support.h"
 #include "training_run.h"
 
@@ -22,37 +17,8 @@ namespace fs = std::filesystem;
 using vltune::test::data_path;
 using vltune::test::run_vltune;
 using vltune::test::TempDir;
-
-namespace {
-
-std::map<std::string, torch::Tensor> adapter_tensors(const std::string& run_dir, const std::string& step) {
-  const auto file = vltune::safetensors::File::open(run_dir + "/checkpoints/" + step + "/adapter/adapter_model.safetensors");
-  std::map<std::string, torch::Tensor> tensors;
-  for (const auto& info : file->tensors()) tensors[info.name] = file->tensor(info.name).clone();
-  return tensors;
-}
-
-// Starts `vltune train`, and SIGKILLs it as soon as its first checkpoint is complete. True when
-// it was killed while still training.
-bool train_and_kill(const std::string& recipe, const std::string& run_dir) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int null = ::open("/dev/null", O_WRONLY);
-    ::dup2(null, 1);
-    ::dup2(null, 2);
-    ::execl(VLTUNE_BINARY, VLTUNE_BINARY, "train", recipe.c_str(), "--run-dir", run_dir.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-  while (!fs::exists(run_dir + "/checkpoints/step-00000002") && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-}
-
-}  // namespace
+using vltune::test::adapter_tensors;
+using vltune::test::train_and_kill;
 
 TEST_F(TrainingRun, KilledAndResumedEndsBitIdenticalToAnUninterruptedRun) {
   const auto straight = dir_->file("straight"), killed = dir_->file("killed");
@@ -290,6 +256,53 @@ train: {steps: 2}
   EXPECT_NE(result.status, 0);
   EXPECT_NE(result.output.find("fps.yaml"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("data.temporal: mean"), std::string::npos) << result.output;
+}
+
+// Issue 14, defect 3: generate and eval with an adapter from a run take the run's chat template,
+// frame sampling and pooling. The model here has 128 positions: a clip at generate's defaults
+// (8 frames of 25 tokens) does not fit, and is refused rather than answered with noise; the run
+// trained on 2 frames in the plain template, which fit.
+TEST_F(TrainingRun, GenerateAndEvalTakeTheRunsSettingsAndRefuseAPromptBeyondThePositions) {
+  auto result = run_vltune("data synthetic-video --clips 5 --frames 12 --out " + dir_->file("gen-clips"));
+  ASSERT_EQ(result.status, 0) << result.output;
+  const auto model = dir_->file("model-128");
+  fs::remove_all(model);
+  fs::copy(dir_->file("model"), model, fs::copy_options::recursive);
+  auto config = nlohmann::json::parse(std::ifstream(model + "/config.json"));
+  config["text_config"]["max_position_embeddings"] = 128;
+  std::ofstream(model + "/config.json", std::ios::trunc) << config.dump(1);
+  std::ofstream(dir_->file("gen-video.yaml")) << R"(extends: recipe.yaml
+model: {path: model-128}
+data:
+  train: {format: llava, path: gen-clips/qa_train.json}
+  eval: {format: llava, path: gen-clips/qa_test.json}
+  template: plain
+  num_frames: 2
+train: {steps: 2}
+eval: {metrics: [loss, exact_match], max_new_tokens: 4}
+)";
+  const auto run = dir_->file("gen-video-run");
+  result = run_vltune("train " + dir_->file("gen-video.yaml") + " --run-dir " + run);
+  ASSERT_EQ(result.status, 0) << result.output;
+
+  const auto clip = " --video " + dir_->file("gen-clips/videos/clip_00000.mp4") + " --prompt 'What moves?' --max-new-tokens 4 --show-ids";
+  result = run_vltune("generate --model " + model + clip);
+  EXPECT_NE(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("128 positions"), std::string::npos) << result.output;
+
+  const auto from_run = run_vltune("generate --adapter " + run + clip);
+  ASSERT_EQ(from_run.status, 0) << from_run.output;
+  const auto ids = from_run.output.substr(from_run.output.find("ids:"));
+  result = run_vltune("generate --model " + model + " --adapter " + run + "/checkpoints/step-00000002 --template plain --num-frames 2" + clip);
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_EQ(result.output.substr(result.output.find("ids:")), ids) << result.output;
+
+  result = run_vltune("eval " + dir_->file("gen-video.yaml") + " --adapter " + run);
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("exact_match"), std::string::npos) << result.output;
+  result = run_vltune("eval " + run + " --set data.num_frames=8");
+  EXPECT_NE(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("128 positions"), std::string::npos) << result.output;
 }
 
 TEST_F(TrainingRun, BadCompareFilesFailBeforeAnythingTrains) {

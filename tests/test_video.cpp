@@ -14,14 +14,6 @@ namespace vltune {
 namespace {
 
 #ifdef VLTUNE_TEST_MEDIA
-// Runs the ffmpeg CLI quietly, overwriting its output.
-bool ffmpeg(const std::string& arguments) {
-  const std::string command = "ffmpeg -nostdin -loglevel error -y " + arguments;
-  const bool ok = std::system(command.c_str()) == 0;
-  if (!ok) ADD_FAILURE() << command;
-  return ok;
-}
-
 // Mean of the RGB values in the rectangle [x, x + width) x [y, y + height).
 double region_mean(const media::Image& image, int x, int y, int width, int height) {
   double sum = 0;
@@ -68,7 +60,7 @@ TEST(Video, DecodesCommonContainersCodecsAndOddSizes) {
   for (const auto& c : cases) {
     SCOPED_TRACE(c.file);
     const std::string size = std::to_string(c.width) + "x" + std::to_string(c.height);
-    ASSERT_TRUE(ffmpeg("-f lavfi -i testsrc=size=" + size + ":rate=10 -t 2 " + c.encoder + " " + dir.file(c.file)));
+    ASSERT_TRUE(test::run_ffmpeg("-f lavfi -i testsrc=size=" + size + ":rate=10 -t 2 " + c.encoder + " " + dir.file(c.file)));
     const auto video = media::decode_video(dir.file(c.file), uniform(4));
     EXPECT_EQ(video.info.codec, c.codec);
     EXPECT_NEAR(video.info.duration_seconds, 2.0, 0.05);
@@ -144,7 +136,7 @@ TEST(Video, SeeksInALongClipAndKeepsContentAndTimeTogether) {
   test::TempDir dir;
   const std::string path = dir.file("long.mp4");
   // 60 s at 5 fps, a key frame every 2 s, luma 20 + 3 * whole seconds (limited range: RGB 0 is 16).
-  ASSERT_TRUE(ffmpeg("-f lavfi -i color=c=black:size=64x48:rate=5:duration=60 -vf "
+  ASSERT_TRUE(test::run_ffmpeg("-f lavfi -i color=c=black:size=64x48:rate=5:duration=60 -vf "
                      "\"format=yuv444p,geq=lum='20+3*floor(T)':cb=128:cr=128,format=yuv420p\" "
                      "-c:v libx264 -g 10 " + path));
   const auto video = media::decode_video(path, uniform(4));  // targets 7.5, 22.5, 37.5, 52.5 s
@@ -159,7 +151,7 @@ TEST(Video, SeeksInALongClipAndKeepsContentAndTimeTogether) {
 TEST(Video, RotationMetadataTurnsFramesUprightLikeTheFfmpegCli) {
   test::TempDir dir;
   // 64x48, white box in the top-left corner; remuxed with rotation tags.
-  ASSERT_TRUE(ffmpeg("-f lavfi -i \"color=c=black:size=64x48:rate=10,drawbox=x=0:y=0:w=16:h=12:color=white:t=fill\" "
+  ASSERT_TRUE(test::run_ffmpeg("-f lavfi -i \"color=c=black:size=64x48:rate=10,drawbox=x=0:y=0:w=16:h=12:color=white:t=fill\" "
                      "-t 1 -c:v libx264 -pix_fmt yuv444p " + dir.file("plain.mp4")));
   struct Case {
     int rotate;
@@ -169,7 +161,7 @@ TEST(Video, RotationMetadataTurnsFramesUprightLikeTheFfmpegCli) {
   for (const Case c : {Case{90, 0, 64 - 12}, Case{270, 48 - 12, 0}}) {
     SCOPED_TRACE(c.rotate);
     const std::string rotated = dir.file("rotated" + std::to_string(c.rotate) + ".mp4");
-    ASSERT_TRUE(ffmpeg("-i " + dir.file("plain.mp4") + " -c copy -metadata:s:v rotate=" + std::to_string(c.rotate) + " " + rotated));
+    ASSERT_TRUE(test::run_ffmpeg("-i " + dir.file("plain.mp4") + " -c copy -metadata:s:v rotate=" + std::to_string(c.rotate) + " " + rotated));
     const auto video = media::decode_video(rotated, uniform(1));
     ASSERT_EQ(video.frames.size(), 1u);
     const auto& frame = video.frames[0];
@@ -179,7 +171,7 @@ TEST(Video, RotationMetadataTurnsFramesUprightLikeTheFfmpegCli) {
     EXPECT_LT(region_mean(frame, 48 - c.corner_x - 12 + 2, 64 - c.corner_y - 12 + 2, 8, 8), 30);
     // The ffmpeg CLI's own autorotated output is the reference.
     const std::string reference = dir.file("reference" + std::to_string(c.rotate) + ".png");
-    ASSERT_TRUE(ffmpeg("-i " + rotated + " -frames:v 1 " + reference));
+    ASSERT_TRUE(test::run_ffmpeg("-i " + rotated + " -frames:v 1 " + reference));
     const auto expected = media::decode_image(reference);
     ASSERT_EQ(expected.width, 48);
     ASSERT_EQ(expected.height, 64);
@@ -193,7 +185,7 @@ TEST(Video, VariableFrameRateIsSampledByPresentationTime) {
   test::TempDir dir;
   const std::string path = dir.file("vfr.mp4");
   // 1 s of dark frames at 2 fps, then 1 s of bright frames at 10 fps: frames at 0, 0.5, 1.0, 1.1, ...
-  ASSERT_TRUE(ffmpeg("-f lavfi -i color=c=0x323232:size=64x48:rate=2:duration=1 "
+  ASSERT_TRUE(test::run_ffmpeg("-f lavfi -i color=c=0x323232:size=64x48:rate=2:duration=1 "
                      "-f lavfi -i color=c=0xc8c8c8:size=64x48:rate=10:duration=1 "
                      "-filter_complex \"[0][1]concat=n=2:v=1[v]\" -map \"[v]\" -fps_mode vfr "
                      "-c:v libx264 -pix_fmt yuv420p " + path));
@@ -254,7 +246,7 @@ TEST(Video, TruncatedFilesGiveTheirFirstFramesOrAClearError) {
   for (const auto& [name, encoder] : cases) {
     SCOPED_TRACE(name);
     const std::string path = dir.file(name);
-    ASSERT_TRUE(ffmpeg("-f lavfi -i testsrc=size=160x120:rate=10 -t 4 -g 10 " + encoder + " " + path));
+    ASSERT_TRUE(test::run_ffmpeg("-f lavfi -i testsrc=size=160x120:rate=10 -t 4 -g 10 " + encoder + " " + path));
     std::filesystem::resize_file(path, std::filesystem::file_size(path) / 2);
     try {
       const auto video = media::decode_video(path, uniform(8));
@@ -282,11 +274,11 @@ TEST(Video, BrokenFilesAreClearErrors) {
   test::expect_error([&] { media::decode_video(dir.file("junk.mp4"), uniform(2)); }, {"[video]", "junk.mp4", "cannot open"});
   test::expect_error([&] { media::decode_video(dir.file("empty.mkv"), uniform(2)); }, {"empty.mkv", "cannot open"});
   test::expect_error([&] { media::decode_video(dir.file("missing.mp4"), uniform(2)); }, {"missing.mp4", "cannot open"});
-  ASSERT_TRUE(ffmpeg("-f lavfi -i sine=duration=1 " + dir.file("sound.m4a")));
+  ASSERT_TRUE(test::run_ffmpeg("-f lavfi -i sine=duration=1 " + dir.file("sound.m4a")));
   test::expect_error([&] { media::decode_video(dir.file("sound.m4a"), uniform(2)); }, {"sound.m4a", "no video stream"});
   // An MP4 whose index lists frames but whose data is gone: a stream with zero decodable frames.
   const std::string hollow = dir.file("hollow.mp4");
-  ASSERT_TRUE(ffmpeg("-f lavfi -i testsrc=size=64x48:rate=10 -t 1 -c:v libx264 -movflags +faststart " + hollow));
+  ASSERT_TRUE(test::run_ffmpeg("-f lavfi -i testsrc=size=64x48:rate=10 -t 1 -c:v libx264 -movflags +faststart " + hollow));
   std::ifstream in(hollow, std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const auto data = bytes.find("mdat");

@@ -8,7 +8,9 @@ golden ids come from the tokenizers library (tools/make_tokenizer_goldens.js), n
 
     python3 tools/make_synthetic_tokenizers.py   # writes tests/data/tokenizer-goldens/{synthetic-*,tiny-chatml}/
 The third, tiny-chatml, is the tokenizer of the "trains on a folder whose only tokenizer is a
-tokenizer.json" test (tests/test_train.cpp).
+tokenizer.json" test (tests/test_train.cpp). The fourth is the tiny Qwen2.5-VL fixture's
+(tests/data/hf-tiny-qwen2_5-vl/base, vocabulary 320): tiny-chatml plus Qwen's vision specials at
+the ids its config.json names (image 300, video 301, vision start 302, vision end 303).
 Deterministic: re-running it reproduces the files byte for byte.
 """
 import collections
@@ -151,6 +153,15 @@ def chatml_tokenizer():
     return tokenizer, config
 
 
+def qwen_vl_tokenizer():
+    """tiny-chatml's 300 ids, then <|image_pad|>, <|video_pad|>, <|vision_start|>, <|vision_end|> as
+    300..303, the ids of tests/data/hf-tiny-qwen2_5-vl/base/config.json; 304 pieces in a vocabulary of 320."""
+    tokenizer, config = chatml_tokenizer()
+    for i, name in enumerate(("<|image_pad|>", "<|video_pad|>", "<|vision_start|>", "<|vision_end|>")):
+        tokenizer["added_tokens"].append(token(name, 300 + i, True, False))
+    return tokenizer, config
+
+
 def write_json(path, value):
     with open(path, "w", encoding="utf-8") as f:
         json.dump(value, f, ensure_ascii=False, indent=1)
@@ -166,6 +177,11 @@ def main():
     folder = os.path.join(OUT, "tiny-chatml")
     os.makedirs(folder, exist_ok=True)
     tokenizer, config = chatml_tokenizer()
+    write_json(os.path.join(folder, "tokenizer.json"), tokenizer)
+    write_json(os.path.join(folder, "tokenizer_config.json"), config)
+    print(folder)
+    folder = os.path.join(HERE, "..", "tests", "data", "hf-tiny-qwen2_5-vl", "base")
+    tokenizer, config = qwen_vl_tokenizer()
     write_json(os.path.join(folder, "tokenizer.json"), tokenizer)
     write_json(os.path.join(folder, "tokenizer_config.json"), config)
     print(folder)

@@ -4,6 +4,27 @@
 
 namespace vltune::training {
 
+namespace {
+
+bool any_trainable(torch::nn::Module& module) {
+  for (const auto& p : module.parameters())
+    if (p.requires_grad()) return true;
+  return false;
+}
+
+// The defined tensors of `samples`' `field`, concatenated on `device` (undefined: none).
+torch::Tensor concatenated(const std::vector<datasets::PreparedSample>& samples,
+                           torch::Tensor datasets::PreparedSample::*field, const torch::Device& device) {
+  std::vector<torch::Tensor> parts;
+  for (const auto& s : samples)
+    if ((s.*field).defined()) parts.push_back(s.*field);
+  return parts.empty() ? torch::Tensor() : torch::cat(parts).to(device, /*non_blocking=*/true);
+}
+
+bool patch_layout(const Batch& batch) { return batch.image_grid_thw.defined() || batch.video_grid_thw.defined(); }
+
+}  // namespace
+
 Batch collate(const std::vector<datasets::PreparedSample>& samples, int64_t pad_id, const torch::Device& device) {
   Batch batch;
   const auto batch_size = static_cast<int64_t>(samples.size());
@@ -20,22 +41,21 @@ Batch collate(const std::vector<datasets::PreparedSample>& samples, int64_t pad_
     mask[b].narrow(0, 0, n).fill_(1);
     batch.tokens += n;
     batch.target_tokens += std::count_if(s.labels.begin() + 1, s.labels.end(), [](int64_t l) { return l != -100; });
-    batch.pixels.push_back(s.pixels.defined() ? s.pixels.to(device, /*non_blocking=*/true) : s.pixels);
+    const bool frames = !s.image_grid_thw.defined();  // the patch layout's pixels go into pixel_values
+    batch.pixels.push_back(frames && s.pixels.defined() ? s.pixels.to(device, /*non_blocking=*/true) : torch::Tensor());
     batch.video.push_back(s.video);
   }
+  using S = datasets::PreparedSample;
+  batch.image_grid_thw = concatenated(samples, &S::image_grid_thw, device);
+  if (batch.image_grid_thw.defined()) batch.pixel_values = concatenated(samples, &S::pixels, device);
+  batch.pixel_values_videos = concatenated(samples, &S::pixel_values_videos, device);
+  batch.video_grid_thw = concatenated(samples, &S::video_grid_thw, device);
+  batch.second_per_grid_ts = concatenated(samples, &S::second_per_grid_ts, device);
   batch.input_ids = ids.to(device);
   batch.attention_mask = mask.to(device);
   batch.labels = labels.to(device);
   return batch;
 }
-
-namespace {
-bool any_trainable(torch::nn::Module& module) {
-  for (const auto& p : module.parameters())
-    if (p.requires_grad()) return true;
-  return false;
-}
-}  // namespace
 
 torch::Tensor visual_tokens(multimodal::VisionLanguageModelImpl& model, const Batch& batch,
                             const multimodal::VideoPooling& pooling) {
@@ -55,8 +75,23 @@ torch::Tensor visual_tokens(multimodal::VisionLanguageModelImpl& model, const Ba
 
 torch::Tensor summed_loss(multimodal::VisionLanguageModelImpl& model, const Batch& batch,
                           const multimodal::VideoPooling& pooling) {
-  const auto embeds = model.embed_inputs(batch.input_ids, visual_tokens(model, batch, pooling));
-  const auto logits = model.lm_logits(model.language_model->forward(embeds, batch.attention_mask));
+  torch::Tensor logits;
+  if (patch_layout(batch)) {  // the family encodes patches and grids, and gives the position ids
+    const auto dtype = model.language_model->embed_tokens->weight.scalar_type();
+    auto as_model = [&](const torch::Tensor& t) { return t.defined() ? t.to(dtype) : t; };
+    multimodal::ForwardInputs inputs;
+    inputs.input_ids = batch.input_ids;
+    inputs.attention_mask = batch.attention_mask;
+    inputs.pixel_values = as_model(batch.pixel_values);
+    inputs.image_grid_thw = batch.image_grid_thw;
+    inputs.pixel_values_videos = as_model(batch.pixel_values_videos);
+    inputs.video_grid_thw = batch.video_grid_thw;
+    inputs.second_per_grid_ts = batch.second_per_grid_ts;
+    logits = model.forward(inputs).logits;
+  } else {
+    const auto embeds = model.embed_inputs(batch.input_ids, visual_tokens(model, batch, pooling));
+    logits = model.lm_logits(model.language_model->forward(embeds, batch.attention_mask));
+  }
   const auto shifted = torch::constant_pad_nd(batch.labels, {0, 1}, -100).narrow(1, 1, batch.labels.size(1));
   return torch::nn::functional::cross_entropy(
       logits.to(torch::kFloat32).reshape({-1, logits.size(-1)}), shifted.reshape({-1}),

@@ -3,7 +3,9 @@
 // Padding is on the right (ids = pad id, mask 0, labels -100), as for training. Visual tokens
 // are produced per sample in batch order (an image sample's images, a video sample's pooled
 // frames) and concatenated, which is the order the image-token positions take row-major over the
-// batch, so image and video samples mix freely in one batch.
+// batch, so image and video samples mix freely in one batch. In the patch layout (datasets/prepare.h)
+// the samples' patches and grids are concatenated the same way, as transformers batches them, and
+// the model's own forward encodes them (with its position ids).
 #pragma once
 #include <torch/torch.h>
 
@@ -18,6 +20,8 @@ struct Batch {
   torch::Tensor input_ids, attention_mask, labels;  // [B, L] on the model's device
   std::vector<torch::Tensor> pixels;                // per sample (undefined for text-only samples)
   std::vector<bool> video;
+  // The patch layout: every sample's patches and grids, concatenated in batch order (undefined: none).
+  torch::Tensor pixel_values, image_grid_thw, pixel_values_videos, video_grid_thw, second_per_grid_ts;
   int64_t tokens = 0;          // non-padding tokens
   int64_t target_tokens = 0;   // tokens whose label trains (the loss' denominator)
 };

@@ -3,8 +3,17 @@
 #include <chrono>
 
 #include "core/error.h"
+#include "training/run_setup.h"
 
 namespace vltune::training {
+
+torch::Device rank_device(const Recipe& recipe) {
+  const auto device = parse_device(recipe.str("model.device"), recipe.where("model.device") + ": model.device");
+  const auto launch = distributed::launch_env();
+  if (!launch || !device.is_cuda() || device.has_index()) return device;
+  return parse_device(cat("cuda:", launch->local_rank), cat(recipe.where("model.device"), ": model.device cuda as local rank ",
+                                                            launch->local_rank, " of ", launch->source));
+}
 
 std::unique_ptr<distributed::ProcessGroup> join_launch(const Recipe& recipe, const torch::Device& device) {
   distributed::GroupOptions options;
@@ -12,6 +21,13 @@ std::unique_ptr<distributed::ProcessGroup> join_launch(const Recipe& recipe, con
   options.device = device;
   options.timeout = std::chrono::milliseconds(static_cast<int64_t>(1000 * recipe.number("distributed.timeout")));
   return distributed::join_launch(options);
+}
+
+std::vector<int64_t> sum_counts(distributed::ProcessGroup& group, const std::vector<int64_t>& counts) {
+  if (group.size() == 1) return counts;
+  const auto summed = torch::tensor(counts, torch::kInt64);
+  group.sum(summed);
+  return std::vector<int64_t>(summed.data_ptr<int64_t>(), summed.data_ptr<int64_t>() + summed.numel());
 }
 
 void check_resumed_world(const TrainState& state, distributed::ProcessGroup& group, const std::string& checkpoint) {

@@ -3,7 +3,9 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "training/checkpoint_folders.h"
+#include "training/recipe_diff.h"
 
 namespace fs = std::filesystem;
 
@@ -20,6 +22,43 @@ std::string latest_adapter(const std::string& run_dir) {
   const auto checkpoint = latest_checkpoint(run_dir);
   if (!checkpoint) fail("[run] ", run_dir, " has no checkpoint yet (checkpoints/step-N/)");
   return (fs::path(*checkpoint) / "adapter").string();
+}
+
+Recipe recipe_for_resume(const std::string& run_dir, const Recipe& given, bool allow_changes) {
+  if (!is_run_directory(run_dir) || !latest_checkpoint(run_dir)) return given;
+  const auto own = (fs::path(run_dir) / "recipe.yaml").string();
+  Recipe recipe = run_recipe(run_dir);
+  const auto changes = recipe_changes(recipe, given, run_dir);
+  if (changes.empty()) return recipe;
+  if (!allow_changes)
+    fail("[train] --resume: ", given.path(), " (with its --sets) would change the run's recipe ", own, ": ",
+         describe_changes(changes), ". Resume with the run's own recipe (vltune train ", run_dir,
+         " --resume), or pass --override to go on with these changes");
+  log_warning(cat("--override: the run goes on with ", describe_changes(changes)));
+  return given;
+}
+
+namespace {
+bool is_checkpoint_of_run(const fs::path& checkpoint) {
+  return checkpoint.parent_path().filename() == "checkpoints" && is_run_directory(checkpoint.parent_path().parent_path().string());
+}
+}  // namespace
+
+AdapterSource resolve_adapter(const std::string& path) {
+  if (is_run_directory(path)) return {latest_adapter(path), path};
+  fs::path folder = fs::path(path).lexically_normal();
+  if (folder.filename().empty()) folder = folder.parent_path();  // "dir/"
+  auto run_of = [](const fs::path& checkpoint) { return is_checkpoint_of_run(checkpoint) ? checkpoint.parent_path().parent_path().string() : ""; };
+  if (!fs::exists(folder / "adapter_config.json") && fs::exists(folder / "adapter" / "adapter_config.json"))
+    return {(folder / "adapter").string(), run_of(folder)};
+  return {path, folder.filename() == "adapter" ? run_of(folder.parent_path()) : ""};
+}
+
+std::vector<std::string> generation_overrides(const Recipe& run) {
+  std::vector<std::string> sets;
+  for (const char* key : {"data.template", "data.num_frames", "data.fps", "data.max_frames", "data.spatial_pool", "data.temporal"})
+    sets.push_back(std::string(key) + "=" + run.str(key));
+  return sets;
 }
 
 }  // namespace vltune::training

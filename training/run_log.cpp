@@ -9,6 +9,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/json_view.h"
 #include "core/log.h"
 #include "core/torch_compat.h"
 #include "training/progress_line.h"
@@ -30,6 +31,43 @@ void cut_torn_last_line(const std::string& path) {
   const uint64_t keep = end == std::string::npos ? 0 : end + 1;
   log_warning(cat("[run_log] ", path, ": dropping a torn last line at byte ", keep));
   truncate_file(path, keep);
+}
+
+// The step a metrics.jsonl line was logged at; -1 for a line that names none (kept as it is, with
+// a warning naming the file and line).
+int64_t logged_step(std::string_view line, const std::string& path, int64_t line_number) {
+  try {
+    const auto json = parse_json_text(line, cat(path, ":", line_number));
+    if (json.is_object() && json.contains("step") && json.at("step").is_number_integer()) return json.at("step").get<int64_t>();
+  } catch (const Error& e) {
+    log_warning(cat("[run_log] ", e.what(), "; the line is kept as it is"));
+    return -1;
+  }
+  log_warning(cat("[run_log] ", path, ":", line_number, ": no integer \"step\"; the line is kept as it is"));
+  return -1;
+}
+
+// Drops the lines of steps after `step` from metrics.jsonl: a resumed run logs them again, and the
+// file keeps each step once. Rewritten atomically, so a crash leaves the old file or the new one.
+void drop_steps_after(const std::string& path, int64_t step) {
+  if (!fs::exists(path)) return;
+  const std::string content = read_file_bytes(path);
+  std::string kept;
+  int64_t dropped = 0, line_number = 0;
+  for (std::size_t begin = 0; begin < content.size();) {
+    const auto newline = content.find('\n', begin);
+    const std::size_t end = newline == std::string::npos ? content.size() : newline + 1;
+    const std::string_view line(content.data() + begin, end - begin);
+    if (logged_step(line, path, ++line_number) > step)
+      ++dropped;
+    else
+      kept.append(line);
+    begin = end;
+  }
+  if (dropped == 0) return;
+  log_info(cat("[run_log] ", path, ": dropping ", dropped, " lines logged after step ", step,
+               " (the checkpoint resumed from); those steps are logged again"));
+  write_file_atomically(path, kept);
 }
 
 void check_names(const Scalars& values) {
@@ -67,6 +105,7 @@ RunLog::RunLog(std::string run_dir, int64_t total_steps, bool resume, std::ostre
       total_steps_(total_steps),
       console_(console),
       live_(style == ProgressStyle::kLive || (style == ProgressStyle::kAuto && ::isatty(STDERR_FILENO))),
+      resumed_(resume),
       started_(std::chrono::steady_clock::now()) {
   fs::create_directories(run_dir_);
   const std::string metrics_path = (fs::path(run_dir_) / kMetricsFile).string();
@@ -80,12 +119,22 @@ RunLog::RunLog(std::string run_dir, int64_t total_steps, bool resume, std::ostre
   events_ = std::make_unique<EventWriter>(run_dir_, /*continue_newest=*/resume);
 }
 
+void RunLog::set_start_step(int64_t step) {
+  baseline_step_ = step;
+  if (!resumed_ || started_logging_) return;
+  const auto path = metrics_->path();
+  metrics_.reset();
+  drop_steps_after(path, step);
+  metrics_ = std::make_unique<AppendFile>(path, /*truncate=*/false);
+}
+
 RunLog::~RunLog() {
   if (live_line_open_) console_ << "\n" << std::flush;
 }
 
 void RunLog::append(const char* kind, int64_t step, const Scalars& values, double wall_time) {
   check_names(values);
+  started_logging_ = true;
   nlohmann::json line = {{"kind", kind}, {"step", step}, {"wall_time", wall_time}};
   TaggedScalars tagged;
   for (const auto& [name, value] : values) {

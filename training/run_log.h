@@ -16,8 +16,10 @@
 //
 // A fresh run (resume = false) empties metrics.jsonl and removes the folder's event files and
 // summary.json. A resumed run appends to metrics.jsonl and the newest event file, after cutting
-// off a line or record torn by the crash; steps logged again after a resume appear twice in
-// metrics.jsonl (the later line counts), and TensorBoard drops the older ones itself.
+// off a line or record torn by the crash. set_start_step(S) on a resumed log first drops the
+// metrics.jsonl lines of steps after S (logged after the checkpoint the run resumes from, by the
+// session that stopped, and about to be logged again), so each step is in the file once; in the
+// event files the older values stay and TensorBoard shows the later ones.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -60,8 +62,9 @@ class RunLog {
   void summary(const RunSummary& run);
 
   // The step training starts from (0, or the checkpoint's on a resume), for the ETA; without it the
-  // first logged step is taken as the first step trained.
-  void set_start_step(int64_t step) { baseline_step_ = step; }
+  // first logged step is taken as the first step trained. On a resumed log, called before anything
+  // is logged, it also drops metrics.jsonl's lines of later steps (see above).
+  void set_start_step(int64_t step);
 
   const std::string& run_dir() const { return run_dir_; }
 
@@ -74,6 +77,8 @@ class RunLog {
   std::ostream& console_;
   bool live_;
   bool live_line_open_ = false;
+  bool resumed_;
+  bool started_logging_ = false;  // once a line is appended, set_start_step drops nothing
   std::unique_ptr<AppendFile> metrics_;
   std::unique_ptr<EventWriter> events_;
   std::chrono::steady_clock::time_point started_;

@@ -31,11 +31,11 @@ torch::Device parse_device(const std::string& name, const std::string& where) {
   return *device;
 }
 
-Backbone load_backbone(const Recipe& recipe) {
+Backbone load_backbone(const Recipe& recipe, const std::optional<torch::Device>& device) {
   multimodal::LoadOptions options;
   const auto dtype = recipe.str("train.precision") == "bf16" ? std::string("bfloat16") : recipe.str("model.dtype");
   options.dtype = dtype == "bfloat16" ? torch::kBFloat16 : dtype == "float16" ? torch::kFloat16 : torch::kFloat32;
-  options.device = parse_device(recipe.str("model.device"), recipe.where("model.device") + ": model.device");
+  options.device = device ? *device : parse_device(recipe.str("model.device"), recipe.where("model.device") + ": model.device");
   if (recipe.str("model.init") == "random") options.random_init_seed = static_cast<uint64_t>(recipe.integer("train.seed"));
   Backbone backbone{multimodal::load_model(recipe.file_path("model.path"), options),
                     recipe.has("model.tokenizer") ? language::Tokenizer::load(recipe.file_path("model.tokenizer"))
@@ -46,9 +46,11 @@ Backbone load_backbone(const Recipe& recipe) {
     fail("[recipe] ", backbone.tokenizer.path(), " has ", backbone.tokenizer.vocab_size(), " pieces but the model's vocabulary is ",
          vocab, ": the tokenizer does not belong to ", recipe.file_path("model.path"));
   const int64_t image_token = backbone.loaded.config.image_token_index;
-  if (backbone.multimodal() && image_token < backbone.tokenizer.vocab_size() && backbone.tokenizer.piece_id("<image>") != image_token)
+  const auto* family = multimodal::find_model_family(backbone.loaded.config.model_type);
+  if (family && image_token < backbone.tokenizer.vocab_size() && backbone.tokenizer.piece_id(family->image_token_piece) != image_token)
     fail("[recipe] ", backbone.tokenizer.path(), ": id ", image_token, " is an ordinary piece of this tokenizer, but the model uses it ",
-         "for image tokens (image_token_index); train the tokenizer with at most ", image_token, " pieces");
+         "for image tokens (image_token_index, the piece ", family->image_token_piece, "); train the tokenizer with at most ",
+         image_token, " pieces");
   return backbone;
 }
 
@@ -57,6 +59,15 @@ multimodal::VideoPooling video_pooling(const Recipe& recipe) {
   pooling.spatial = recipe.integer("data.spatial_pool");
   pooling.temporal = recipe.str("data.temporal");
   return pooling;
+}
+
+std::string chat_template(const Recipe& recipe) {
+  const auto named = recipe.str("data.template");
+  if (named != "auto") return named;
+  // The model folder's own template, else llava_v1.
+  const auto chosen = language::chat_template_for_model(recipe.file_path("model.path"));
+  if (!chosen.empty()) log_info(cat("data.template auto: ", chosen, " (the chat template of ", recipe.file_path("model.path"), ")"));
+  return chosen.empty() ? "llava_v1" : chosen;
 }
 
 media::FrameSampling frame_sampling(const Recipe& recipe) {
@@ -82,6 +93,55 @@ std::vector<datasets::Sample> read_recipe_datasets(const Recipe& recipe, const s
   return samples;
 }
 
+namespace {
+
+// The data's media against the model: none for a text-only model; for fixed-size frames sampled
+// by fps, clips must be averaged (their token count is fixed only then).
+void check_visual_samples(const Recipe& recipe, const Backbone& backbone, const datasets::PrepareOptions& options,
+                          const RunData& data) {
+  const bool counted_videos = options.patches || options.encode.tokens_per_video > 0;
+  for (const auto* samples : {&data.train, &data.eval})
+    for (const auto& sample : *samples) {
+      if (!backbone.multimodal() && (!sample.images.empty() || !sample.video.empty()))
+        fail("[recipe] ", sample.id, ": an image or video sample, but ", recipe.file_path("model.path"),
+             " is a text-only model");
+      if (backbone.multimodal() && !counted_videos && !sample.video.empty())
+        fail("[recipe] ", recipe.where("data.num_frames"), ": data.num_frames is 0 (frames sampled at data.fps), so ",
+             "clips of different lengths give different frame counts, and data.temporal: concat would give them ",
+             "different numbers of video tokens (", sample.id, " is a video sample). Use data.temporal: mean, or a ",
+             "fixed data.num_frames");
+    }
+}
+
+}  // namespace
+
+void apply_visual_settings(const multimodal::LoadedModel& loaded, const VisualSettings& settings,
+                           datasets::PrepareOptions& options) {
+  const auto& config = loaded.config;
+  const auto* family = multimodal::find_model_family(config.model_type);
+  if (!family) return;
+  options.encode.visual_token_id = config.image_token_index;
+  if (family->patch_processor) {
+    auto processor = family->patch_processor(config, loaded.dir);
+    if (settings.min_pixels > 0) processor.min_pixels = settings.min_pixels;
+    if (settings.max_pixels > 0) processor.max_pixels = settings.max_pixels;
+    if (processor.max_pixels < processor.min_pixels)
+      fail(settings.where, ": min_pixels ", processor.min_pixels, " exceeds max_pixels ", processor.max_pixels);
+    options.patches = processor;
+    options.encode.video_token_id = config.video_token_index;
+    options.encode.open_id = config.vision_start_token_id;
+    options.encode.close_id = config.vision_end_token_id;
+    return;
+  }
+  options.encode.tokens_per_image = config.tokens_per_image();
+  // Clips sampled at data.fps have as many frames as their length gives: their token count is
+  // fixed only when the frames are averaged (temporal: mean), one frame's tokens.
+  const int64_t frames = options.media.frames.num_frames;
+  if (frames > 0 || settings.pooling.temporal == "mean")
+    options.encode.tokens_per_video = loaded.model->tokens_per_video(std::max<int64_t>(frames, 1), settings.pooling);
+  options.media.image = vision::image_processor_config(loaded.dir, *config.vision);
+}
+
 RunData load_run_data(const Recipe& recipe, Backbone& backbone) {
   RunData data;
   data.bad = std::make_shared<datasets::BadSamples>(recipe.str("data.on_bad_sample") == "error" ? datasets::OnBadSample::kError
@@ -90,43 +150,22 @@ RunData load_run_data(const Recipe& recipe, Backbone& backbone) {
   if (data.train.empty()) fail("[recipe] ", recipe.where("data.train"), ": the training dataset has no usable sample");
   if (recipe.has("data.eval")) data.eval = read_recipe_datasets(recipe, "data.eval", *data.bad);
 
-  const auto& config = backbone.loaded.config;
   datasets::PrepareOptions options;
-  options.chat_template = recipe.str("data.template");
-  if (options.chat_template == "auto") {  // the model folder's own template, else llava_v1
-    const auto chosen = language::chat_template_for_model(recipe.file_path("model.path"));
-    options.chat_template = chosen.empty() ? "llava_v1" : chosen;
-    if (!chosen.empty()) log_info(cat("data.template auto: ", chosen, " (the chat template of ", recipe.file_path("model.path"), ")"));
-  }
+  options.chat_template = chat_template(recipe);
   options.encode.max_length = recipe.integer("data.max_length");
   options.encode.truncation =
       recipe.str("data.truncation") == "error" ? language::TruncationPolicy::kError : language::TruncationPolicy::kDrop;
   options.media.frames = frame_sampling(recipe);
-  if (config.has_vision()) {
-    options.encode.visual_token_id = config.image_token_index;
-    options.encode.tokens_per_image = config.tokens_per_image();
-    // Clips sampled at data.fps have as many frames as their length gives: their token count is
-    // fixed only when the frames are averaged (temporal: mean), one frame's tokens.
-    const auto pooling = video_pooling(recipe);
-    const int64_t frames = options.media.frames.num_frames;
-    if (frames > 0 || pooling.temporal == "mean")
-      options.encode.tokens_per_video = backbone.model().tokens_per_video(std::max<int64_t>(frames, 1), pooling);
-    else
-      for (const auto* samples : {&data.train, &data.eval})
-        for (const auto& sample : *samples)
-          if (!sample.video.empty())
-            fail("[recipe] ", recipe.where("data.num_frames"), ": data.num_frames is 0 (frames sampled at data.fps), so ",
-                 "clips of different lengths give different frame counts, and data.temporal: concat would give them ",
-                 "different numbers of video tokens (", sample.id, " is a video sample). Use data.temporal: mean, or a ",
-                 "fixed data.num_frames");
-    options.media.image = vision::image_processor_config(backbone.loaded.dir, *config.vision);
-  } else {
-    for (const auto* samples : {&data.train, &data.eval})
-      for (const auto& sample : *samples)
-        if (!sample.images.empty() || !sample.video.empty())
-          fail("[recipe] ", sample.id, ": an image or video sample, but ", recipe.file_path("model.path"),
-               " is a text-only model");
-  }
+  VisualSettings visual;
+  visual.pooling = video_pooling(recipe);
+  visual.min_pixels = recipe.integer("data.min_pixels");
+  visual.max_pixels = recipe.integer("data.max_pixels");
+  visual.where = recipe.where("data.min_pixels") + ": data.min_pixels / data.max_pixels";
+  apply_visual_settings(backbone.loaded, visual, options);
+  check_visual_samples(recipe, backbone, options, data);
+  if (recipe.has("data.cache") && options.patches)
+    fail("[recipe] ", recipe.where("data.cache"), ": data.cache holds fixed-size frames, but ", recipe.file_path("model.path"),
+         " takes each image at its own size (patches and grids); train without data.cache");
   if (recipe.has("data.cache"))
     data.cache = std::make_shared<datasets::MediaCache>(datasets::MediaCache::open(recipe.file_path("data.cache"), options.media));
   data.preparer = std::make_shared<datasets::SamplePreparer>(backbone.tokenizer, options, data.cache.get());

@@ -23,7 +23,7 @@ struct Backbone {
   language::Tokenizer tokenizer;
   torch::Device device = torch::kCPU;
   multimodal::VisionLanguageModelImpl& model() { return *loaded.model; }
-  bool multimodal() const { return loaded.config.has_vision(); }
+  bool multimodal() const { return loaded.config.multimodal(); }  // any vision side (PEFT files nest under model.*)
 };
 
 // A device named by a user ("cpu", "cuda", "cuda:1"), checked against this machine and this
@@ -31,14 +31,30 @@ struct Backbone {
 // `where` names the setting ("recipe.yaml:3:11", "--device").
 torch::Device parse_device(const std::string& name, const std::string& where);
 
-// model.path in model.dtype (bf16 when train.precision is bf16) on model.device, frozen; the
-// tokenizer from model.tokenizer or the model folder.
-Backbone load_backbone(const Recipe& recipe);
+// model.path in model.dtype (bf16 when train.precision is bf16) on model.device (or on `device`
+// when given: a rank's own GPU, training/distributed_run.h), frozen; the tokenizer from
+// model.tokenizer or the model folder.
+Backbone load_backbone(const Recipe& recipe, const std::optional<torch::Device>& device = std::nullopt);
 
 multimodal::VideoPooling video_pooling(const Recipe& recipe);
 
+// data.template, "auto" resolved: the model folder's own template, else llava_v1.
+std::string chat_template(const Recipe& recipe);
+
 // data.num_frames, data.fps and data.max_frames.
 media::FrameSampling frame_sampling(const Recipe& recipe);
+
+// The preparer's visual side for `loaded`, in the layout its family takes (multimodal/model_family.h):
+// frames (tokens per image, per video under `pooling` when their count is fixed, the folder's image
+// processor) or patches (the folder's processor with min_pixels / max_pixels when > 0, the family's
+// image, video and wrapping ids). `options.media.frames` must be set first. Text-only: unchanged.
+struct VisualSettings {
+  multimodal::VideoPooling pooling;
+  int64_t min_pixels = 0, max_pixels = 0;  // 0: the model folder's
+  std::string where = "[prepare]";         // names the settings in errors
+};
+void apply_visual_settings(const multimodal::LoadedModel& loaded, const VisualSettings& settings,
+                           datasets::PrepareOptions& options);
 
 // The samples of the dataset or list of datasets at `key` (data.train or data.eval).
 std::vector<datasets::Sample> read_recipe_datasets(const Recipe& recipe, const std::string& key, datasets::BadSamples& bad);

@@ -6,7 +6,6 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <optional>
 
 #include "adapters/placement.h"
 #include "core/atomic_file.h"
@@ -15,12 +14,14 @@
 #include "core/text.h"
 #include "core/memory_usage.h"
 #include "datasets/loader.h"
-#include "training/distributed_run.h"
 #include "training/batch.h"
 #include "training/checkpoint.h"
+#include "training/distributed_run.h"
 #include "training/evaluate.h"
 #include "training/flat_adamw.h"
+#include "training/preflight.h"
 #include "training/run_log.h"
+#include "training/train_settings.h"
 
 namespace fs = std::filesystem;
 
@@ -47,20 +48,6 @@ std::string lr_component(const std::string& param_name) {
   const auto component = adapters::component_of(param_name);
   if (component == "vision_head") return "vision";
   return component == "vision" || component == "projector" ? component : "language";
-}
-
-// A schedule shortened by --set train.steps can leave the run in warm-up: say so.
-void warn_about_warmup(const Recipe& recipe, int64_t steps) {
-  const int64_t warmup = recipe.integer("train.warmup_steps");
-  if (steps > 0 && warmup * 2 >= steps)
-    log_warning(cat("train.warmup_steps (", warmup, ") is at least half of the run's ", steps,
-                    " steps: most of the run trains below the peak learning rate (", recipe.where("train.warmup_steps"), ")"));
-}
-
-int64_t total_steps(const Recipe& recipe, int64_t samples, int world_size) {
-  if (recipe.integer("train.steps") > 0) return recipe.integer("train.steps");
-  const double per_step = static_cast<double>(recipe.integer("train.batch_size") * recipe.integer("train.grad_accum") * world_size);
-  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(recipe.number("train.epochs") * samples / per_step)));
 }
 
 // RUN/eval/step-N.jsonl: each evaluated sample's generated answer beside its references.
@@ -90,199 +77,263 @@ class NullBuffer : public std::streambuf {
   int overflow(int c) override { return c; }
 };
 
-}  // namespace
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
-RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& request) {
-  distributed::ProcessGroup alone;
-  auto& group = request.group ? *request.group : alone;  // rank 0 alone writes the run's files
-  RunResult result;
-  result.run_dir = request.run_dir.empty() ? run_directory(recipe) : request.run_dir;
-  const auto latest = latest_checkpoint(result.run_dir);
+// One run: setup (the constructor), step() until done(), finish(). Members are declared in the
+// order they are built; they are destroyed in reverse, so the loader stops before its data goes
+// and the adapters are detached last. Every rank of a distributed launch builds one and calls it
+// in step with the others (group_: a world of one without a launch, where the collectives do
+// nothing); the main rank alone writes the run folder (run_log_ is null on the others).
+class TrainingRun {
+ public:
+  TrainingRun(Backbone& backbone, const Recipe& recipe, const TrainRequest& request);
+  bool done() const { return state_.step >= steps_; }
+  void step();
+  RunResult finish();
+
+ private:
+  void attach_adapters(const std::vector<adapters::PlannedAdapter>& plan);
+  void make_optimizer();
+  void restore(const std::optional<std::string>& latest, const TrainRequest& request);
+  void open_loader_and_log(const TrainRequest& request);
+  std::vector<Batch> next_micro_batches();
+  torch::Tensor accumulate_gradients(const std::vector<Batch>& micro_batches, int64_t targets);
+  void save_checkpoint_now();
+  Scalars evaluate_now(int64_t step);
+
+  Backbone& backbone_;
+  distributed::ProcessGroup alone_;
+  distributed::ProcessGroup& group_;
+  const TrainSettings settings_;
+  RunResult result_;
+  RunData data_;
+  multimodal::VideoPooling pooling_;
+  std::unique_ptr<AttachedSet> attached_;
+  std::unique_ptr<FlatAdamW> optimizer_;
+  TrainState state_;
+  int64_t steps_ = 0;
+  EvalSettings eval_;
+  bool evaluating_ = false;
+  std::unique_ptr<datasets::DataLoader<datasets::PreparedSample>> loader_;
+  NullBuffer null_buffer_;
+  std::ostream null_stream_{&null_buffer_};
+  std::unique_ptr<RunLog> run_log_;
+  std::chrono::steady_clock::time_point started_;
+  int64_t tokens_ = 0, first_step_ = 0;
+  double last_loss_ = NAN;
+};
+
+TrainingRun::TrainingRun(Backbone& backbone, const Recipe& recipe, const TrainRequest& request)
+    : backbone_(backbone), group_(request.group ? *request.group : alone_), settings_(train_settings(recipe)) {
+  result_.run_dir = request.run_dir.empty() ? run_directory(recipe) : request.run_dir;
+  const auto latest = latest_checkpoint(result_.run_dir);
   if (latest && !request.resume)
-    fail("[train] ", result.run_dir, " already holds checkpoints; pass --resume to continue it, or set output.dir elsewhere");
+    fail("[train] ", result_.run_dir, " already holds checkpoints; pass --resume to continue it, or set output.dir elsewhere");
 
-  const auto seed = static_cast<uint64_t>(recipe.integer("train.seed"));
-  torch::manual_seed(seed);
-  auto& model = backbone.model();
-  model.set_gradient_checkpointing(recipe.boolean("train.gradient_checkpointing"));
-  RunData data = load_run_data(recipe, backbone);
-  const auto pooling = video_pooling(recipe);
+  torch::manual_seed(settings_.seed);
+  backbone_.model().set_gradient_checkpointing(settings_.gradient_checkpointing);
+  PreparedRun prepared = prepare_run(recipe, backbone_);  // every check before the first step (preflight.h)
+  data_ = std::move(prepared.data);
+  pooling_ = video_pooling(recipe);
+  attach_adapters(prepared.plan);
+  make_optimizer();
+  restore(latest, request);
+  check_resumed_world(state_, group_, latest && request.resume ? *latest : std::string());
+  if (group_.rank() > 0) torch::manual_seed(rank_seed(settings_.seed, group_.rank(), state_.step));
+  state_.world_size = group_.size();
+  // Only now that everything loaded (a failed --resume leaves the run's recipe.yaml as it was).
+  if (group_.is_main()) {
+    fs::create_directories(result_.run_dir);
+    write_file_atomically((fs::path(result_.run_dir) / "recipe.yaml").string(), recipe.resolved_yaml(result_.run_dir));
+  }
 
-  const auto placement = adapters::parse_placement(recipe.find("adapters"), recipe.origin_file("adapters"));
-  const auto plan = adapters::plan_adapters(placement, adapters::linear_sites(model));
-  AttachedSet attached(adapters::build_adapter_set(fs::path(result.run_dir).filename().string(), plan, seed));
-  auto& set = *attached.set;
-  result.trainable_params = set.num_trainable();
+  steps_ = total_steps(settings_, static_cast<int64_t>(data_.train.size()), group_.size());
+  if (const auto warning = warmup_warning(settings_, steps_); !warning.empty()) log_warning(warning);
+  eval_ = std::move(prepared.eval);
+  evaluating_ = !data_.eval.empty();
+  open_loader_and_log(request);
+
+  attached_->set->train(true);
+  reset_peak_memory(backbone_.device);
+  started_ = std::chrono::steady_clock::now();
+  first_step_ = state_.step;
+}
+
+void TrainingRun::attach_adapters(const std::vector<adapters::PlannedAdapter>& plan) {
+  auto& model = backbone_.model();
+  attached_ = std::make_unique<AttachedSet>(
+      adapters::build_adapter_set(fs::path(result_.run_dir).filename().string(), plan, settings_.seed));
+  const auto& set = *attached_->set;
+  result_.trainable_params = set.num_trainable();
   for (const auto& entry : set.entries()) {
     const auto& spec = entry.adapter->spec();
     const auto name = adapters::method_name(spec.method);
-    if (result.methods.find(name) == std::string::npos) result.methods += (result.methods.empty() ? "" : "+") + name;
-    if (spec.method != adapters::Method::kFull && spec.method != adapters::Method::kMagnitude) result.rank = std::max(result.rank, spec.rank);
+    if (result_.methods.find(name) == std::string::npos) result_.methods += (result_.methods.empty() ? "" : "+") + name;
+    if (spec.method != adapters::Method::kFull && spec.method != adapters::Method::kMagnitude)
+      result_.rank = std::max(result_.rank, spec.rank);
   }
-  for (const auto& p : model.parameters()) result.model_params += p.numel();
+  for (const auto& p : model.parameters()) result_.model_params += p.numel();
+}
 
+void TrainingRun::make_optimizer() {
   AdamWOptions adamw;
-  adamw.lr = recipe.number("train.lr");
-  adamw.weight_decay = recipe.number("train.weight_decay");
-  std::map<std::string, double> lr_scale;
-  for (const char* component : {"vision", "projector", "language"})
-    lr_scale[component] = recipe.number(std::string("train.lr_scale.") + component);
-  FlatAdamW optimizer(set.named_parameters(), adamw, [&](const std::string& name) {
+  adamw.lr = settings_.lr;
+  adamw.weight_decay = settings_.weight_decay;
+  optimizer_ = std::make_unique<FlatAdamW>(attached_->set->named_parameters(), adamw, [this](const std::string& name) {
     ParamGroupOptions group;
-    group.lr_scale = lr_scale.at(lr_component(name));
+    group.lr_scale = settings_.lr_scale.at(lr_component(name));
     const bool no_decay = ends_with(name, ".magnitude") || ends_with(name, ".bias") || ends_with(name, ".lambda_b") ||
                           ends_with(name, ".lambda_d");
-    group.weight_decay = no_decay ? 0.0 : adamw.weight_decay;
+    group.weight_decay = no_decay ? 0.0 : settings_.weight_decay;
     return group;
   });
+}
 
-  TrainState state;
+void TrainingRun::restore(const std::optional<std::string>& latest, const TrainRequest& request) {
   if (latest && request.resume) {
-    state = load_checkpoint(*latest, set, optimizer, backbone.multimodal());
-    if (state.rng_state.defined()) {
+    state_ = load_checkpoint(*latest, *attached_->set, *optimizer_, backbone_.multimodal());
+    if (state_.rng_state.defined()) {
       auto generator = at::detail::getDefaultCPUGenerator();
-      generator.set_state(state.rng_state);
+      generator.set_state(state_.rng_state);
     }
-    check_position(state, static_cast<int64_t>(data.train.size()), *latest);
-    log_info(cat("resuming ", result.run_dir, " from ", *latest, " (step ", state.step, ")"));
+    check_position(state_, static_cast<int64_t>(data_.train.size()), *latest);
+    log_info(cat("resuming ", result_.run_dir, " from ", *latest, " (step ", state_.step, ")"));
   } else if (request.resume) {
-    log_info(cat("no checkpoint in ", result.run_dir, " yet: starting from the beginning"));
+    log_info(cat("no checkpoint in ", result_.run_dir, " yet: starting from the beginning"));
   }
-  check_resumed_world(state, group, latest && request.resume ? *latest : std::string());
-  if (group.rank() > 0) torch::manual_seed(rank_seed(seed, group.rank(), state.step));
-  state.world_size = group.size();
-  // Only now that everything loaded (a failed --resume leaves the run's recipe.yaml as it was).
-  if (group.is_main()) {
-    fs::create_directories(result.run_dir);
-    write_file_atomically((fs::path(result.run_dir) / "recipe.yaml").string(), recipe.resolved_yaml(result.run_dir));
-  }
+}
 
-  const int64_t batch_size = recipe.integer("train.batch_size"), accumulation = recipe.integer("train.grad_accum");
-  const int64_t steps = total_steps(recipe, static_cast<int64_t>(data.train.size()), group.size());
-  warn_about_warmup(recipe, steps);
-  const int64_t save_every = recipe.integer("output.save_every"), eval_every = recipe.integer("eval.every");
-  const int64_t log_every = std::max<int64_t>(1, recipe.integer("output.log_every"));
-  const int keep_last = static_cast<int>(recipe.integer("output.keep_last"));
-  const double clip = recipe.number("train.clip_grad_norm");
-  const auto eval = eval_settings(recipe, backbone);
-  const bool evaluating = !data.eval.empty();
+void TrainingRun::open_loader_and_log(const TrainRequest& request) {
+  datasets::LoaderOptions options;
+  options.workers = settings_.workers;
+  options.prefetch = settings_.prefetch;
+  options.seed = settings_.seed;
+  options.shard = group_.rank();  // the ranks' draws together are one process' stream
+  options.shards = group_.size();
+  loader_ = std::make_unique<datasets::DataLoader<datasets::PreparedSample>>(
+      static_cast<int64_t>(data_.train.size()),
+      [this](int64_t index) { return data_.preparer->prepare(data_.train[index], *data_.bad); }, options, state_.data);
+  if (!group_.is_main()) return;
+  run_log_ = std::make_unique<RunLog>(result_.run_dir, steps_, request.resume, request.quiet ? null_stream_ : std::cerr,
+                                      request.quiet ? ProgressStyle::kPlain : ProgressStyle::kAuto);
+  run_log_->set_start_step(state_.step);
+}
 
-  datasets::LoaderOptions loader_options;
-  loader_options.workers = static_cast<int>(recipe.integer("data.workers"));
-  loader_options.prefetch = static_cast<int>(recipe.integer("data.prefetch"));
-  loader_options.seed = seed;
-  loader_options.shard = group.rank();  // the ranks' draws together are one process' stream
-  loader_options.shards = group.size();
-  datasets::DataLoader<datasets::PreparedSample> loader(
-      static_cast<int64_t>(data.train.size()),
-      [&](int64_t index) { return data.preparer->prepare(data.train[index], *data.bad); }, loader_options, state.data);
-
-  // The loader ends a stream in which no sample is usable; say why the samples were skipped.
-  auto next_sample = [&] {
+// The step's grad_accum micro-batches of batch_size samples. The loader ends a stream in which no
+// sample is usable; say why the samples were skipped.
+std::vector<Batch> TrainingRun::next_micro_batches() {
+  std::vector<Batch> micro_batches;
+  for (int64_t m = 0; m < settings_.grad_accum; ++m) {
+    std::vector<datasets::PreparedSample> samples;
     try {
-      return loader.next();
+      for (int64_t i = 0; i < settings_.batch_size; ++i) samples.push_back(loader_->next());
     } catch (const datasets::NoUsableSample& e) {
-      const auto reasons = data.bad->messages();
-      fail("[train] ", result.run_dir, ": ", e.what(), reasons.empty() ? std::string() : "; the last reason: " + reasons.back());
+      const auto reasons = data_.bad->messages();
+      fail("[train] ", result_.run_dir, ": ", e.what(), reasons.empty() ? std::string() : "; the last reason: " + reasons.back());
     }
-  };
-
-  NullBuffer null_buffer;
-  std::ostream null_stream(&null_buffer);
-  std::optional<RunLog> run_log;
-  if (group.is_main())
-    run_log.emplace(result.run_dir, steps, request.resume, request.quiet ? null_stream : std::cerr,
-                    request.quiet ? ProgressStyle::kPlain : ProgressStyle::kAuto);
-  if (run_log) run_log->set_start_step(state.step);
-  auto run_eval = [&](int64_t step) {
-    set.train(false);
-    auto evaluated = evaluate(backbone, data, eval, pooling, &group);
-    set.train(true);
-    if (run_log) run_log->eval(step, evaluated.metrics);
-    if (group.is_main() && !evaluated.answers.empty()) write_answers(result.run_dir, step, evaluated.answers);
-    return evaluated.metrics;
-  };
-
-  set.train(true);
-  reset_peak_memory(backbone.device);
-  const auto started = std::chrono::steady_clock::now();
-  int64_t tokens = 0, first_step = state.step;
-  double last_loss = NAN;
-  while (state.step < steps) {
-    const auto step_started = std::chrono::steady_clock::now();
-    std::vector<Batch> micro_batches;
-    int64_t targets = 0, step_tokens = 0;
-    for (int64_t m = 0; m < accumulation; ++m) {
-      std::vector<datasets::PreparedSample> samples;
-      for (int64_t i = 0; i < batch_size; ++i) samples.push_back(next_sample());
-      micro_batches.push_back(collate(samples, backbone.tokenizer.pad_id(), backbone.device));
-      targets += micro_batches.back().target_tokens;
-      step_tokens += micro_batches.back().tokens;
-    }
-    if (group.size() > 1) {  // the loss is normalised by the whole step's target tokens, over every rank
-      const auto counts = torch::tensor({targets, step_tokens}, torch::kInt64);
-      group.sum(counts);
-      targets = counts[0].item<int64_t>();
-      step_tokens = counts[1].item<int64_t>();
-    }
-    tokens += step_tokens;
-    optimizer.zero_grad();
-    set.refresh_scales();  // DoRA's g for this step's parameters, all adapters at once
-    torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(backbone.device));
-    for (const auto& batch : micro_batches) {
-      if (batch.target_tokens == 0) continue;
-      const auto loss = summed_loss(model, batch, pooling);
-      (loss / static_cast<double>(targets)).backward();
-      loss_sum += loss.detach();
-    }
-    if (group.size() > 1) {  // one all-reduce of the flat gradient arena per step, after accumulation
-      group.sum(optimizer.grads());
-      group.sum(loss_sum);
-    }
-    const double loss = targets > 0 ? loss_sum.item<double>() / static_cast<double>(targets) : 0.0;
-    const double grad_norm = clip > 0 ? optimizer.clip_grad_norm(clip) : optimizer.grads().norm().item<double>();
-    if (!std::isfinite(loss)) stop_diverged(result.run_dir, state.step + 1, cat("the loss is ", loss));
-    if (!std::isfinite(grad_norm)) stop_diverged(result.run_dir, state.step + 1, cat("the gradient norm is ", grad_norm));
-    const double lr = adamw.lr * schedule_factor(recipe.str("train.schedule"), state.step, recipe.integer("train.warmup_steps"), steps);
-    optimizer.step(lr);
-    ++state.step;
-    last_loss = loss;
-    result.loss_curve.emplace_back(state.step, loss);
-    const double step_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - step_started).count();
-    if (run_log && (state.step % log_every == 0 || state.step == steps))
-      run_log->step(state.step, {{"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
-                                {"tokens_per_s", static_cast<double>(tokens) /
-                                                     std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()},
-                                {"step_time_ms", 1000.0 * step_seconds}});
-    const bool last = state.step == steps;
-    if (last || (save_every > 0 && state.step % save_every == 0)) {
-      // A checkpoint is good by construction: never one of values the update made NaN or infinite.
-      if (!torch::isfinite(optimizer.values()).all().item<bool>())
-        stop_diverged(result.run_dir, state.step, "the trained values are not finite after the update");
-      state.data = loader.position();
-      state.rng_state = at::detail::getDefaultCPUGenerator().get_state();
-      if (group.is_main()) save_checkpoint(result.run_dir, set, optimizer, state, backbone.multimodal(), keep_last);
-    }
-    if (evaluating && !last && eval_every > 0 && state.step % eval_every == 0) run_eval(state.step);
+    micro_batches.push_back(collate(samples, backbone_.tokenizer.pad_id(), backbone_.device));
   }
+  return micro_batches;
+}
 
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  result.steps = state.step;
-  const int64_t trained_steps = state.step - first_step;
-  if (trained_steps > 0) result.step_time_ms = 1000.0 * result.seconds / static_cast<double>(trained_steps);
-  if (result.seconds > 0) result.tokens_per_s = static_cast<double>(tokens) / result.seconds;
-  result.peak_memory_mib = static_cast<double>(peak_memory_bytes(backbone.device)) / (1 << 20);
-  if (evaluating) result.metrics = run_eval(state.step);
-  if (std::isfinite(last_loss)) result.metrics["train_loss"] = last_loss;
-  result.bad_samples = data.bad->count();
+// Backward over the step's micro-batches into the gradient arena, each loss divided by the step's
+// `targets` (every rank's), then the arena summed over the ranks: one all-reduce per optimizer
+// step, after accumulation. Returns the loss summed over the step's target tokens, every rank's.
+torch::Tensor TrainingRun::accumulate_gradients(const std::vector<Batch>& micro_batches, int64_t targets) {
+  optimizer_->zero_grad();
+  attached_->set->refresh_scales();  // DoRA's g for this step's parameters, all adapters at once
+  torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(backbone_.device));
+  for (const auto& batch : micro_batches) {
+    if (batch.target_tokens == 0) continue;
+    const auto loss = summed_loss(backbone_.model(), batch, pooling_);
+    (loss / static_cast<double>(targets)).backward();
+    loss_sum += loss.detach();
+  }
+  group_.sum(optimizer_->grads());
+  group_.sum(loss_sum);
+  return loss_sum;
+}
+
+void TrainingRun::step() {
+  const auto step_started = std::chrono::steady_clock::now();
+  const auto micro_batches = next_micro_batches();
+  int64_t targets = 0, tokens = 0;
+  for (const auto& batch : micro_batches) {
+    targets += batch.target_tokens;
+    tokens += batch.tokens;
+  }
+  // The loss is normalised by the whole step's target tokens, over every rank.
+  const auto counts = sum_counts(group_, {targets, tokens});
+  targets = counts[0];
+  tokens_ += counts[1];
+  const auto loss_sum = accumulate_gradients(micro_batches, targets);
+  const double loss = targets > 0 ? loss_sum.item<double>() / static_cast<double>(targets) : 0.0;
+  const double clip = settings_.clip_grad_norm;
+  const double grad_norm = clip > 0 ? optimizer_->clip_grad_norm(clip) : optimizer_->grads().norm().item<double>();
+  if (!std::isfinite(loss)) stop_diverged(result_.run_dir, state_.step + 1, cat("the loss is ", loss));
+  if (!std::isfinite(grad_norm)) stop_diverged(result_.run_dir, state_.step + 1, cat("the gradient norm is ", grad_norm));
+  const double lr = settings_.lr * schedule_factor(settings_.schedule, state_.step, settings_.warmup_steps, steps_);
+  optimizer_->step(lr);
+  ++state_.step;
+  last_loss_ = loss;
+  result_.loss_curve.emplace_back(state_.step, loss);
+  if (run_log_ && (state_.step % settings_.log_every == 0 || state_.step == steps_))
+    run_log_->step(state_.step, {{"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
+                                 {"tokens_per_s", static_cast<double>(tokens_) / seconds_since(started_)},
+                                 {"step_time_ms", 1000.0 * seconds_since(step_started)}});
+  const bool last = state_.step == steps_;
+  if (last || (settings_.save_every > 0 && state_.step % settings_.save_every == 0)) save_checkpoint_now();
+  if (evaluating_ && !last && settings_.eval_every > 0 && state_.step % settings_.eval_every == 0) evaluate_now(state_.step);
+}
+
+void TrainingRun::save_checkpoint_now() {
+  // A checkpoint is good by construction: never one of values the update made NaN or infinite.
+  if (!torch::isfinite(optimizer_->values()).all().item<bool>())
+    stop_diverged(result_.run_dir, state_.step, "the trained values are not finite after the update");
+  state_.data = loader_->position();
+  state_.rng_state = at::detail::getDefaultCPUGenerator().get_state();
+  if (group_.is_main()) save_checkpoint(result_.run_dir, *attached_->set, *optimizer_, state_, backbone_.multimodal(), settings_.keep_last);
+}
+
+Scalars TrainingRun::evaluate_now(int64_t step) {
+  auto& set = *attached_->set;
+  set.train(false);
+  auto evaluated = evaluate(backbone_, data_, eval_, pooling_, &group_);  // every rank's answers, gathered
+  set.train(true);
+  if (!run_log_) return evaluated.metrics;
+  run_log_->eval(step, evaluated.metrics);
+  if (!evaluated.answers.empty()) write_answers(result_.run_dir, step, evaluated.answers);
+  return evaluated.metrics;
+}
+
+RunResult TrainingRun::finish() {
+  result_.seconds = seconds_since(started_);
+  result_.steps = state_.step;
+  const int64_t trained_steps = state_.step - first_step_;
+  if (trained_steps > 0) result_.step_time_ms = 1000.0 * result_.seconds / static_cast<double>(trained_steps);
+  if (result_.seconds > 0) result_.tokens_per_s = static_cast<double>(tokens_) / result_.seconds;
+  result_.peak_memory_mib = static_cast<double>(peak_memory_bytes(backbone_.device)) / (1 << 20);
+  if (evaluating_) result_.metrics = evaluate_now(state_.step);
+  if (std::isfinite(last_loss_)) result_.metrics["train_loss"] = last_loss_;
+  result_.bad_samples = data_.bad->count();
   RunSummary summary;
-  summary.steps = state.step;
-  summary.tokens = tokens;
-  summary.bad_samples_skipped = result.bad_samples;
-  summary.final_metrics = result.metrics;
-  summary.device = backbone.device.str();
-  if (run_log) run_log->summary(summary);
-  return result;
+  summary.steps = state_.step;
+  summary.tokens = tokens_;
+  summary.bad_samples_skipped = result_.bad_samples;
+  summary.final_metrics = result_.metrics;
+  summary.device = backbone_.device.str();
+  if (run_log_) run_log_->summary(summary);
+  return result_;
+}
+
+}  // namespace
+
+RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& request) {
+  TrainingRun run(backbone, recipe, request);
+  while (!run.done()) run.step();
+  return run.finish();
 }
 
 }  // namespace vltune::training

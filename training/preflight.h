@@ -1,0 +1,38 @@
+// Everything a run checks before its first step, in one place: `train` starts from what it
+// returns, and `vltune recipe check` runs it alone, so that a recipe `check` calls valid does not
+// fail at the first step of `train`.
+//
+// Checked, in order: the datasets read (each annotation file opened and parsed in its format, each
+// sample's media found under its media_root), the first usable training sample prepared (its media
+// decoded, its conversation tokenized and fitted to data.max_length), the adapter placement planned
+// on the loaded model (a rule that matches nothing is an error), and the evaluation settings. The
+// caller has loaded the backbone (training::load_backbone: the model and its tokenizer checked).
+// Nothing is trained and nothing is written.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "adapters/placement.h"
+#include "training/evaluate.h"
+#include "training/recipe.h"
+#include "training/run_setup.h"
+
+namespace vltune::training {
+
+struct PreparedRun {
+  PreparedRun() = default;
+  PreparedRun(PreparedRun&&) = default;
+  PreparedRun(const PreparedRun&) = delete;  // a copy's plan would point into the original's rules
+
+  RunData data;
+  // The rules, and the plan placing them on the model (each PlannedAdapter points at its rule in
+  // `placement`: keep them together; moving the struct keeps the rules where they are).
+  adapters::Placement placement;
+  std::vector<adapters::PlannedAdapter> plan;
+  EvalSettings eval;
+  std::string first_sample;  // the id of the first training sample that prepared
+};
+
+PreparedRun prepare_run(const Recipe& recipe, Backbone& backbone);
+
+}  // namespace vltune::training
