@@ -62,7 +62,8 @@ TEST_F(HostileRun, ADamagedStateJsonIsRefusedBeforeAnythingIsWritten) {
                                                                     {R"("optimizer_steps": 4)", R"("optimizer_steps": 40)"},
                                                                     {R"("data_epoch": \d+)", R"("data_epoch": -1)"},
                                                                     {R"("data_cursor": \d+)", R"("data_cursor": 100000)"},
-                                                                    {R"("data_cursor": \d+)", R"("data_cursor": -5)"}};
+                                                                    {R"("data_cursor": \d+)", R"("data_cursor": -5)"},
+                                                                    {R"("world_size": 1)", R"("world_size": 0)"}};
   for (const auto& [pattern, replacement] : damages) {
     const auto run = good_run("damaged");
     replace_in_file(run + "/checkpoints/step-00000004/state.json", pattern, replacement);

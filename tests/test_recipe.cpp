@@ -6,6 +6,7 @@
 #include "core/atomic_file.h"
 #include "test_support.h"
 #include "training/recipe.h"
+#include "training/train_settings.h"
 
 namespace vltune::training {
 namespace {
@@ -27,6 +28,20 @@ TEST(Recipe, ShippedRecipesWriteToTheRepositorysRunsFolder) {
       ++checked;
     }
   EXPECT_GE(checked, 6);
+}
+
+// train.epochs counts optimizer steps of the global batch: batch_size x grad_accum on every process
+// of a distributed launch (issue 17), so two ranks take half the steps of one process.
+TEST(TrainSettings, EpochsCountStepsOfTheGlobalBatch) {
+  TempDir dir;
+  write_file_atomically(dir.file("r.yaml"), "model: {path: m}\nadapters: {preset: attention_only}\ndata: {train: {format: alpaca, path: t.json}}\n"
+                                           "train: {epochs: 2, batch_size: 2, grad_accum: 3}\n");
+  const auto settings = train_settings(Recipe::load(dir.file("r.yaml")));
+  EXPECT_EQ(total_steps(settings, 60), 20);     // 120 samples, 6 a step
+  EXPECT_EQ(total_steps(settings, 60, 1), 20);
+  EXPECT_EQ(total_steps(settings, 60, 2), 10);  // 12 a step
+  EXPECT_EQ(total_steps(settings, 61, 2), 11);  // the last step partly a new epoch
+  EXPECT_EQ(total_steps(train_settings(Recipe::load(dir.file("r.yaml"), {"train.steps=7"})), 60, 4), 7);
 }
 
 // Issue 14, item 9: PEFT's and the Trainer's names get vltune's as the suggestion.

@@ -12,6 +12,10 @@
 #include "training/recipe.h"
 #include "training/run_setup.h"
 
+namespace vltune::distributed {
+class ProcessGroup;
+}
+
 namespace vltune::training {
 
 struct EvalSettings {
@@ -35,8 +39,10 @@ struct EvalResult {
 };
 
 // The caller puts the adapters in eval mode (no dropout). Samples the preparer drops are reported
-// to data.bad, as in training.
+// to data.bad, as in training. With a process group of several ranks (every rank calls this),
+// rank r evaluates the samples r, r + size, ...; the loss sums and the generated answers are
+// gathered before scoring, in the samples' order, so every rank returns a single process' metrics.
 EvalResult evaluate(Backbone& backbone, const RunData& data, const EvalSettings& settings,
-                    const multimodal::VideoPooling& pooling);
+                    const multimodal::VideoPooling& pooling, distributed::ProcessGroup* group = nullptr);
 
 }  // namespace vltune::training

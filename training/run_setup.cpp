@@ -31,11 +31,11 @@ torch::Device parse_device(const std::string& name, const std::string& where) {
   return *device;
 }
 
-Backbone load_backbone(const Recipe& recipe) {
+Backbone load_backbone(const Recipe& recipe, const std::optional<torch::Device>& device) {
   multimodal::LoadOptions options;
   const auto dtype = recipe.str("train.precision") == "bf16" ? std::string("bfloat16") : recipe.str("model.dtype");
   options.dtype = dtype == "bfloat16" ? torch::kBFloat16 : dtype == "float16" ? torch::kFloat16 : torch::kFloat32;
-  options.device = parse_device(recipe.str("model.device"), recipe.where("model.device") + ": model.device");
+  options.device = device ? *device : parse_device(recipe.str("model.device"), recipe.where("model.device") + ": model.device");
   if (recipe.str("model.init") == "random") options.random_init_seed = static_cast<uint64_t>(recipe.integer("train.seed"));
   Backbone backbone{multimodal::load_model(recipe.file_path("model.path"), options),
                     recipe.has("model.tokenizer") ? language::Tokenizer::load(recipe.file_path("model.tokenizer"))

@@ -31,9 +31,10 @@ struct Backbone {
 // `where` names the setting ("recipe.yaml:3:11", "--device").
 torch::Device parse_device(const std::string& name, const std::string& where);
 
-// model.path in model.dtype (bf16 when train.precision is bf16) on model.device, frozen; the
-// tokenizer from model.tokenizer or the model folder.
-Backbone load_backbone(const Recipe& recipe);
+// model.path in model.dtype (bf16 when train.precision is bf16) on model.device (or on `device`
+// when given: a rank's own GPU, training/distributed_run.h), frozen; the tokenizer from
+// model.tokenizer or the model folder.
+Backbone load_backbone(const Recipe& recipe, const std::optional<torch::Device>& device = std::nullopt);
 
 multimodal::VideoPooling video_pooling(const Recipe& recipe);
 

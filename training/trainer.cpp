@@ -16,6 +16,7 @@
 #include "datasets/loader.h"
 #include "training/batch.h"
 #include "training/checkpoint.h"
+#include "training/distributed_run.h"
 #include "training/evaluate.h"
 #include "training/flat_adamw.h"
 #include "training/preflight.h"
@@ -82,7 +83,9 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 // One run: setup (the constructor), step() until done(), finish(). Members are declared in the
 // order they are built; they are destroyed in reverse, so the loader stops before its data goes
-// and the adapters are detached last.
+// and the adapters are detached last. Every rank of a distributed launch builds one and calls it
+// in step with the others (group_: a world of one without a launch, where the collectives do
+// nothing); the main rank alone writes the run folder (run_log_ is null on the others).
 class TrainingRun {
  public:
   TrainingRun(Backbone& backbone, const Recipe& recipe, const TrainRequest& request);
@@ -96,10 +99,13 @@ class TrainingRun {
   void restore(const std::optional<std::string>& latest, const TrainRequest& request);
   void open_loader_and_log(const TrainRequest& request);
   std::vector<Batch> next_micro_batches();
+  torch::Tensor accumulate_gradients(const std::vector<Batch>& micro_batches, int64_t targets);
   void save_checkpoint_now();
   Scalars evaluate_now(int64_t step);
 
   Backbone& backbone_;
+  distributed::ProcessGroup alone_;
+  distributed::ProcessGroup& group_;
   const TrainSettings settings_;
   RunResult result_;
   RunData data_;
@@ -120,7 +126,7 @@ class TrainingRun {
 };
 
 TrainingRun::TrainingRun(Backbone& backbone, const Recipe& recipe, const TrainRequest& request)
-    : backbone_(backbone), settings_(train_settings(recipe)) {
+    : backbone_(backbone), group_(request.group ? *request.group : alone_), settings_(train_settings(recipe)) {
   result_.run_dir = request.run_dir.empty() ? run_directory(recipe) : request.run_dir;
   const auto latest = latest_checkpoint(result_.run_dir);
   if (latest && !request.resume)
@@ -134,11 +140,16 @@ TrainingRun::TrainingRun(Backbone& backbone, const Recipe& recipe, const TrainRe
   attach_adapters(prepared.plan);
   make_optimizer();
   restore(latest, request);
+  check_resumed_world(state_, group_, latest && request.resume ? *latest : std::string());
+  if (group_.rank() > 0) torch::manual_seed(rank_seed(settings_.seed, group_.rank(), state_.step));
+  state_.world_size = group_.size();
   // Only now that everything loaded (a failed --resume leaves the run's recipe.yaml as it was).
-  fs::create_directories(result_.run_dir);
-  write_file_atomically((fs::path(result_.run_dir) / "recipe.yaml").string(), recipe.resolved_yaml(result_.run_dir));
+  if (group_.is_main()) {
+    fs::create_directories(result_.run_dir);
+    write_file_atomically((fs::path(result_.run_dir) / "recipe.yaml").string(), recipe.resolved_yaml(result_.run_dir));
+  }
 
-  steps_ = total_steps(settings_, static_cast<int64_t>(data_.train.size()));
+  steps_ = total_steps(settings_, static_cast<int64_t>(data_.train.size()), group_.size());
   if (const auto warning = warmup_warning(settings_, steps_); !warning.empty()) log_warning(warning);
   eval_ = std::move(prepared.eval);
   evaluating_ = !data_.eval.empty();
@@ -199,9 +210,12 @@ void TrainingRun::open_loader_and_log(const TrainRequest& request) {
   options.workers = settings_.workers;
   options.prefetch = settings_.prefetch;
   options.seed = settings_.seed;
+  options.shard = group_.rank();  // the ranks' draws together are one process' stream
+  options.shards = group_.size();
   loader_ = std::make_unique<datasets::DataLoader<datasets::PreparedSample>>(
       static_cast<int64_t>(data_.train.size()),
       [this](int64_t index) { return data_.preparer->prepare(data_.train[index], *data_.bad); }, options, state_.data);
+  if (!group_.is_main()) return;
   run_log_ = std::make_unique<RunLog>(result_.run_dir, steps_, request.resume, request.quiet ? null_stream_ : std::cerr,
                                       request.quiet ? ProgressStyle::kPlain : ProgressStyle::kAuto);
   run_log_->set_start_step(state_.step);
@@ -220,19 +234,16 @@ std::vector<Batch> TrainingRun::next_micro_batches() {
       fail("[train] ", result_.run_dir, ": ", e.what(), reasons.empty() ? std::string() : "; the last reason: " + reasons.back());
     }
     micro_batches.push_back(collate(samples, backbone_.tokenizer.pad_id(), backbone_.device));
-    tokens_ += micro_batches.back().tokens;
   }
   return micro_batches;
 }
 
-void TrainingRun::step() {
-  const auto step_started = std::chrono::steady_clock::now();
-  const auto micro_batches = next_micro_batches();
-  int64_t targets = 0;
-  for (const auto& batch : micro_batches) targets += batch.target_tokens;
-  auto& set = *attached_->set;
+// Backward over the step's micro-batches into the gradient arena, each loss divided by the step's
+// `targets` (every rank's), then the arena summed over the ranks: one all-reduce per optimizer
+// step, after accumulation. Returns the loss summed over the step's target tokens, every rank's.
+torch::Tensor TrainingRun::accumulate_gradients(const std::vector<Batch>& micro_batches, int64_t targets) {
   optimizer_->zero_grad();
-  set.refresh_scales();  // DoRA's g for this step's parameters, all adapters at once
+  attached_->set->refresh_scales();  // DoRA's g for this step's parameters, all adapters at once
   torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(backbone_.device));
   for (const auto& batch : micro_batches) {
     if (batch.target_tokens == 0) continue;
@@ -240,6 +251,24 @@ void TrainingRun::step() {
     (loss / static_cast<double>(targets)).backward();
     loss_sum += loss.detach();
   }
+  group_.sum(optimizer_->grads());
+  group_.sum(loss_sum);
+  return loss_sum;
+}
+
+void TrainingRun::step() {
+  const auto step_started = std::chrono::steady_clock::now();
+  const auto micro_batches = next_micro_batches();
+  int64_t targets = 0, tokens = 0;
+  for (const auto& batch : micro_batches) {
+    targets += batch.target_tokens;
+    tokens += batch.tokens;
+  }
+  // The loss is normalised by the whole step's target tokens, over every rank.
+  const auto counts = sum_counts(group_, {targets, tokens});
+  targets = counts[0];
+  tokens_ += counts[1];
+  const auto loss_sum = accumulate_gradients(micro_batches, targets);
   const double loss = targets > 0 ? loss_sum.item<double>() / static_cast<double>(targets) : 0.0;
   const double clip = settings_.clip_grad_norm;
   const double grad_norm = clip > 0 ? optimizer_->clip_grad_norm(clip) : optimizer_->grads().norm().item<double>();
@@ -250,7 +279,7 @@ void TrainingRun::step() {
   ++state_.step;
   last_loss_ = loss;
   result_.loss_curve.emplace_back(state_.step, loss);
-  if (state_.step % settings_.log_every == 0 || state_.step == steps_)
+  if (run_log_ && (state_.step % settings_.log_every == 0 || state_.step == steps_))
     run_log_->step(state_.step, {{"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
                                  {"tokens_per_s", static_cast<double>(tokens_) / seconds_since(started_)},
                                  {"step_time_ms", 1000.0 * seconds_since(step_started)}});
@@ -265,14 +294,15 @@ void TrainingRun::save_checkpoint_now() {
     stop_diverged(result_.run_dir, state_.step, "the trained values are not finite after the update");
   state_.data = loader_->position();
   state_.rng_state = at::detail::getDefaultCPUGenerator().get_state();
-  save_checkpoint(result_.run_dir, *attached_->set, *optimizer_, state_, backbone_.multimodal(), settings_.keep_last);
+  if (group_.is_main()) save_checkpoint(result_.run_dir, *attached_->set, *optimizer_, state_, backbone_.multimodal(), settings_.keep_last);
 }
 
 Scalars TrainingRun::evaluate_now(int64_t step) {
   auto& set = *attached_->set;
   set.train(false);
-  auto evaluated = evaluate(backbone_, data_, eval_, pooling_);
+  auto evaluated = evaluate(backbone_, data_, eval_, pooling_, &group_);  // every rank's answers, gathered
   set.train(true);
+  if (!run_log_) return evaluated.metrics;
   run_log_->eval(step, evaluated.metrics);
   if (!evaluated.answers.empty()) write_answers(result_.run_dir, step, evaluated.answers);
   return evaluated.metrics;
@@ -294,7 +324,7 @@ RunResult TrainingRun::finish() {
   summary.bad_samples_skipped = result_.bad_samples;
   summary.final_metrics = result_.metrics;
   summary.device = backbone_.device.str();
-  run_log_->summary(summary);
+  if (run_log_) run_log_->summary(summary);
   return result_;
 }
 
