@@ -7,6 +7,7 @@
 #include "core/yaml_util.h"
 #include "multimodal/generate.h"
 #include "training/batch.h"
+#include "training/eval_progress.h"
 #include "training/metrics.h"
 
 namespace vltune::training {
@@ -107,7 +108,9 @@ EvalResult evaluate(Backbone& backbone, const RunData& data, const EvalSettings&
   // A subset is spread evenly over the set, so that every dataset of a mixed eval set is in it.
   const auto total = static_cast<int64_t>(data.eval.size());
   const bool generating = std::any_of(kTextMetrics.begin(), kTextMetrics.end(), [&](const auto& m) { return wants(settings, m); });
+  EvalProgress progress(settings.progress, count, is_terminal(settings.progress));
   for (int64_t i = 0; i < count; ++i) {
+    progress.done(i);
     const auto& sample = data.eval[i * total / count];
     auto prepared = data.preparer->prepare(sample, *data.bad);
     if (generating) generate_answer(backbone, *data.preparer, sample, prepared, settings, pooling, *data.bad, result.answers);
@@ -116,6 +119,7 @@ EvalResult evaluate(Backbone& backbone, const RunData& data, const EvalSettings&
     if (static_cast<int64_t>(pending.size()) == settings.batch_size) flush();
   }
   flush();
+  progress.done(count);
   if (target_tokens == 0) fail("[eval] no evaluation sample could be prepared (", data.bad->count(), " bad samples)");
   const double loss = loss_sum / static_cast<double>(target_tokens);
   if (wants(settings, "loss")) result.metrics["loss"] = loss;

@@ -54,7 +54,7 @@ const std::vector<SchemaKey>& recipe_schema() {
       {"eval.num_beams", T::kInt, "4", {}, "beams for beam search"},
       {"eval.temperature", T::kFloat, "1.0", {}, "sampling temperature"},
       {"eval.top_p", T::kFloat, "1.0", {}, "nucleus sampling mass"},
-      {"output.dir", T::kString, "runs/NAME", {}, "run folder (relative to the recipe)"},
+      {"output.dir", T::kString, "runs/NAME", {}, "run folder (relative to the recipe that sets it; --set: to the current directory)"},
       {"output.keep_last", T::kInt, "3", {}, "checkpoints kept"},
       {"output.save_every", T::kInt, "0", {}, "checkpoint every N optimizer steps (0: at the end)"},
       {"output.log_every", T::kInt, "10", {}, "log every N optimizer steps"},
