@@ -49,15 +49,12 @@ TEST(Recipe, ForeignKeyNamesSuggestVltunesNames) {
 // set it (a base's, through extends), the recipe's folder for the default, the current directory
 // for the command line (--run-dir, and --set output.dir, which once resolved against the recipe).
 TEST(Recipe, RunDirAndOutputDirResolveByOneRule) {
+  const std::string kMinimal = "model: {path: m}\nadapters: {preset: attention_only}\ndata: {train: {format: llava, path: t.json}}\n";
   TempDir dir;
   std::filesystem::create_directories(dir.file("recipes/base"));
-  write_file_atomically(dir.file("recipes/base/base.yaml"), "model: {path: m}
-output: {dir: ../../runs/NAME}
-");
-  write_file_atomically(dir.file("recipes/exp.yaml"), "extends: base/base.yaml
-");
-  write_file_atomically(dir.file("recipes/plain.yaml"), "model: {path: m}
-");
+  write_file_atomically(dir.file("recipes/base/base.yaml"), kMinimal + "output: {dir: ../../runs/NAME}\n");
+  write_file_atomically(dir.file("recipes/exp.yaml"), "extends: base/base.yaml\n");
+  write_file_atomically(dir.file("recipes/plain.yaml"), kMinimal);
   const auto normal = [](const std::filesystem::path& path) { return path.lexically_normal().string(); };
   EXPECT_EQ(run_directory(Recipe::load(dir.file("recipes/exp.yaml"))), normal(dir.path() / "runs/exp"));
   EXPECT_EQ(run_directory(Recipe::load(dir.file("recipes/plain.yaml"))), normal(dir.path() / "recipes/runs/plain"));

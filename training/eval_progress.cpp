@@ -20,7 +20,7 @@ void EvalProgress::done(int64_t samples) {
     return;
   }
   // A plain line where the count crosses a quarter of the set (each quarter once).
-  if (samples * 4 / total_ != (samples - 1) * 4 / total_)
+  if (samples > 0 && samples * 4 / total_ != (samples - 1) * 4 / total_)
     *out_ << "vltune: info: eval " << samples << "/" << total_ << "\n" << std::flush;
 }
 
