@@ -56,7 +56,7 @@ void add_export_command(CLI::App& app) {
     bool merged = false, peft = false, force = false;
   };
   auto args = std::make_shared<Args>();
-  cmd->add_option("run", args->run_dir, "A run directory (vltune train)")->check(CLI::ExistingDirectory);
+  cmd->add_option("run", args->run_dir, "A run directory (vltune train); with --model and --adapter, the output folder");
   cmd->add_option("output", args->out_dir, "Output folder (created; an existing one must be empty unless --force: nothing is overwritten silently)");
   auto* merged = cmd->add_flag("--merged", args->merged, "Merge the adapter into the base weights");
   auto* peft = cmd->add_flag("--peft", args->peft, "Write the adapter alone, in PEFT's format (a LoRA/DoRA/magnitude mix as DoRA throughout)");
@@ -66,7 +66,10 @@ void add_export_command(CLI::App& app) {
   cmd->add_option("--out", args->out_dir, "Output folder (the same as OUT)");
   cmd->add_flag("--force", args->force, "Write into an existing folder, replacing the weights and adapter files there");
   cmd->callback([args] {
+    // With --model/--adapter the one positional is OUT (CLI11 fills the first positional first).
+    if (!args->model_dir.empty() && args->out_dir.empty()) std::swap(args->run_dir, args->out_dir);
     if (args->out_dir.empty()) fail("[export] name the output folder (OUT or --out)");
+    if (!args->run_dir.empty() && !fs::is_directory(args->run_dir)) fail("[export] ", args->run_dir, " is not a run directory");
     if (!args->merged && !args->peft) fail("[export] say --merged (a full model folder) or --peft (the adapter alone)");
     if (args->run_dir.empty() && (args->model_dir.empty() || args->adapter_dir.empty()))
       fail("[export] give a RUN directory, or --model DIR and --adapter DIR");
