@@ -119,16 +119,16 @@ std::unique_ptr<AdapterSet> build_adapter_set(const std::string& name, const std
   int64_t max_in = 0, max_out = 0;
   for (const auto& p : plan) {
     if (p.spec.method != Method::kVera && p.spec.method != Method::kDvora) continue;
-    if (first_vera && (first_vera->spec.rank != p.spec.rank || first_vera->rule->vera_seed != p.rule->vera_seed))
+    if (first_vera && (first_vera->spec.rank != p.spec.rank || first_vera->vera_seed != p.vera_seed))
       fail("[adapters] VeRA/DVoRA layers of one set share their projections, so they need one rank and one "
-           "projection_prng_key: ", first_vera->rule->origin, " and ", p.rule->origin, " differ");
+           "projection_prng_key: ", first_vera->rule_origin, " and ", p.rule_origin, " differ");
     first_vera = first_vera ? first_vera : &p;
     max_in = std::max(max_in, p.site.linear->in_features());
     max_out = std::max(max_out, p.site.linear->out_features());
   }
   if (first_vera) {
     set->vera_projections = std::make_shared<VeraProjections>(
-        VeraProjections::draw(first_vera->spec.rank, max_in, max_out, first_vera->rule->vera_seed));
+        VeraProjections::draw(first_vera->spec.rank, max_in, max_out, first_vera->vera_seed));
     set->vera_projections->to(first_vera->site.linear->weight.device());
   }
   auto generator = at::detail::createCPUGenerator(seed);

@@ -62,6 +62,19 @@ class AdapterSet {
   ReplayedWork scales_work_;
 };
 
+// A set attached to its model for a scope and detached at its end whatever happens (an exception
+// included), leaving the model as found: how the trainer, `eval`, `generate` and `forward` hold
+// the adapters they run with.
+struct AttachedSet {
+  explicit AttachedSet(std::unique_ptr<AdapterSet> attached) : set(std::move(attached)) { set->attach(); }
+  ~AttachedSet() { set->detach(); }
+  AttachedSet(const AttachedSet&) = delete;
+  AttachedSet& operator=(const AttachedSet&) = delete;
+  AdapterSet* operator->() const { return set.get(); }
+
+  const std::unique_ptr<AdapterSet> set;
+};
+
 // Creates the adapters `plan` describes (initialised from `seed`); not attached yet.
 std::unique_ptr<AdapterSet> build_adapter_set(const std::string& name, const std::vector<PlannedAdapter>& plan,
                                               uint64_t seed);

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/problems.h"
 #include "core/text.h"
 
 namespace vltune::adapters {
@@ -91,17 +92,13 @@ std::vector<PlannedAdapter> plan_adapters(const Placement& placement, const std:
     }
     if (matched == 0) problems.push_back(matches_nothing(rule, sites, layers_in));
   }
-  if (!problems.empty()) {
-    std::string text = "[adapters] the placement rules do not fit the model:";
-    for (const auto& p : problems) text += "\n  - " + p;
-    throw Error(text);
-  }
+  fail_if_any("[adapters] the placement rules do not fit the model", problems);
   // In rule order, then model order: without overlaps, the order the rules were written in.
   std::vector<PlannedAdapter> planned;
   for (const auto& rule : placement.rules)
     for (const auto& site : sites) {
       auto it = winner.find(site.path);
-      if (it != winner.end() && it->second == &rule) planned.push_back({site, rule.spec, &rule});
+      if (it != winner.end() && it->second == &rule) planned.push_back({site, rule.spec, rule.origin, rule.vera_seed});
     }
   return planned;
 }
@@ -118,7 +115,7 @@ std::string describe_plan(const std::vector<PlannedAdapter>& plan, int64_t model
     out << std::setw(52) << p.site.path << std::setw(11) << method_name(p.spec.method) << std::setw(6)
         << (ranked ? std::to_string(p.spec.rank) : "-") << std::setw(8)
         << (p.spec.method == Method::kLora || p.spec.method == Method::kDora ? cat(p.spec.alpha) : "-") << std::setw(11)
-        << params << (p.rule ? p.rule->origin : "") << "\n";
+        << params << p.rule_origin << "\n";
     total += params;
     auto& entry = by_method[method_name(p.spec.method)];
     ++entry.first;

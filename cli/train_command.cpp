@@ -36,7 +36,7 @@ training::Recipe recipe_to_train(const TrainArgs& args, training::TrainRequest& 
   }
   auto recipe = training::Recipe::load(args.target, args.overrides);
   if (!args.resume) return recipe;
-  return training::recipe_for_resume(args.run_dir.empty() ? training::run_directory(recipe) : args.run_dir, recipe,
+  return training::recipe_for_resume(training::run_directory(recipe, args.run_dir), recipe,
                                      args.override_recipe);
 }
 

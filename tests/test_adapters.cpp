@@ -427,6 +427,29 @@ TEST(Placement, TheMoreSpecificRuleWinsAndPlanNamesIt) {
   EXPECT_NE(text.find("preset attention_only, rule 1"), std::string::npos) << text;
 }
 
+// Review finding: a plan held a pointer into its Placement, so a plan made from a temporary one
+// dangled. Each entry now keeps its rule's origin and VeRA seed by value.
+TEST(Placement, APlanOutlivesItsRules) {
+  TempDir dir;
+  auto loaded = multimodal::load_model(data_path(kBase));
+  auto placement = std::make_unique<Placement>(load_placement(write_yaml(
+      dir, "adapters:\n  - {component: language, modules: [q_proj], method: vera, rank: 4, projection_prng_key: 7}\n"
+           "  - {component: language, modules: [v_proj], method: vera, rank: 4, projection_prng_key: 8}\n")));
+  const auto plan = plan_adapters(*placement, linear_sites(*loaded.model));
+  for (auto& rule : placement->rules) {  // what a plan pointing at its rules would now read
+    rule.origin = "overwritten";
+    rule.vera_seed = 7;
+  }
+  placement.reset();
+  ASSERT_EQ(plan.size(), 4u);
+  const auto text = describe_plan(plan, 1000);
+  EXPECT_EQ(text.find("overwritten"), std::string::npos) << text;
+  EXPECT_NE(text.find("rule 2 ("), std::string::npos) << text;
+  EXPECT_EQ(plan[0].vera_seed, 7);
+  EXPECT_EQ(plan[3].vera_seed, 8);
+  expect_error([&] { build_adapter_set("vera", plan, 1); }, {"projection_prng_key", "rule 1 (", "rule 2 ("});
+}
+
 TEST(Placement, EquallySpecificRulesOnOneModuleNameBoth) {
   TempDir dir;
   auto loaded = multimodal::load_model(data_path(kBase));

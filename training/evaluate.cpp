@@ -8,6 +8,7 @@
 #include "distributed/process_group.h"
 #include "multimodal/generate.h"
 #include "training/batch.h"
+#include "training/eval_progress.h"
 #include "training/metrics.h"
 
 namespace vltune::training {
@@ -147,7 +148,9 @@ EvalResult evaluate(Backbone& backbone, const RunData& data, const EvalSettings&
   const bool generating = std::any_of(kTextMetrics.begin(), kTextMetrics.end(), [&](const auto& m) { return wants(settings, m); });
   const int64_t rank = group ? group->rank() : 0, ranks = group ? group->size() : 1;
   std::vector<int64_t> places;  // each answer's i
+  EvalProgress progress(rank == 0 ? settings.progress : nullptr, count, is_terminal(settings.progress));
   for (int64_t i = rank; i < count; i += ranks) {
+    progress.done(i);
     const auto& sample = data.eval[i * total / count];
     auto prepared = data.preparer->prepare(sample, *data.bad);
     if (generating) generate_answer(backbone, *data.preparer, sample, prepared, settings, pooling, *data.bad, result.answers);
@@ -164,6 +167,7 @@ EvalResult evaluate(Backbone& backbone, const RunData& data, const EvalSettings&
     target_tokens = static_cast<int64_t>(sums[1].item<double>());
     if (generating) result.answers = gather_answers(*group, result.answers, places);
   }
+  progress.done(count);
   if (target_tokens == 0) fail("[eval] no evaluation sample could be prepared (", data.bad->count(), " bad samples)");
   const double loss = loss_sum / static_cast<double>(target_tokens);
   if (wants(settings, "loss")) result.metrics["loss"] = loss;

@@ -4,6 +4,7 @@
 //               answer to each sample's conversation up to its last answer, scored against the
 //               sample's references (training/metrics.h).
 #pragma once
+#include <iosfwd>
 #include <map>
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@ struct EvalSettings {
   int64_t batch_size = 8;
   int64_t max_samples = 0;  // 0: all
   language::GenerationOptions generation;  // for the text metrics; EOS from the model folder
+  std::ostream* progress = nullptr;        // where "eval 40/200" is shown (eval_progress.h); nullptr: nowhere
 };
 
 EvalSettings eval_settings(const Recipe& recipe, const Backbone& backbone);

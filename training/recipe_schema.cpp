@@ -56,7 +56,7 @@ const std::vector<SchemaKey>& recipe_schema() {
       {"eval.top_p", T::kFloat, "1.0", {}, "nucleus sampling mass"},
       {"distributed.backend", T::kEnum, "auto", {"auto", "gloo", "nccl"}, "c10d backend under torchrun or srun (auto: NCCL on CUDA, Gloo on the CPU)"},
       {"distributed.timeout", T::kFloat, "600", {}, "seconds a collective may wait for the other ranks before the job stops naming them"},
-      {"output.dir", T::kString, "runs/NAME", {}, "run folder (relative to the recipe)"},
+      {"output.dir", T::kString, "runs/NAME", {}, "run folder (relative to the recipe that sets it; --set: to the current directory)"},
       {"output.keep_last", T::kInt, "3", {}, "checkpoints kept"},
       {"output.save_every", T::kInt, "0", {}, "checkpoint every N optimizer steps (0: at the end)"},
       {"output.log_every", T::kInt, "10", {}, "log every N optimizer steps"},

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
 #include "adapters/placement.h"
 #include "core/atomic_file.h"
@@ -20,6 +21,8 @@
 #include "training/evaluate.h"
 #include "training/flat_adamw.h"
 #include "training/preflight.h"
+#include "training/run_directory.h"
+#include "training/run_header.h"
 #include "training/run_log.h"
 #include "training/train_settings.h"
 
@@ -27,21 +30,7 @@ namespace fs = std::filesystem;
 
 namespace vltune::training {
 
-std::string run_directory(const Recipe& recipe) {
-  auto dir = recipe.str("output.dir");
-  if (const auto at = dir.find("NAME"); at != std::string::npos) dir.replace(at, 4, fs::path(recipe.path()).stem().string());
-  if (fs::path(dir).is_absolute()) return dir;
-  return (fs::path(recipe.origin_file("output.dir")).parent_path() / dir).lexically_normal().string();
-}
-
 namespace {
-
-// Adapters attached for the run and detached whatever happens, leaving the backbone as found.
-struct AttachedSet {
-  std::unique_ptr<adapters::AdapterSet> set;
-  explicit AttachedSet(std::unique_ptr<adapters::AdapterSet> s) : set(std::move(s)) { set->attach(); }
-  ~AttachedSet() { set->detach(); }
-};
 
 // The train.lr_scale.<component> a parameter takes: the vision head counts as vision, lm_head as language.
 std::string lr_component(const std::string& param_name) {
@@ -110,7 +99,7 @@ class TrainingRun {
   RunResult result_;
   RunData data_;
   multimodal::VideoPooling pooling_;
-  std::unique_ptr<AttachedSet> attached_;
+  std::unique_ptr<adapters::AttachedSet> attached_;
   std::unique_ptr<FlatAdamW> optimizer_;
   TrainState state_;
   int64_t steps_ = 0;
@@ -127,7 +116,7 @@ class TrainingRun {
 
 TrainingRun::TrainingRun(Backbone& backbone, const Recipe& recipe, const TrainRequest& request)
     : backbone_(backbone), group_(request.group ? *request.group : alone_), settings_(train_settings(recipe)) {
-  result_.run_dir = request.run_dir.empty() ? run_directory(recipe) : request.run_dir;
+  result_.run_dir = run_directory(recipe, request.run_dir);  // run_directory.h: one rule for both
   const auto latest = latest_checkpoint(result_.run_dir);
   if (latest && !request.resume)
     fail("[train] ", result_.run_dir, " already holds checkpoints; pass --resume to continue it, or set output.dir elsewhere");
@@ -152,8 +141,13 @@ TrainingRun::TrainingRun(Backbone& backbone, const Recipe& recipe, const TrainRe
   steps_ = total_steps(settings_, static_cast<int64_t>(data_.train.size()), group_.size());
   if (const auto warning = warmup_warning(settings_, steps_); !warning.empty()) log_warning(warning);
   eval_ = std::move(prepared.eval);
+  eval_.progress = request.quiet || !group_.is_main() ? nullptr : &std::cerr;
   evaluating_ = !data_.eval.empty();
   open_loader_and_log(request);
+  if (group_.is_main())  // the global batch: every rank's micro-batches
+    log_info(run_header_text({result_.run_dir, state_.step, static_cast<int64_t>(data_.train.size()),
+                              static_cast<int64_t>(data_.eval.size()), data_.bad->count(), result_.trainable_params,
+                              result_.model_params, steps_, settings_.batch_size * settings_.grad_accum * group_.size()}));
 
   attached_->set->train(true);
   reset_peak_memory(backbone_.device);
@@ -163,7 +157,7 @@ TrainingRun::TrainingRun(Backbone& backbone, const Recipe& recipe, const TrainRe
 
 void TrainingRun::attach_adapters(const std::vector<adapters::PlannedAdapter>& plan) {
   auto& model = backbone_.model();
-  attached_ = std::make_unique<AttachedSet>(
+  attached_ = std::make_unique<adapters::AttachedSet>(
       adapters::build_adapter_set(fs::path(result_.run_dir).filename().string(), plan, settings_.seed));
   const auto& set = *attached_->set;
   result_.trainable_params = set.num_trainable();

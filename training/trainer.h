@@ -49,7 +49,4 @@ struct TrainRequest {
 
 RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& request = {});
 
-// output.dir resolved: "NAME" in it becomes the recipe file's stem.
-std::string run_directory(const Recipe& recipe);
-
 }  // namespace vltune::training
