@@ -3,6 +3,7 @@
 // or trained one after another) without reloading the model.
 #pragma once
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,8 @@ class AdapterSet {
   std::vector<std::pair<std::string, torch::Tensor>> named_parameters() const;
   std::vector<torch::Tensor> parameters() const;
   int64_t num_trainable() const;
+  // "path.magnitude", ... for the parameters AdamW does not decay (each method's row says which).
+  std::set<std::string> no_decay_parameters() const;
   void train(bool on);
 
   // Brings the DoRA-family adapters' g = m / ‖W0 + ΔW‖ (weight_decomposed.h) up to date for the

@@ -8,6 +8,7 @@
 #include <regex>
 #include <set>
 
+#include "adapters/method_table.h"
 #include "adapters/module_regex.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -21,9 +22,6 @@ namespace vltune::adapters {
 namespace {
 
 const std::string kPrefix = "base_model.model.";
-// Tensor suffixes by length, longest first, so "lora_magnitude_vector" wins over shorter ones.
-const std::vector<std::string> kSuffixes = {"lora_magnitude_vector", "lora_A.weight", "lora_B.weight",
-                                            "vera_lambda_b", "vera_lambda_d", "weight"};
 
 // Config fields that change the computation and that vltune does not implement: each must be
 // absent or at its neutral value.
@@ -99,12 +97,39 @@ class PeftPatterns {
   Patterns rank_, alpha_;
 };
 
+// The method PEFT itself reads from a file of `peft_type` with `use_dora` (method_table.h's rows).
+const MethodInfo* native_method(const std::string& peft_type, bool use_dora) {
+  for (const auto& row : method_table())
+    if (row.peft_native && row.peft_type == peft_type && row.use_dora == use_dora) return &row;
+  return nullptr;
+}
+
+std::string native_types() {
+  std::string listed;
+  for (const auto& row : method_table())
+    if (row.peft_native && listed.find(row.peft_type) == std::string::npos) listed += (listed.empty() ? "" : ", ") + row.peft_type;
+  return listed;
+}
+
+// A module not named in "vltune_methods" whose tensors are its file's method's and more: the method
+// PEFT lacks, of the same peft_type, with exactly those tensors (VeRA's + a magnitude vector: DVoRA).
+// Any other extra tensor is refused when the adapter loads it.
+Method method_of_tensors(const MethodInfo& native, const std::map<std::string, std::string>& tensors) {
+  if (tensors.size() <= native.file_suffixes.size()) return native.method;
+  for (const auto& row : method_table()) {
+    if (row.peft_native || row.peft_type != native.peft_type || row.file_suffixes.size() != tensors.size()) continue;
+    if (std::all_of(row.file_suffixes.begin(), row.file_suffixes.end(), [&](const auto& s) { return tensors.count(s) > 0; }) &&
+        std::all_of(native.file_suffixes.begin(), native.file_suffixes.end(), [&](const auto& s) { return tensors.count(s) > 0; }))
+      return row.method;
+  }
+  return native.method;
+
 // adapter_config.json's checks and the spec every module starts from (LoRA's fields are read for
 // VERA files too: vltune writes them there for sets that mix methods).
 AdapterSpec read_base_spec(const JsonView& config, int64_t& vera_seed) {
   const std::string peft_type = config.str("peft_type");
-  if (peft_type != "LORA" && peft_type != "VERA")
-    config.fail_at("peft_type", "'" + peft_type + "' is not supported (supported: LORA, with use_dora, and VERA)");
+  const MethodInfo* native = native_method(peft_type, peft_type == "LORA" && config.boolean_or("use_dora", false));
+  if (!native) config.fail_at("peft_type", "'" + peft_type + "' is not supported (supported: " + native_types() + ")");
   for (const auto& field : kUnsupportedFields)
     if (config.raw().contains(field) && !neutral(config.raw()[field]))
       config.fail_at(field, "is set to " + config.raw()[field].dump() + ", which vltune does not support");
@@ -115,11 +140,10 @@ AdapterSpec read_base_spec(const JsonView& config, int64_t& vera_seed) {
   check_rank(spec.rank, cat("[adapters] ", config.file(), ": key 'r'"));
   spec.alpha = config.number_or("lora_alpha", 8);
   spec.rslora = config.boolean_or("use_rslora", false);
-  if (peft_type == "LORA") {
-    spec.method = config.boolean_or("use_dora", false) ? Method::kDora : Method::kLora;
+  spec.method = native->method;
+  if (!native->shared_projections) {
     spec.dropout = config.number_or("lora_dropout", 0);
   } else {
-    spec.method = Method::kVera;
     spec.dropout = config.number_or("vera_dropout", 0);
     spec.d_initial = config.number_or("d_initial", 0.1);
     vera_seed = config.integer_or("projection_prng_key", 0);
@@ -137,12 +161,13 @@ struct AdapterFile {
 
 AdapterFile read_adapter_tensors(const std::string& path) {
   AdapterFile file{path, safetensors::File::open(path), {}, {}, {}};
+  const auto suffixes = all_file_suffixes();
   for (const auto& info : file.weights->tensors()) {
     if (info.name == "base_model.vera_A" || info.name == "vera_A") { file.vera_a = file.weights->tensor(info.name); continue; }
     if (info.name == "base_model.vera_B" || info.name == "vera_B") { file.vera_b = file.weights->tensor(info.name); continue; }
     bool placed = false;
     if (info.name.rfind(kPrefix, 0) == 0)
-      for (const auto& suffix : kSuffixes) {
+      for (const auto& suffix : suffixes) {
         const auto tail = "." + suffix;
         if (info.name.size() > kPrefix.size() + tail.size() &&
             info.name.compare(info.name.size() - tail.size(), tail.size(), tail) == 0) {
@@ -163,8 +188,8 @@ struct Resolved {
   std::string peft_module;
 };
 
-// One module's spec: the base spec, its method (vltune_methods, or DVoRA by its magnitude), and
-// for LoRA/DoRA its rank and alpha from the patterns and its lora_A's shape.
+// One module's spec: the base spec, its method (vltune_methods, or the method its tensors make it:
+// method_of_tensors), and for methods with rank and alpha those from the patterns and lora_A's shape.
 AdapterSpec module_spec(const JsonView& config, const PeftPatterns& patterns, const AdapterSpec& base_spec, const AdapterFile& file,
                         const std::string& peft_module) {
   const auto& tensors = file.by_module.at(peft_module);
@@ -172,9 +197,9 @@ AdapterSpec module_spec(const JsonView& config, const PeftPatterns& patterns, co
   AdapterSpec spec = base_spec;
   if (methods.is_object() && methods.contains(peft_module))
     spec.method = parse_method(JsonView(methods, config.file(), "vltune_methods").str(peft_module), config.file() + ": vltune_methods");
-  else if (spec.method == Method::kVera && tensors.count("lora_magnitude_vector"))
-    spec.method = Method::kDvora;
-  if (spec.method == Method::kLora || spec.method == Method::kDora) {
+  else
+    spec.method = method_of_tensors(method_info(base_spec.method), tensors);
+  if (method_info(spec.method).takes_alpha) {
     if (auto r = patterns.rank(peft_module)) spec.rank = static_cast<int64_t>(std::clamp(*r, -1.0, 1e18));
     if (auto a = patterns.alpha(peft_module)) spec.alpha = *a;
     if (tensors.count("lora_A.weight")) {
@@ -219,7 +244,7 @@ std::vector<Resolved> resolve_modules(const std::string& dir, const JsonView& co
 std::shared_ptr<VeraProjections> vera_projections(const std::vector<Resolved>& resolved, const AdapterFile& file, int64_t seed) {
   int64_t max_in = 0, max_out = 0, rank = 0;
   for (const auto& r : resolved)
-    if (r.spec.method == Method::kVera || r.spec.method == Method::kDvora) {
+    if (method_info(r.spec.method).shared_projections) {
       max_in = std::max(max_in, r.site->linear->in_features());
       max_out = std::max(max_out, r.site->linear->out_features());
       rank = r.spec.rank;
@@ -301,14 +326,22 @@ void save_peft_adapter(AdapterSet& set, const std::string& dir, bool multimodal_
   fs::create_directories(dir);
   const KeyLayout& layout = peft_layout(multimodal_model);
 
-  std::set<Method> methods;
+  // A set with shared projections is a VERA file, any other a LORA file; LoRA's fields go into a
+  // VERA file only when the set also holds methods that read them (PEFT warns about fields a
+  // config class does not have).
+  bool vera_family = false, lora_fields = false;
   std::map<int64_t, int> rank_count;
   for (const auto& entry : set.entries()) {
-    methods.insert(entry.adapter->spec().method);
+    const auto& method = method_info(entry.adapter->spec().method);
+    vera_family = vera_family || method.shared_projections;
+    lora_fields = lora_fields || method.takes_alpha;
     ++rank_count[entry.adapter->spec().rank];
   }
-  const bool vera_family = methods.count(Method::kVera) || methods.count(Method::kDvora);
+  lora_fields = lora_fields || !vera_family;
   const auto& first = set.entries().front().adapter->spec();
+  // The file's own method; every other module is named in "vltune_methods".
+  const bool use_dora = !vera_family && method_info(first.method).peft_native && method_info(first.method).use_dora;
+  const MethodInfo* file_method = native_method(vera_family ? "VERA" : "LORA", use_dora);
   int64_t common_rank = first.rank;
   for (const auto& [rank, count] : rank_count)
     if (count > rank_count[common_rank]) common_rank = rank;
@@ -337,16 +370,11 @@ void save_peft_adapter(AdapterSet& set, const std::string& dir, bool multimodal_
     // gives it under that flag.
     const double alpha = spec.scaling() * (first.rslora ? std::sqrt(static_cast<double>(spec.rank)) : static_cast<double>(spec.rank));
     if (std::abs(alpha - first.alpha) > 1e-12 * std::abs(first.alpha)) alpha_pattern[regex_escape(peft_module)] = alpha;
-    const bool native = vera_family ? spec.method == Method::kVera
-                                    : (spec.method == (first.method == Method::kDora ? Method::kDora : Method::kLora));
-    if (!native) vltune_methods[peft_module] = method_name(spec.method);
+    if (spec.method != file_method->method) vltune_methods[peft_module] = method_name(spec.method);
     for (auto& [suffix, tensor] : entry.adapter->file_tensors())
       tensors.emplace_back(kPrefix + peft_module + "." + suffix, tensor.detach().to(torch::kCPU).contiguous());
   }
   config["target_modules"] = "(" + target_regex + ")";
-  // LoRA's fields go into VERA files only when the set also holds LoRA-family modules (PEFT warns
-  // about fields a config class does not have).
-  const bool lora_fields = !vera_family || methods.count(Method::kLora) || methods.count(Method::kDora);
   if (lora_fields) {
     config["rank_pattern"] = rank_pattern;
     config["alpha_pattern"] = alpha_pattern;
@@ -364,7 +392,7 @@ void save_peft_adapter(AdapterSet& set, const std::string& dir, bool multimodal_
     tensors.emplace_back("base_model.vera_B", projections.b.contiguous());
   } else {
     config["lora_dropout"] = first.dropout;
-    config["use_dora"] = first.method == Method::kDora;
+    config["use_dora"] = use_dora;
     config["init_lora_weights"] = true;
   }
   safetensors::write_file((fs::path(dir) / "adapter_model.safetensors").string(), tensors);

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "adapters/method_table.h"
 #include "core/error.h"
 #include "core/problems.h"
 #include "core/text.h"
@@ -110,14 +111,14 @@ std::string describe_plan(const std::vector<PlannedAdapter>& plan, int64_t model
   int64_t total = 0;
   std::map<std::string, std::pair<int64_t, int64_t>> by_method;  // method -> (modules, parameters)
   for (const auto& p : plan) {
-    const int64_t params = trainable_parameters(p.spec, p.site.linear->out_features(), p.site.linear->in_features());
-    const bool ranked = p.spec.method != Method::kMagnitude && p.spec.method != Method::kFull;
-    out << std::setw(52) << p.site.path << std::setw(11) << method_name(p.spec.method) << std::setw(6)
-        << (ranked ? std::to_string(p.spec.rank) : "-") << std::setw(8)
-        << (p.spec.method == Method::kLora || p.spec.method == Method::kDora ? cat(p.spec.alpha) : "-") << std::setw(11)
+    const auto& method = method_info(p.spec.method);
+    const int64_t params = method.parameters(p.spec, p.site.linear->out_features(), p.site.linear->in_features());
+    out << std::setw(52) << p.site.path << std::setw(11) << method.name << std::setw(6)
+        << (method.takes_rank ? std::to_string(p.spec.rank) : "-") << std::setw(8)
+        << (method.takes_alpha ? cat(p.spec.alpha) : "-") << std::setw(11)
         << params << p.rule_origin << "\n";
     total += params;
-    auto& entry = by_method[method_name(p.spec.method)];
+    auto& entry = by_method[method.name];
     ++entry.first;
     entry.second += params;
   }

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "adapters/method_table.h"
 #include "adapters/placement.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -165,8 +166,7 @@ void TrainingRun::attach_adapters(const std::vector<adapters::PlannedAdapter>& p
     const auto& spec = entry.adapter->spec();
     const auto name = adapters::method_name(spec.method);
     if (result_.methods.find(name) == std::string::npos) result_.methods += (result_.methods.empty() ? "" : "+") + name;
-    if (spec.method != adapters::Method::kFull && spec.method != adapters::Method::kMagnitude)
-      result_.rank = std::max(result_.rank, spec.rank);
+    if (adapters::method_info(spec.method).takes_rank) result_.rank = std::max(result_.rank, spec.rank);
   }
   for (const auto& p : model.parameters()) result_.model_params += p.numel();
 }
@@ -175,12 +175,11 @@ void TrainingRun::make_optimizer() {
   AdamWOptions adamw;
   adamw.lr = settings_.lr;
   adamw.weight_decay = settings_.weight_decay;
-  optimizer_ = std::make_unique<FlatAdamW>(attached_->set->named_parameters(), adamw, [this](const std::string& name) {
+  const auto no_decay = attached_->set->no_decay_parameters();
+  optimizer_ = std::make_unique<FlatAdamW>(attached_->set->named_parameters(), adamw, [this, no_decay](const std::string& name) {
     ParamGroupOptions group;
     group.lr_scale = settings_.lr_scale.at(lr_component(name));
-    const bool no_decay = ends_with(name, ".magnitude") || ends_with(name, ".bias") || ends_with(name, ".lambda_b") ||
-                          ends_with(name, ".lambda_d");
-    group.weight_decay = no_decay ? 0.0 : settings_.weight_decay;
+    group.weight_decay = no_decay.count(name) ? 0.0 : settings_.weight_decay;
     return group;
   });
 }
