@@ -74,9 +74,11 @@ TEST_F(Qwen2VL, ProcessorGridsOfResizedPngs) {
   EXPECT_EQ(resized_png_pixels(f).sizes(), f.inputs->tensor("pixel_values").sizes());
 }
 
-// OPEN (issue 18): on images that need smart_resize, vltune's resize is not yet transformers'
-// (max difference 0.228 on 2026-12-02, when these goldens were made); enabled once it is.
-TEST_F(Qwen2VL, DISABLED_ProcessorPixelValuesOfResizedPngs) {
+// transformers' torchvision processor resizes the uint8 image in LibTorch's fixed-point uint8 path
+// and folds 1/255 into mean and std; vision/resample.h and normalize_pixels do the same, so the
+// values are equal (0 apart on 2026-12-02; LibTorch's float resize, used before, was 0.228 apart).
+// One level of a uint8 pixel moves a value by over 0.014, so 1e-5 means a bit-exact resize.
+TEST_F(Qwen2VL, ProcessorPixelValuesOfResizedPngs) {
   if (!media::available()) GTEST_SKIP() << "built without media support";
   const Fixture f;
   const auto got = resized_png_pixels(f);

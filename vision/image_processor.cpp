@@ -2,10 +2,12 @@
 
 #include <cmath>
 #include <filesystem>
+#include <limits>
 
 #include "core/config_bounds.h"
 #include "core/error.h"
 #include "core/json_view.h"
+#include "vision/resample.h"
 
 namespace vltune::vision {
 
@@ -132,16 +134,18 @@ torch::Tensor resize_image(const media::Image& image, const ImageProcessorConfig
 }
 
 torch::Tensor resize_image_to(const media::Image& image, int64_t height, int64_t width) {
-  torch::NoGradGuard no_grad;
-  auto pixels = to_tensor(image);
-  if (image.height != height || image.width != width) pixels = resize(pixels, height, width);
-  return pixels.squeeze(0).to(torch::kUInt8);
+  if (height < 1 || width < 1 || height > std::numeric_limits<int>::max() / 3 || width > std::numeric_limits<int>::max() / 3)
+    fail("[image] cannot resize to ", width, "x", height);
+  const auto resized = resize_bicubic_antialias(image, static_cast<int>(height), static_cast<int>(width));
+  auto hwc = torch::from_blob(const_cast<uint8_t*>(resized.rgb.data()), {resized.height, resized.width, 3}, torch::kUInt8);
+  return hwc.permute({2, 0, 1}).contiguous();
 }
 
 torch::Tensor normalize_pixels(const torch::Tensor& pixels, const ImageProcessorConfig& c) {
-  auto mean = torch::tensor({c.mean[0], c.mean[1], c.mean[2]}, torch::kFloat32).view({3, 1, 1});
-  auto std = torch::tensor({c.std[0], c.std[1], c.std[2]}, torch::kFloat32).view({3, 1, 1});
-  return (pixels.to(torch::kFloat32) / 255.0 - mean) / std;
+  // transformers 5's processors fold the 1/255 into the mean and std, in float32: (x - 255·mean) / (255·std).
+  auto mean = torch::tensor({c.mean[0], c.mean[1], c.mean[2]}, torch::kFloat32).mul(255.0f).view({3, 1, 1});
+  auto std = torch::tensor({c.std[0], c.std[1], c.std[2]}, torch::kFloat32).mul(255.0f).view({3, 1, 1});
+  return (pixels.to(torch::kFloat32) - mean) / std;
 }
 
 torch::Tensor preprocess_image(const media::Image& image, const ImageProcessorConfig& c) {

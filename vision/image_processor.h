@@ -2,7 +2,7 @@
 //   shortest_edge  resize the shorter side to `shortest_edge`, center-crop to crop size (CLIP)
 //   pad_to_square  pad to a square with the mean colour, then resize (LLaVA-1.5's expand2square)
 //   resize         resize to height x width (SigLIP)
-// then scale to [0, 1] and normalise with image_mean / image_std. Resizing is bicubic with
+// then normalise: (x - 255·image_mean) / (255·image_std) in float32, as transformers 5 does. Resizing is bicubic with
 // antialiasing on uint8 values, rounded back to uint8, as PIL does.
 //
 // preprocessor_config.json in the model folder sets size, crop_size, image_mean, image_std,
@@ -34,7 +34,9 @@ ImageProcessorConfig image_processor_config(const std::string& model_dir, const 
 // The two halves of preprocessing, so that resized pixels can be cached (datasets/media_cache.h):
 // the resized image as uint8 [3, height, width], and uint8 [..., 3, H, W] scaled and normalised.
 torch::Tensor resize_image(const media::Image& image, const ImageProcessorConfig& config);
-// The image resized to height x width (unchanged when it has that size), uint8 [3, height, width].
+// The image resized to height x width (unchanged when it has that size), uint8 [3, height, width]:
+// vision/resample.h's fixed-point bicubic, bit for bit torchvision's resize of a uint8 tensor (the
+// Qwen2-VL processors of transformers 5). The policies above resize in float32 instead.
 torch::Tensor resize_image_to(const media::Image& image, int64_t height, int64_t width);
 torch::Tensor normalize_pixels(const torch::Tensor& pixels, const ImageProcessorConfig& config);
 

@@ -1,7 +1,7 @@
 // Qwen2-VL / Qwen2.5-VL preprocessing, as transformers' Qwen2VLImageProcessor does it:
 //   size      smart_resize (vision/qwen_vision_grid.h): multiples of patch x merge (28), area within
-//             [min_pixels, max_pixels]; resized bicubic as vision/image_processor.h resizes
-//   values    x / 255, then (x - image_mean) / image_std (CLIP's mean and std by default)
+//             [min_pixels, max_pixels]; resized by vision/resample.h (torchvision's uint8 bicubic, bit for bit)
+//   values    (x - 255·image_mean) / (255·image_std) in float32 (CLIP's mean and std by default)
 //   frames    an image is its own frame repeated to temporal_patch_size; a clip whose frame count
 //             is not a multiple of it repeats its last frame until it is
 //   patches   [t·h·w, channels·temporal·patch·patch]: frame group by frame group, merge blocks
