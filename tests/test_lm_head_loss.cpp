@@ -1,6 +1,7 @@
 // multimodal/lm_head_loss.h: the fused, chunked head and cross-entropy against the whole-logits
 // path (lm_head(hidden).float() then cross_entropy), in fp32 and bf16, loss and every gradient: the
-// rows', the output weight's (full fine-tuning, untied and tied) and the adapters' on the fixtures.
+// rows', the output weight's (full fine-tuning, untied and tied) and the adapters' on the fixtures;
+// on VLTUNE_TEST_DEVICE (the GPU machine runs them on CUDA too).
 #include "adapters/peft_io.h"
 #include "multimodal/lm_head_loss.h"
 #include "multimodal/model_loader.h"
@@ -27,9 +28,10 @@ struct LossAndGrads {
 
 LossAndGrads run(bool chunked, torch::Dtype dtype, int64_t chunk_rows, double upstream) {
   torch::manual_seed(7);
-  auto rows = (torch::randn({37, 16}) * 2).to(dtype).requires_grad_(true);
-  auto weight = torch::randn({50, 16}).to(dtype).requires_grad_(true);
-  const auto targets = torch::randint(0, 50, {37}, torch::kInt64);
+  const auto device = test::test_device();
+  auto rows = (torch::randn({37, 16}) * 2).to(device, dtype).requires_grad_(true);
+  auto weight = torch::randn({50, 16}).to(device, dtype).requires_grad_(true);
+  const auto targets = torch::randint(0, 50, {37}, torch::kInt64).to(device);
   auto loss = chunked ? multimodal::projected_cross_entropy_sum(rows, weight, targets, chunk_rows)
                       : whole_logits_loss_sum(rows, weight, targets);
   (loss * upstream).backward();
@@ -79,12 +81,14 @@ TEST(LmHeadLoss, TargetsAreTheNextLabelsThatAreNotIgnored) {
 // and returning them; the loss and every one of their gradients must agree.
 using Prepare = std::function<std::vector<torch::Tensor>(multimodal::VisionLanguageModelImpl&)>;
 void expect_forward_paths_agree(const std::string& fixture, const Prepare& prepare) {
-  auto loaded = multimodal::load_model(data_path(fixture + "/base"));
+  multimodal::LoadOptions options;
+  options.device = test::test_device();
+  auto loaded = multimodal::load_model(data_path(fixture + "/base"), options);
   auto& model = *loaded.model;
   for (auto& p : model.parameters()) p.requires_grad_(false);
   const auto trainable = prepare(model);
   const auto file = safetensors::File::open(data_path(fixture + "/inputs.safetensors"));
-  auto inputs = test::fixture_inputs(*file);
+  auto inputs = test::fixture_inputs(*file, options.device);
   std::vector<std::pair<torch::Tensor, std::vector<torch::Tensor>>> results;
   for (bool logits : {true, false}) {
     inputs.logits = logits;
