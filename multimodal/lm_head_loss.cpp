@@ -74,7 +74,7 @@ NextTokenTargets next_token_targets(const torch::Tensor& labels, const torch::De
   targets.positions = (next != -100).nonzero().squeeze(1);
   targets.labels = next.index_select(0, targets.positions);
   targets.count = targets.positions.size(0);
-  if (device.is_cpu()) return targets;
+  if (targets.positions.device() == device) return targets;  // labels already there (training's batches)
   // From pinned memory the copies are queued without waiting for the device; from pageable
   // memory CUDA would first wait for every kernel queued so far.
   targets.positions = targets.positions.pin_memory().to(device, /*non_blocking=*/true);
