@@ -43,12 +43,14 @@ double relative(const torch::Tensor& a, const torch::Tensor& b) {
 }
 
 TEST(LmHeadLoss, ChunkedEqualsWholeLogitsInFp32AtEveryChunkSize) {
+  // CUDA's matmuls pick other kernels for other row counts: 1.01e-6 was seen there.
+  const double tolerance = test::test_device().is_cpu() ? 1e-6 : 1e-5;
   const auto whole = run(false, torch::kFloat32, 0, 0.5);
   for (int64_t chunk : {1, 4, 36, 37, 1000}) {
     const auto chunked = run(true, torch::kFloat32, chunk, 0.5);
-    EXPECT_NEAR(chunked.loss, whole.loss, 1e-6 * std::abs(whole.loss)) << chunk;
-    EXPECT_LT(relative(chunked.rows_grad, whole.rows_grad), 1e-6) << chunk;
-    EXPECT_LT(relative(chunked.weight_grad, whole.weight_grad), 1e-6) << chunk;
+    EXPECT_NEAR(chunked.loss, whole.loss, tolerance * std::abs(whole.loss)) << chunk;
+    EXPECT_LT(relative(chunked.rows_grad, whole.rows_grad), tolerance) << chunk;
+    EXPECT_LT(relative(chunked.weight_grad, whole.weight_grad), tolerance) << chunk;
   }
 }
 

@@ -80,6 +80,6 @@ else
     2>&1 | grep -E "distributed|NCCL|Duplicate|rank|error" | head -12 || true
   echo "== torchrun, 2 ranks on one GPU, Gloo, batch 1 x 4 each"
   torchrun --nproc-per-node 2 --no-python "$vltune" train "$work/recipe.yaml" --run-dir "$work/two" \
-    --set distributed.backend=gloo 2>&1 | tail -6
+    --set distributed.backend=gloo 2>&1 | grep -E "vltune|error|trained" | tail -12
 fi
 compare "$work/one" "$work/two"
