@@ -16,9 +16,9 @@ CMAKE_ARGS ?=
 JOBS ?= $(shell nproc)
 VLTUNE := $(BUILD_DIR)/cli/vltune
 
-# Build tools, LibTorch (CPU) with OpenBLAS, and the libraries vltune links; ffmpeg and chromium (renders the HTML report) for tests.
-PACKAGES := cmake g++ ninja-build ccache pkg-config \
-  libtorch-dev libopenblas0-pthread libprotobuf-dev zlib1g-dev \
+# Build tools, LibTorch (CPU) with OpenBLAS and gloo's headers (distributed training), and the libraries vltune links; ffmpeg and chromium (renders the HTML report) for tests.
+PACKAGES := cmake g++ ninja-build ccache pkg-config python3 \
+  libtorch-dev libgloo-dev libopenblas0-pthread libprotobuf-dev zlib1g-dev \
   libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev \
   libsentencepiece-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libpcre2-dev libicu-dev \
   libre2-dev libgtest-dev googletest ffmpeg dataset-fashion-mnist chromium

@@ -5,6 +5,7 @@
 #include "adapters/full.h"
 #include "adapters/lora.h"
 #include "adapters/magnitude.h"
+#include "adapters/method_table.h"
 #include "adapters/weight_decomposed.h"
 #include "core/error.h"
 
@@ -93,10 +94,17 @@ void AdapterSet::unmerge() {
   for (const auto& entry : entries_) entry.adapter->unmerge();
 }
 
+std::set<std::string> AdapterSet::no_decay_parameters() const {
+  std::set<std::string> names;
+  for (const auto& entry : entries_)
+    for (const auto& name : method_info(entry.adapter->spec().method).no_decay) names.insert(entry.path + "." + name);
+  return names;
+}
+
+// The factory column of method_table.h's rows: the one that needs LibTorch, so it lives here.
 std::shared_ptr<Adapter> make_adapter(const Linear& base, const AdapterSpec& spec, torch::Generator& generator,
                                       const std::shared_ptr<const VeraProjections>& projections) {
-  const bool shared = spec.method == Method::kVera || spec.method == Method::kDvora;
-  if (shared && (!projections || projections->a.size(0) != spec.rank || projections->a.size(1) < base->in_features() ||
+  if (method_info(spec.method).shared_projections && (!projections || projections->a.size(0) != spec.rank || projections->a.size(1) < base->in_features() ||
                  projections->b.size(0) < base->out_features()))
     fail("[adapters] a ", method_name(spec.method), " adapter of rank ", spec.rank, " on a ", base->out_features(), "x",
          base->in_features(), " layer needs its set's shared projections of that rank and size");
@@ -118,17 +126,17 @@ std::unique_ptr<AdapterSet> build_adapter_set(const std::string& name, const std
   const PlannedAdapter* first_vera = nullptr;
   int64_t max_in = 0, max_out = 0;
   for (const auto& p : plan) {
-    if (p.spec.method != Method::kVera && p.spec.method != Method::kDvora) continue;
-    if (first_vera && (first_vera->spec.rank != p.spec.rank || first_vera->rule->vera_seed != p.rule->vera_seed))
+    if (!method_info(p.spec.method).shared_projections) continue;
+    if (first_vera && (first_vera->spec.rank != p.spec.rank || first_vera->vera_seed != p.vera_seed))
       fail("[adapters] VeRA/DVoRA layers of one set share their projections, so they need one rank and one "
-           "projection_prng_key: ", first_vera->rule->origin, " and ", p.rule->origin, " differ");
+           "projection_prng_key: ", first_vera->rule_origin, " and ", p.rule_origin, " differ");
     first_vera = first_vera ? first_vera : &p;
     max_in = std::max(max_in, p.site.linear->in_features());
     max_out = std::max(max_out, p.site.linear->out_features());
   }
   if (first_vera) {
     set->vera_projections = std::make_shared<VeraProjections>(
-        VeraProjections::draw(first_vera->spec.rank, max_in, max_out, first_vera->rule->vera_seed));
+        VeraProjections::draw(first_vera->spec.rank, max_in, max_out, first_vera->vera_seed));
     set->vera_projections->to(first_vera->site.linear->weight.device());
   }
   auto generator = at::detail::createCPUGenerator(seed);

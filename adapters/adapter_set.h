@@ -3,6 +3,7 @@
 // or trained one after another) without reloading the model.
 #pragma once
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,8 @@ class AdapterSet {
   std::vector<std::pair<std::string, torch::Tensor>> named_parameters() const;
   std::vector<torch::Tensor> parameters() const;
   int64_t num_trainable() const;
+  // "path.magnitude", ... for the parameters AdamW does not decay (each method's row says which).
+  std::set<std::string> no_decay_parameters() const;
   void train(bool on);
 
   // Brings the DoRA-family adapters' g = m / ‖W0 + ΔW‖ (weight_decomposed.h) up to date for the
@@ -60,6 +63,19 @@ class AdapterSet {
   std::vector<Entry> entries_;
   bool attached_ = false;
   ReplayedWork scales_work_;
+};
+
+// A set attached to its model for a scope and detached at its end whatever happens (an exception
+// included), leaving the model as found: how the trainer, `eval`, `generate` and `forward` hold
+// the adapters they run with.
+struct AttachedSet {
+  explicit AttachedSet(std::unique_ptr<AdapterSet> attached) : set(std::move(attached)) { set->attach(); }
+  ~AttachedSet() { set->detach(); }
+  AttachedSet(const AttachedSet&) = delete;
+  AttachedSet& operator=(const AttachedSet&) = delete;
+  AdapterSet* operator->() const { return set.get(); }
+
+  const std::unique_ptr<AdapterSet> set;
 };
 
 // Creates the adapters `plan` describes (initialised from `seed`); not attached yet.

@@ -9,6 +9,7 @@ namespace vltune::adapters {
 
 enum class Method { kLora, kDora, kMagnitude, kVera, kDvora, kFull };
 
+// By the methods' table (method_table.h):
 std::string method_name(Method method);                              // "lora", "dora", ...
 Method parse_method(const std::string& name, const std::string& where);  // throws listing methods
 

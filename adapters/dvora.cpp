@@ -10,9 +10,7 @@ DvoraAdapter::DvoraAdapter(Linear base, AdapterSpec spec, std::shared_ptr<const 
 }
 
 LowRankFactors DvoraAdapter::factors() {
-  const auto a = projections_->a_for(base_->in_features()).to(lambda_b.device());
-  const auto b = projections_->b_for(base_->out_features()).to(lambda_b.device());
-  return {a, lambda_b.unsqueeze(1) * b * lambda_d.unsqueeze(0), 1.0};
+  return vera_factors(*projections_, base_->in_features(), base_->out_features(), lambda_b, lambda_d);
 }
 
 }  // namespace vltune::adapters

@@ -1,7 +1,7 @@
-// LoRA's and DoRA's adapted linear as one autograd node (dropout 0, DoRA's norm detached):
+// A low-rank adapter's linear as one autograd node (dropout 0; the DoRA family's norm detached):
 //   u = x Aᵀ                    [T, r]
 //   z = x W0ᵀ + s·u Bᵀ          [T, out]   (one GEMM, then the rank-r GEMM accumulating into it)
-//   y = g ⊙ z + b,   g = m / n  (DoRA; LoRA has no g)
+//   y = g ⊙ z + b,   g = m / n  (DoRA, DVoRA; LoRA and VeRA have no g)
 // Backward, with h = ∂L/∂y ⊙ g:
 //   ∂L/∂x = h W0 + s·(h B) A,   ∂L/∂A = s·(h B)ᵀ x,   ∂L/∂B = s·hᵀ u,
 //   ∂L/∂m = Σ_tokens ∂L/∂y ⊙ z / n = Σ_tokens ∂L/∂y ⊙ (g ⊙ z) / m.

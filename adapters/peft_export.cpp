@@ -2,6 +2,7 @@
 
 #include "adapters/dora.h"
 #include "adapters/lora.h"
+#include "adapters/method_table.h"
 #include "adapters/peft_io.h"
 #include "adapters/weight_decomposed.h"
 #include "core/error.h"
@@ -17,13 +18,9 @@ void check_expressible(const AdapterSet& set) {
   for (const auto& entry : set.entries()) {
     const auto method = entry.adapter->spec().method;
     if (entry.adapter->merged()) fail("[export] set '", set.name(), "' is merged into its base; unmerge it before exporting it");
-    if (method == Method::kFull)
-      fail("[export] ", entry.path, " is fully fine-tuned (method full), which PEFT has no adapter form for; ",
-           "export the run merged (--merged) instead");
-    if (method == Method::kDvora)
-      fail("[export] ", entry.path, " is DVoRA (VeRA with a magnitude), which PEFT cannot load: its VeRA has no ",
-           "magnitude vector; export the run merged (--merged) instead");
-    (method == Method::kVera ? vera : other) = &entry;
+    if (const auto& reason = method_info(method).no_peft_form; !reason.empty())
+      fail("[export] ", entry.path, " ", reason, "; export the run merged (--merged) instead");
+    (method_info(method).shared_projections ? vera : other) = &entry;
   }
   if (vera && other)
     fail("[export] the set mixes VeRA (", vera->path, ") with ", method_name(other->adapter->spec().method), " (", other->path,
@@ -69,7 +66,7 @@ std::unique_ptr<AdapterSet> peft_equivalent(AdapterSet& set) {
   const auto first = set.entries().front().adapter->spec().method;
   bool one_method = true;
   for (const auto& entry : set.entries()) one_method = one_method && entry.adapter->spec().method == first;
-  if (one_method && first != Method::kMagnitude) return nullptr;  // LoRA, DoRA or VeRA alone: PEFT's as it is
+  if (one_method && method_info(first).peft_native) return nullptr;  // LoRA, DoRA or VeRA alone: PEFT's as it is
 
   const auto magnitude_spec = factor_spec(set);
   auto generator = at::detail::createCPUGenerator(0);  // A is overwritten; the draw only allocates it

@@ -8,9 +8,11 @@
 #include <regex>
 #include <set>
 
+#include "adapters/method_table.h"
 #include "adapters/module_regex.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/problems.h"
 #include "core/json_view.h"
 #include "core/safetensors.h"
 #include "multimodal/checkpoint_layouts.h"
@@ -20,9 +22,6 @@ namespace vltune::adapters {
 namespace {
 
 const std::string kPrefix = "base_model.model.";
-// Tensor suffixes by length, longest first, so "lora_magnitude_vector" wins over shorter ones.
-const std::vector<std::string> kSuffixes = {"lora_magnitude_vector", "lora_A.weight", "lora_B.weight",
-                                            "vera_lambda_b", "vera_lambda_d", "weight"};
 
 // Config fields that change the computation and that vltune does not implement: each must be
 // absent or at its neutral value.
@@ -98,6 +97,190 @@ class PeftPatterns {
   Patterns rank_, alpha_;
 };
 
+// The method PEFT itself reads from a file of `peft_type` with `use_dora` (method_table.h's rows).
+const MethodInfo* native_method(const std::string& peft_type, bool use_dora) {
+  for (const auto& row : method_table())
+    if (row.peft_native && row.peft_type == peft_type && row.use_dora == use_dora) return &row;
+  return nullptr;
+}
+
+std::string native_types() {
+  std::string listed;
+  for (const auto& row : method_table())
+    if (row.peft_native && listed.find(row.peft_type) == std::string::npos) listed += (listed.empty() ? "" : ", ") + row.peft_type;
+  return listed;
+}
+
+// A module not named in "vltune_methods" whose tensors are its file's method's and more: the method
+// PEFT lacks, of the same peft_type, with exactly those tensors (VeRA's + a magnitude vector: DVoRA).
+// Any other extra tensor is refused when the adapter loads it.
+Method method_of_tensors(const MethodInfo& native, const std::map<std::string, std::string>& tensors) {
+  if (tensors.size() <= native.file_suffixes.size()) return native.method;
+  for (const auto& row : method_table()) {
+    if (row.peft_native || row.peft_type != native.peft_type || row.file_suffixes.size() != tensors.size()) continue;
+    if (std::all_of(row.file_suffixes.begin(), row.file_suffixes.end(), [&](const auto& s) { return tensors.count(s) > 0; }) &&
+        std::all_of(native.file_suffixes.begin(), native.file_suffixes.end(), [&](const auto& s) { return tensors.count(s) > 0; }))
+      return row.method;
+  }
+  return native.method;
+
+// adapter_config.json's checks and the spec every module starts from (LoRA's fields are read for
+// VERA files too: vltune writes them there for sets that mix methods).
+AdapterSpec read_base_spec(const JsonView& config, int64_t& vera_seed) {
+  const std::string peft_type = config.str("peft_type");
+  const MethodInfo* native = native_method(peft_type, peft_type == "LORA" && config.boolean_or("use_dora", false));
+  if (!native) config.fail_at("peft_type", "'" + peft_type + "' is not supported (supported: " + native_types() + ")");
+  for (const auto& field : kUnsupportedFields)
+    if (config.raw().contains(field) && !neutral(config.raw()[field]))
+      config.fail_at(field, "is set to " + config.raw()[field].dump() + ", which vltune does not support");
+  if (config.str_or("bias", "none") != "none") config.fail_at("bias", "only \"none\" is supported");
+
+  AdapterSpec spec;
+  spec.rank = config.integer("r");
+  check_rank(spec.rank, cat("[adapters] ", config.file(), ": key 'r'"));
+  spec.alpha = config.number_or("lora_alpha", 8);
+  spec.rslora = config.boolean_or("use_rslora", false);
+  spec.method = native->method;
+  if (!native->shared_projections) {
+    spec.dropout = config.number_or("lora_dropout", 0);
+  } else {
+    spec.dropout = config.number_or("vera_dropout", 0);
+    spec.d_initial = config.number_or("d_initial", 0.1);
+    vera_seed = config.integer_or("projection_prng_key", 0);
+  }
+  return spec;
+}
+
+// adapter_model.safetensors: its tensors by PEFT module and suffix, and VeRA's saved projections.
+struct AdapterFile {
+  std::string path;
+  std::shared_ptr<safetensors::File> weights;
+  std::map<std::string, std::map<std::string, std::string>> by_module;  // PEFT module -> suffix -> key
+  torch::Tensor vera_a, vera_b;
+};
+
+AdapterFile read_adapter_tensors(const std::string& path) {
+  AdapterFile file{path, safetensors::File::open(path), {}, {}, {}};
+  const auto suffixes = all_file_suffixes();
+  for (const auto& info : file.weights->tensors()) {
+    if (info.name == "base_model.vera_A" || info.name == "vera_A") { file.vera_a = file.weights->tensor(info.name); continue; }
+    if (info.name == "base_model.vera_B" || info.name == "vera_B") { file.vera_b = file.weights->tensor(info.name); continue; }
+    bool placed = false;
+    if (info.name.rfind(kPrefix, 0) == 0)
+      for (const auto& suffix : suffixes) {
+        const auto tail = "." + suffix;
+        if (info.name.size() > kPrefix.size() + tail.size() &&
+            info.name.compare(info.name.size() - tail.size(), tail.size(), tail) == 0) {
+          file.by_module[info.name.substr(kPrefix.size(), info.name.size() - kPrefix.size() - tail.size())][suffix] = info.name;
+          placed = true;
+          break;
+        }
+      }
+    if (!placed) fail("[adapters] ", path, ": tensor '", info.name, "' is not an adapter tensor vltune knows");
+  }
+  if (file.by_module.empty()) fail("[adapters] ", path, ": holds no adapter tensors");
+  return file;
+}
+
+struct Resolved {
+  const LinearSite* site;
+  AdapterSpec spec;
+  std::string peft_module;
+};
+
+// One module's spec: the base spec, its method (vltune_methods, or the method its tensors make it:
+// method_of_tensors), and for methods with rank and alpha those from the patterns and lora_A's shape.
+AdapterSpec module_spec(const JsonView& config, const PeftPatterns& patterns, const AdapterSpec& base_spec, const AdapterFile& file,
+                        const std::string& peft_module) {
+  const auto& tensors = file.by_module.at(peft_module);
+  const auto& methods = config.raw().contains("vltune_methods") ? config.raw()["vltune_methods"] : nlohmann::json();
+  AdapterSpec spec = base_spec;
+  if (methods.is_object() && methods.contains(peft_module))
+    spec.method = parse_method(JsonView(methods, config.file(), "vltune_methods").str(peft_module), config.file() + ": vltune_methods");
+  else
+    spec.method = method_of_tensors(method_info(base_spec.method), tensors);
+  if (method_info(spec.method).takes_alpha) {
+    if (auto r = patterns.rank(peft_module)) spec.rank = static_cast<int64_t>(std::clamp(*r, -1.0, 1e18));
+    if (auto a = patterns.alpha(peft_module)) spec.alpha = *a;
+    if (tensors.count("lora_A.weight")) {
+      const auto& shape = file.weights->find(tensors.at("lora_A.weight"))->shape;
+      if (shape.size() != 2) fail("[adapters] ", file.path, ": '", tensors.at("lora_A.weight"), "' must be a matrix");
+      spec.rank = shape[0];
+    }
+  }
+  return spec;
+}
+
+// Every module of the file matched to a linear of the model (the file's key layout detected), all
+// checked before one error names every module that does not fit.
+std::vector<Resolved> resolve_modules(const std::string& dir, const JsonView& config, const PeftPatterns& patterns,
+                                      const AdapterSpec& base_spec, const AdapterFile& file, const std::vector<LinearSite>& sites) {
+  std::vector<std::string> module_weights, peft_weights;
+  for (const auto& site : sites) module_weights.push_back(site.path + ".weight");
+  for (const auto& entry : file.by_module) peft_weights.push_back(entry.first + ".weight");
+  const KeyLayout& layout = multimodal::detect_layout(peft_weights, module_weights);
+  std::map<std::string, const LinearSite*> site_of;
+  for (const auto& site : sites) site_of[site.path] = &site;
+
+  std::vector<Resolved> resolved;
+  std::vector<std::string> problems;
+  for (const auto& entry : file.by_module) {
+    const auto& peft_module = entry.first;
+    const auto path = layout.to_module(peft_module + ".weight");
+    auto it = site_of.find(path.empty() ? "" : path.substr(0, path.size() - 7));
+    if (it == site_of.end()) { problems.push_back("'" + peft_module + "' is not a linear module of this model"); continue; }
+    if (!patterns.targets(peft_module)) problems.push_back("'" + peft_module + "' has tensors but is not in target_modules");
+    const auto spec = module_spec(config, patterns, base_spec, file, peft_module);
+    check_rank(spec.rank, cat("[adapters] ", dir, ": module '", peft_module, "'"));
+    resolved.push_back({it->second, spec, peft_module});
+  }
+  fail_if_any(cat("[adapters] ", dir, ": the adapter does not fit the model (read with the ", layout.name, " layout)"), problems,
+              "was it trained on a different base model?");
+  return resolved;
+}
+
+// The projections the VeRA/DVoRA modules share: drawn from the seed and sized for the largest
+// layer, or the file's own vera_A / vera_B (checked); none without such modules.
+std::shared_ptr<VeraProjections> vera_projections(const std::vector<Resolved>& resolved, const AdapterFile& file, int64_t seed) {
+  int64_t max_in = 0, max_out = 0, rank = 0;
+  for (const auto& r : resolved)
+    if (method_info(r.spec.method).shared_projections) {
+      max_in = std::max(max_in, r.site->linear->in_features());
+      max_out = std::max(max_out, r.site->linear->out_features());
+      rank = r.spec.rank;
+    }
+  if (rank == 0) return nullptr;
+  auto projections = VeraProjections::draw(rank, max_in, max_out, seed);
+  const auto &a = file.vera_a, &b = file.vera_b;
+  if (a.defined() != b.defined()) fail("[adapters] ", file.path, ": holds only one of vera_A and vera_B");
+  if (a.defined()) {
+    if (a.dim() != 2 || b.dim() != 2 || !a.is_floating_point() || !b.is_floating_point())
+      fail("[adapters] ", file.path, ": vera_A and vera_B must be floating-point matrices");
+    if (a.size(0) != rank || a.size(1) < max_in || b.size(0) < max_out || b.size(1) != rank)
+      fail("[adapters] ", file.path, ": vera_A ", a.sizes(), " / vera_B ", b.sizes(), " are too small for rank ", rank,
+           " and layers up to ", max_out, "x", max_in);
+    projections.a = a.to(torch::kFloat32).clone();
+    projections.b = b.to(torch::kFloat32).clone();
+  }
+  projections.to(resolved.front().site->linear->weight.device());
+  return std::make_shared<VeraProjections>(projections);
+}
+
+// One module's adapter with every tensor its method needs read from the file.
+std::shared_ptr<Adapter> load_module(const Resolved& r, const AdapterFile& file, torch::Generator& generator,
+                                     const std::shared_ptr<VeraProjections>& projections) {
+  auto adapter = make_adapter(r.site->linear, r.spec, generator, projections);
+  std::set<std::string> expected;
+  for (const auto& entry : adapter->file_tensors()) expected.insert(entry.first);
+  for (const auto& [suffix, key] : file.by_module.at(r.peft_module)) {
+    adapter->load_file_tensor(suffix, file.weights->tensor(key), file.path + ": '" + key + "'");
+    expected.erase(suffix);
+  }
+  if (!expected.empty())
+    fail("[adapters] ", file.path, ": module '", r.peft_module, "' (", method_name(r.spec.method), ") lacks '", *expected.begin(), "'");
+  return adapter;
+}
+
 std::string regex_escape(const std::string& text) {
   static const std::regex special(R"([.^$|()\[\]{}*+?\\])");
   return std::regex_replace(text, special, R"(\$&)");
@@ -120,140 +303,20 @@ std::unique_ptr<AdapterSet> load_peft_adapter(const std::string& dir, torch::nn:
                                               bool multimodal_model, const std::string& set_name) {
   namespace fs = std::filesystem;
   const std::string config_path = (fs::path(dir) / "adapter_config.json").string();
-  const std::string weights_path = (fs::path(dir) / "adapter_model.safetensors").string();
   if (!fs::exists(config_path)) fail("[adapters] ", dir, ": no adapter_config.json (expected a PEFT adapter folder)");
   const auto document = read_json_file(config_path, kMaxConfigFileBytes);
   const JsonView config(document, config_path);
-
-  const std::string peft_type = config.str("peft_type");
-  if (peft_type != "LORA" && peft_type != "VERA")
-    config.fail_at("peft_type", "'" + peft_type + "' is not supported (supported: LORA, with use_dora, and VERA)");
-  for (const auto& field : kUnsupportedFields)
-    if (config.raw().contains(field) && !neutral(config.raw()[field]))
-      config.fail_at(field, "is set to " + config.raw()[field].dump() + ", which vltune does not support");
-  if (config.str_or("bias", "none") != "none") config.fail_at("bias", "only \"none\" is supported");
-
-  AdapterSpec base_spec;
   int64_t vera_seed = 0;
-  // LoRA's fields are read for VERA files too: vltune writes them there for sets that mix methods.
-  base_spec.rank = config.integer("r");
-  check_rank(base_spec.rank, cat("[adapters] ", config_path, ": key 'r'"));
-  base_spec.alpha = config.number_or("lora_alpha", 8);
-  base_spec.rslora = config.boolean_or("use_rslora", false);
-  if (peft_type == "LORA") {
-    base_spec.method = config.boolean_or("use_dora", false) ? Method::kDora : Method::kLora;
-    base_spec.dropout = config.number_or("lora_dropout", 0);
-  } else {
-    base_spec.method = Method::kVera;
-    base_spec.dropout = config.number_or("vera_dropout", 0);
-    base_spec.d_initial = config.number_or("d_initial", 0.1);
-    vera_seed = config.integer_or("projection_prng_key", 0);
-  }
-  const auto& methods = config.raw().contains("vltune_methods") ? config.raw()["vltune_methods"] : nlohmann::json();
+  const AdapterSpec base_spec = read_base_spec(config, vera_seed);
   const PeftPatterns patterns(config);
-
-  const auto weights = safetensors::File::open(weights_path);
-  std::map<std::string, std::map<std::string, std::string>> by_module;  // PEFT module -> suffix -> key
-  torch::Tensor saved_vera_a, saved_vera_b;
-  for (const auto& info : weights->tensors()) {
-    if (info.name == "base_model.vera_A" || info.name == "vera_A") { saved_vera_a = weights->tensor(info.name); continue; }
-    if (info.name == "base_model.vera_B" || info.name == "vera_B") { saved_vera_b = weights->tensor(info.name); continue; }
-    bool placed = false;
-    if (info.name.rfind(kPrefix, 0) == 0)
-      for (const auto& suffix : kSuffixes) {
-        const auto tail = "." + suffix;
-        if (info.name.size() > kPrefix.size() + tail.size() &&
-            info.name.compare(info.name.size() - tail.size(), tail.size(), tail) == 0) {
-          by_module[info.name.substr(kPrefix.size(), info.name.size() - kPrefix.size() - tail.size())][suffix] = info.name;
-          placed = true;
-          break;
-        }
-      }
-    if (!placed) fail("[adapters] ", weights_path, ": tensor '", info.name, "' is not an adapter tensor vltune knows");
-  }
-  if (by_module.empty()) fail("[adapters] ", weights_path, ": holds no adapter tensors");
-
+  const auto file = read_adapter_tensors((fs::path(dir) / "adapter_model.safetensors").string());
   const auto sites = linear_sites(model);
-  std::vector<std::string> module_weights, peft_weights;
-  for (const auto& site : sites) module_weights.push_back(site.path + ".weight");
-  for (const auto& entry : by_module) peft_weights.push_back(entry.first + ".weight");
-  const KeyLayout& layout = multimodal::detect_layout(peft_weights, module_weights);
-  std::map<std::string, const LinearSite*> site_of;
-  for (const auto& site : sites) site_of[site.path] = &site;
-
-  // Resolve every module first so one error can name all that do not fit.
-  struct Resolved { const LinearSite* site; AdapterSpec spec; std::string peft_module; };
-  std::vector<Resolved> resolved;
-  std::vector<std::string> problems;
-  for (const auto& [peft_module, tensors] : by_module) {
-    const auto path = layout.to_module(peft_module + ".weight");
-    auto it = site_of.find(path.empty() ? "" : path.substr(0, path.size() - 7));
-    if (it == site_of.end()) { problems.push_back("'" + peft_module + "' is not a linear module of this model"); continue; }
-    if (!patterns.targets(peft_module))
-      problems.push_back("'" + peft_module + "' has tensors but is not in target_modules");
-    AdapterSpec spec = base_spec;
-    if (methods.is_object() && methods.contains(peft_module))
-      spec.method = parse_method(JsonView(methods, config_path, "vltune_methods").str(peft_module), config_path + ": vltune_methods");
-    else if (spec.method == Method::kVera && tensors.count("lora_magnitude_vector"))
-      spec.method = Method::kDvora;
-    if (spec.method == Method::kLora || spec.method == Method::kDora) {
-      if (auto r = patterns.rank(peft_module)) spec.rank = static_cast<int64_t>(std::clamp(*r, -1.0, 1e18));
-      if (auto a = patterns.alpha(peft_module)) spec.alpha = *a;
-      if (tensors.count("lora_A.weight")) {
-        const auto& shape = weights->find(tensors.at("lora_A.weight"))->shape;
-        if (shape.size() != 2) fail("[adapters] ", weights_path, ": '", tensors.at("lora_A.weight"), "' must be a matrix");
-        spec.rank = shape[0];
-      }
-    }
-    check_rank(spec.rank, cat("[adapters] ", dir, ": module '", peft_module, "'"));
-    resolved.push_back({it->second, spec, peft_module});
-  }
-  if (!problems.empty()) {
-    std::string text = cat("[adapters] ", dir, ": the adapter does not fit the model (read with the ", layout.name, " layout):");
-    for (const auto& p : problems) text += "\n  - " + p;
-    throw Error(text + "\n  hint: was it trained on a different base model?");
-  }
+  const auto resolved = resolve_modules(dir, config, patterns, base_spec, file, sites);
 
   auto set = std::make_unique<AdapterSet>(set_name);
-  int64_t max_in = 0, max_out = 0, vera_rank = 0;
-  for (const auto& r : resolved)
-    if (r.spec.method == Method::kVera || r.spec.method == Method::kDvora) {
-      max_in = std::max(max_in, r.site->linear->in_features());
-      max_out = std::max(max_out, r.site->linear->out_features());
-      vera_rank = r.spec.rank;
-    }
-  if (vera_rank > 0) {
-    auto projections = VeraProjections::draw(vera_rank, max_in, max_out, vera_seed);
-    if (saved_vera_a.defined() != saved_vera_b.defined())
-      fail("[adapters] ", weights_path, ": holds only one of vera_A and vera_B");
-    if (saved_vera_a.defined()) {
-      if (saved_vera_a.dim() != 2 || saved_vera_b.dim() != 2 || !saved_vera_a.is_floating_point() ||
-          !saved_vera_b.is_floating_point())
-        fail("[adapters] ", weights_path, ": vera_A and vera_B must be floating-point matrices");
-      if (saved_vera_a.size(0) != vera_rank || saved_vera_a.size(1) < max_in || saved_vera_b.size(0) < max_out ||
-          saved_vera_b.size(1) != vera_rank)
-        fail("[adapters] ", weights_path, ": vera_A ", saved_vera_a.sizes(), " / vera_B ", saved_vera_b.sizes(),
-             " are too small for rank ", vera_rank, " and layers up to ", max_out, "x", max_in);
-      projections.a = saved_vera_a.to(torch::kFloat32).clone();
-      projections.b = saved_vera_b.to(torch::kFloat32).clone();
-    }
-    projections.to(resolved.front().site->linear->weight.device());
-    set->vera_projections = std::make_shared<VeraProjections>(projections);
-  }
+  set->vera_projections = vera_projections(resolved, file, vera_seed);
   auto generator = at::detail::createCPUGenerator(0);
-  for (const auto& r : resolved) {
-    auto adapter = make_adapter(r.site->linear, r.spec, generator, set->vera_projections);
-    std::set<std::string> expected;
-    for (const auto& entry : adapter->file_tensors()) expected.insert(entry.first);
-    for (const auto& [suffix, key] : by_module.at(r.peft_module)) {
-      adapter->load_file_tensor(suffix, weights->tensor(key), weights_path + ": '" + key + "'");
-      expected.erase(suffix);
-    }
-    if (!expected.empty())
-      fail("[adapters] ", weights_path, ": module '", r.peft_module, "' (", method_name(r.spec.method), ") lacks '",
-           *expected.begin(), "'");
-    set->add(r.site->path, adapter);
-  }
+  for (const auto& r : resolved) set->add(r.site->path, load_module(r, file, generator, set->vera_projections));
   return set;
 }
 
@@ -263,14 +326,22 @@ void save_peft_adapter(AdapterSet& set, const std::string& dir, bool multimodal_
   fs::create_directories(dir);
   const KeyLayout& layout = peft_layout(multimodal_model);
 
-  std::set<Method> methods;
+  // A set with shared projections is a VERA file, any other a LORA file; LoRA's fields go into a
+  // VERA file only when the set also holds methods that read them (PEFT warns about fields a
+  // config class does not have).
+  bool vera_family = false, lora_fields = false;
   std::map<int64_t, int> rank_count;
   for (const auto& entry : set.entries()) {
-    methods.insert(entry.adapter->spec().method);
+    const auto& method = method_info(entry.adapter->spec().method);
+    vera_family = vera_family || method.shared_projections;
+    lora_fields = lora_fields || method.takes_alpha;
     ++rank_count[entry.adapter->spec().rank];
   }
-  const bool vera_family = methods.count(Method::kVera) || methods.count(Method::kDvora);
+  lora_fields = lora_fields || !vera_family;
   const auto& first = set.entries().front().adapter->spec();
+  // The file's own method; every other module is named in "vltune_methods".
+  const bool use_dora = !vera_family && method_info(first.method).peft_native && method_info(first.method).use_dora;
+  const MethodInfo* file_method = native_method(vera_family ? "VERA" : "LORA", use_dora);
   int64_t common_rank = first.rank;
   for (const auto& [rank, count] : rank_count)
     if (count > rank_count[common_rank]) common_rank = rank;
@@ -299,16 +370,11 @@ void save_peft_adapter(AdapterSet& set, const std::string& dir, bool multimodal_
     // gives it under that flag.
     const double alpha = spec.scaling() * (first.rslora ? std::sqrt(static_cast<double>(spec.rank)) : static_cast<double>(spec.rank));
     if (std::abs(alpha - first.alpha) > 1e-12 * std::abs(first.alpha)) alpha_pattern[regex_escape(peft_module)] = alpha;
-    const bool native = vera_family ? spec.method == Method::kVera
-                                    : (spec.method == (first.method == Method::kDora ? Method::kDora : Method::kLora));
-    if (!native) vltune_methods[peft_module] = method_name(spec.method);
+    if (spec.method != file_method->method) vltune_methods[peft_module] = method_name(spec.method);
     for (auto& [suffix, tensor] : entry.adapter->file_tensors())
       tensors.emplace_back(kPrefix + peft_module + "." + suffix, tensor.detach().to(torch::kCPU).contiguous());
   }
   config["target_modules"] = "(" + target_regex + ")";
-  // LoRA's fields go into VERA files only when the set also holds LoRA-family modules (PEFT warns
-  // about fields a config class does not have).
-  const bool lora_fields = !vera_family || methods.count(Method::kLora) || methods.count(Method::kDora);
   if (lora_fields) {
     config["rank_pattern"] = rank_pattern;
     config["alpha_pattern"] = alpha_pattern;
@@ -326,7 +392,7 @@ void save_peft_adapter(AdapterSet& set, const std::string& dir, bool multimodal_
     tensors.emplace_back("base_model.vera_B", projections.b.contiguous());
   } else {
     config["lora_dropout"] = first.dropout;
-    config["use_dora"] = first.method == Method::kDora;
+    config["use_dora"] = use_dora;
     config["init_lora_weights"] = true;
   }
   safetensors::write_file((fs::path(dir) / "adapter_model.safetensors").string(), tensors);

@@ -7,7 +7,9 @@
 #include <set>
 #include <sstream>
 
+#include "adapters/method_table.h"
 #include "core/error.h"
+#include "core/problems.h"
 #include "core/text.h"
 
 namespace vltune::adapters {
@@ -91,17 +93,13 @@ std::vector<PlannedAdapter> plan_adapters(const Placement& placement, const std:
     }
     if (matched == 0) problems.push_back(matches_nothing(rule, sites, layers_in));
   }
-  if (!problems.empty()) {
-    std::string text = "[adapters] the placement rules do not fit the model:";
-    for (const auto& p : problems) text += "\n  - " + p;
-    throw Error(text);
-  }
+  fail_if_any("[adapters] the placement rules do not fit the model", problems);
   // In rule order, then model order: without overlaps, the order the rules were written in.
   std::vector<PlannedAdapter> planned;
   for (const auto& rule : placement.rules)
     for (const auto& site : sites) {
       auto it = winner.find(site.path);
-      if (it != winner.end() && it->second == &rule) planned.push_back({site, rule.spec, &rule});
+      if (it != winner.end() && it->second == &rule) planned.push_back({site, rule.spec, rule.origin, rule.vera_seed});
     }
   return planned;
 }
@@ -113,14 +111,14 @@ std::string describe_plan(const std::vector<PlannedAdapter>& plan, int64_t model
   int64_t total = 0;
   std::map<std::string, std::pair<int64_t, int64_t>> by_method;  // method -> (modules, parameters)
   for (const auto& p : plan) {
-    const int64_t params = trainable_parameters(p.spec, p.site.linear->out_features(), p.site.linear->in_features());
-    const bool ranked = p.spec.method != Method::kMagnitude && p.spec.method != Method::kFull;
-    out << std::setw(52) << p.site.path << std::setw(11) << method_name(p.spec.method) << std::setw(6)
-        << (ranked ? std::to_string(p.spec.rank) : "-") << std::setw(8)
-        << (p.spec.method == Method::kLora || p.spec.method == Method::kDora ? cat(p.spec.alpha) : "-") << std::setw(11)
-        << params << (p.rule ? p.rule->origin : "") << "\n";
+    const auto& method = method_info(p.spec.method);
+    const int64_t params = method.parameters(p.spec, p.site.linear->out_features(), p.site.linear->in_features());
+    out << std::setw(52) << p.site.path << std::setw(11) << method.name << std::setw(6)
+        << (method.takes_rank ? std::to_string(p.spec.rank) : "-") << std::setw(8)
+        << (method.takes_alpha ? cat(p.spec.alpha) : "-") << std::setw(11)
+        << params << p.rule_origin << "\n";
     total += params;
-    auto& entry = by_method[method_name(p.spec.method)];
+    auto& entry = by_method[method.name];
     ++entry.first;
     entry.second += params;
   }

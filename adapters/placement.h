@@ -24,10 +24,12 @@ struct LinearSite {
 
 std::vector<LinearSite> linear_sites(torch::nn::Module& model);
 
+// What one module gets, held by value: a plan outlives the Placement it was made from.
 struct PlannedAdapter {
   LinearSite site;
   AdapterSpec spec;
-  const PlacementRule* rule = nullptr;
+  std::string rule_origin;  // the rule that placed it ("rule 2 (recipe.yaml:14:7)"), for plan and errors
+  int64_t vera_seed = 0;    // that rule's projection_prng_key (VeRA / DVoRA)
 };
 
 std::vector<PlannedAdapter> plan_adapters(const Placement& placement, const std::vector<LinearSite>& sites);

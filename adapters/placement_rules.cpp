@@ -251,16 +251,4 @@ Placement load_placement(const std::string& yaml_path) {
   return parse_placement(root["adapters"], yaml_path);
 }
 
-int64_t trainable_parameters(const AdapterSpec& spec, int64_t out, int64_t in) {
-  switch (spec.method) {
-    case Method::kLora: return spec.rank * (in + out);
-    case Method::kDora: return spec.rank * (in + out) + out;
-    case Method::kMagnitude: return out;
-    case Method::kVera: return out + spec.rank;
-    case Method::kDvora: return 2 * out + spec.rank;
-    case Method::kFull: return out * in;
-  }
-  return 0;
-}
-
 }  // namespace vltune::adapters

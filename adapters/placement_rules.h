@@ -63,7 +63,4 @@ struct Placement {
 Placement parse_placement(const YAML::Node& adapters, const std::string& file);
 Placement load_placement(const std::string& yaml_path);  // the file's top-level `adapters:` key
 
-// The trainable parameter count one adapter of `spec` on an out×in layer has.
-int64_t trainable_parameters(const AdapterSpec& spec, int64_t out, int64_t in);
-
 }  // namespace vltune::adapters

@@ -25,24 +25,20 @@ VeraProjections VeraProjections::draw(int64_t rank, int64_t max_in, int64_t max_
 }
 
 VeraAdapter::VeraAdapter(Linear base, AdapterSpec spec, std::shared_ptr<const VeraProjections> projections)
-    : Adapter(std::move(base), spec), projections_(std::move(projections)) {
+    : LowRankAdapter(std::move(base), spec), projections_(std::move(projections)) {
   lambda_b = register_parameter("lambda_b", torch::zeros({base_->out_features()}, param_options()));
   lambda_d = register_parameter("lambda_d", torch::full({spec.rank}, spec.d_initial, param_options()));
 }
 
-torch::Tensor VeraAdapter::forward(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-  namespace F = torch::nn::functional;
-  const auto dtype = x.scalar_type();
-  const auto a = projections_->a_for(base_->in_features()).to(x.device(), dtype);
-  const auto b = projections_->b_for(base_->out_features()).to(x.device(), dtype);
-  auto update = lambda_b.to(dtype) * F::linear(lambda_d.to(dtype) * F::linear(dropout(x), a), b);
-  return F::linear(x, weight, bias) + update;
+LowRankFactors vera_factors(const VeraProjections& projections, int64_t in, int64_t out, const torch::Tensor& lambda_b,
+                            const torch::Tensor& lambda_d) {
+  const auto a = projections.a_for(in).to(lambda_b.device());
+  const auto b = projections.b_for(out).to(lambda_b.device());
+  return {a, lambda_b.unsqueeze(1) * b * lambda_d.unsqueeze(0), 1.0};
 }
 
-torch::Tensor VeraAdapter::delta_weight() {
-  const auto a = projections_->a_for(base_->in_features()).to(lambda_b.device());
-  const auto b = projections_->b_for(base_->out_features()).to(lambda_b.device());
-  return torch::matmul(lambda_b.unsqueeze(1) * b * lambda_d.unsqueeze(0), a);
+LowRankFactors VeraAdapter::factors() {
+  return vera_factors(*projections_, base_->in_features(), base_->out_features(), lambda_b, lambda_d);
 }
 
 }  // namespace vltune::adapters

@@ -6,7 +6,7 @@
 
 namespace vltune::adapters {
 
-WeightDecomposedAdapter::WeightDecomposedAdapter(Linear base, AdapterSpec spec) : Adapter(std::move(base), spec) {
+WeightDecomposedAdapter::WeightDecomposedAdapter(Linear base, AdapterSpec spec) : LowRankAdapter(std::move(base), spec) {
   base_sq_ = squared_row_norms(base_->weight);
   magnitude = register_parameter("magnitude", torch::ones({base_->out_features()}, param_options()));
 }
@@ -78,12 +78,6 @@ const DecomposedScales& WeightDecomposedAdapter::detached_scales() {
 torch::Tensor WeightDecomposedAdapter::magnitude_scale() {
   if (spec_.norm_grad && is_training()) return magnitude / weight_norm();
   return magnitude / detached_norm();
-}
-
-torch::Tensor WeightDecomposedAdapter::delta_weight() {
-  const auto f = factors();
-  if (!f.a.defined()) return torch::zeros_like(base_->weight, torch::kFloat32);
-  return f.scale * torch::matmul(f.b.to(torch::kFloat32), f.a.to(torch::kFloat32));
 }
 
 torch::Tensor WeightDecomposedAdapter::forward(const torch::Tensor& x, const torch::Tensor& weight,

@@ -10,7 +10,7 @@
 // The norm is factored (weight_norm.h), never W0 + ΔW; it and g are kept until a parameter or the
 // base weight changes.
 #pragma once
-#include "adapters/adapter.h"
+#include "adapters/low_rank_adapter.h"
 
 namespace vltune::adapters {
 
@@ -21,18 +21,12 @@ struct DecomposedScales {
   torch::Tensor magnitude_divisor;  // m, 1 where m = 0: the magnitude gradient's divisor [out]
 };
 
-struct LowRankFactors {
-  torch::Tensor a;  // [r, in]; undefined when ΔW = 0
-  torch::Tensor b;  // [out, r]
-  double scale = 1.0;
-};
-
-class WeightDecomposedAdapter : public Adapter {
+class WeightDecomposedAdapter : public LowRankAdapter {
  public:
   WeightDecomposedAdapter(Linear base, AdapterSpec spec);
 
+  // ΔW is LowRankAdapter's; the forward pass adds the magnitude.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) override;
-  torch::Tensor delta_weight() override;
   torch::Tensor magnitude_scale() override;  // g = m / ‖W0 + ΔW‖ (detached unless norm_grad)
   torch::Tensor weight_norm();                // ‖W0 + ΔW‖ per row, fp32
   torch::Tensor detached_norm() { return detached_scales().norm; }
@@ -51,7 +45,6 @@ class WeightDecomposedAdapter : public Adapter {
   torch::Tensor magnitude;  // m [out], trainable
 
  protected:
-  virtual LowRankFactors factors() = 0;
   // Sets m to ‖W0 + ΔW‖ (the identity at initialisation). Call once the factors exist.
   void init_magnitude();
 

@@ -1,4 +1,4 @@
-// `vltune analyze`'s writing side: the points of analysis/run_analysis.h as files in OUT.
+// `vltune analyze`'s writing side: the points analysis/run_analysis.h measures, as files in OUT.
 //   analysis.csv           run, method, step, module, layer, delta_m, delta_d (one row per point)
 //   analysis-<method>.svg  ΔM against ΔD (x: ΔD, y: ΔM, as in the paper's Figure 2), one colour
 //                          per module, with the least-squares line ΔM = a + b·ΔD over the method's points
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "analysis/run_analysis.h"
+#include "analysis/analysis_point.h"
 #include "analysis/statistics.h"
 
 namespace vltune::analysis {

@@ -63,12 +63,21 @@ std::vector<std::string> metric_names(const std::vector<VariantSummary>& variant
   return ordered;
 }
 
+// A metric's name as the report's readers see it: `loss` and `perplexity` are the final evaluation's,
+// `train_loss` the last training step's. results.csv and results.json keep the plain names.
+std::string metric_label(const std::string& metric) {
+  static const std::map<std::string, std::string> kLabels = {
+      {"loss", "eval loss"}, {"perplexity", "eval perplexity"}, {"train_loss", "train loss (last step)"}};
+  const auto found = kLabels.find(metric);
+  return found == kLabels.end() ? metric : found->second;
+}
+
 Table results_table(const std::vector<VariantSummary>& variants, const std::string& primary_metric) {
   const auto metrics = metric_names(variants, primary_metric);
   Table table;
   table.headers = {"variant", "method", "placement", "rank", "seeds", "trainable params", "% of model",
                    "peak memory (MiB)", "step time (ms)", "tokens/s"};
-  table.headers.insert(table.headers.end(), metrics.begin(), metrics.end());
+  for (const auto& metric : metrics) table.headers.push_back(metric_label(metric));
   for (const auto& v : variants) {
     std::vector<std::string> row = {v.variant,
                                     v.method,
@@ -133,6 +142,17 @@ std::string series_key(const VariantSummary& variant, const std::vector<VariantS
   return variant.method;
 }
 
+// One colour per series across every plot of the report: each variant gets the palette's next
+// colour in the table's order, then each method line of the rank plot (series_key) that is not also
+// a variant's name. A variant is the same colour in the parameter plot and the loss curves.
+using Colours = std::map<std::string, std::string>;
+Colours series_colours(const std::vector<VariantSummary>& variants) {
+  Colours colours;
+  for (const auto& variant : variants) colours.emplace(variant.variant, svg::palette_colour(colours.size()));
+  for (const auto& variant : variants) colours.emplace(series_key(variant, variants), svg::palette_colour(colours.size()));
+  return colours;
+}
+
 svg::Chart chart_with(const std::string& title, const svg::Axis& x, const svg::Axis& y) {
   svg::Chart chart;
   chart.title = title;
@@ -141,30 +161,34 @@ svg::Chart chart_with(const std::string& title, const svg::Axis& x, const svg::A
   return chart;
 }
 
-svg::Series& series_named(svg::Chart& chart, const std::string& name) {
+svg::Series& series_named(svg::Chart& chart, const std::string& name, const Colours& colours) {
   for (auto& series : chart.series)
     if (series.name == name) return series;
-  chart.series.emplace_back().name = name;
-  return chart.series.back();
+  auto& series = chart.series.emplace_back();
+  series.name = name;
+  series.colour = colours.at(name);
+  return series;
 }
 
-std::string metric_vs_params_plot(const std::vector<VariantSummary>& variants, const std::string& metric) {
-  auto chart = chart_with(metric + " against trainable parameters", {"trainable parameters", true}, {metric + " (mean over seeds)", false});
+std::string metric_vs_params_plot(const std::vector<VariantSummary>& variants, const std::string& metric, const Colours& colours) {
+  const auto label = metric_label(metric);
+  auto chart = chart_with(label + " against trainable parameters", {"trainable parameters", true}, {label + " (mean over seeds)", false});
   for (const auto& variant : variants) {
-    auto& series = series_named(chart, variant.method);
+    auto& series = series_named(chart, variant.variant, colours);
     series.x.push_back(static_cast<double>(variant.trainable_params));
     series.y.push_back(metric_mean(variant, metric));
-    series.point_labels.push_back(variant.variant);
+    series.point_labels.push_back(variant.method);
   }
   return svg::render(chart);
 }
 
-std::string loss_curve_plot(const std::vector<VariantSummary>& variants) {
+std::string loss_curve_plot(const std::vector<VariantSummary>& variants, const Colours& colours) {
   auto chart = chart_with("Training loss (mean over seeds)", {"step", false}, {"train loss", false});
   for (const auto& variant : variants) {
     if (variant.loss_curve.empty()) continue;
     svg::Series series;
     series.name = variant.variant;
+    series.colour = colours.at(variant.variant);
     series.lines = true;
     series.markers = variant.loss_curve.size() == 1;
     for (const auto& [step, loss] : variant.loss_curve) {
@@ -176,15 +200,16 @@ std::string loss_curve_plot(const std::vector<VariantSummary>& variants) {
   return svg::render(chart);
 }
 
-std::string metric_vs_rank_plot(const std::vector<VariantSummary>& variants, const std::string& metric) {
-  auto chart = chart_with(metric + " against rank", {"rank", true}, {metric + " (mean over seeds)", false});
+std::string metric_vs_rank_plot(const std::vector<VariantSummary>& variants, const std::string& metric, const Colours& colours) {
+  const auto label = metric_label(metric);
+  auto chart = chart_with(label + " against rank", {"rank", true}, {label + " (mean over seeds)", false});
   std::vector<const VariantSummary*> ranked;
   for (const auto& variant : variants)
     if (variant.rank > 0) ranked.push_back(&variant);
   std::stable_sort(ranked.begin(), ranked.end(), [](const auto* a, const auto* b) { return a->rank < b->rank; });
   for (const auto* variant : ranked) {
     if (chart.x.ticks.empty() || chart.x.ticks.back() != variant->rank) chart.x.ticks.push_back(static_cast<double>(variant->rank));
-    auto& series = series_named(chart, series_key(*variant, variants));
+    auto& series = series_named(chart, series_key(*variant, variants), colours);
     series.lines = true;
     series.x.push_back(static_cast<double>(variant->rank));
     series.y.push_back(metric_mean(*variant, metric));
@@ -303,12 +328,14 @@ void write_compare_report(const std::string& out_dir, const std::vector<VariantR
   fs::create_directories(out_dir);
   const auto path = [&](const std::string& name) { return (fs::path(out_dir) / name).string(); };
   const Table table = results_table(variants, primary_metric);
+  const auto colours = series_colours(variants);
+  const auto label = metric_label(primary_metric);
   std::vector<Plot> plots = {
       {"metric-vs-params", "metric_vs_params.svg",
-       primary_metric + " (mean over seeds) against trainable parameters, log scale; one colour per method.",
-       metric_vs_params_plot(variants, primary_metric)},
+       label + " (mean over seeds) against trainable parameters, log scale; one colour per variant, the same in every plot.",
+       metric_vs_params_plot(variants, primary_metric, colours)},
       {"loss-curves", "loss_curves.svg", "Training loss per variant, the mean over seeds at each logged step.",
-       loss_curve_plot(variants)},
+       loss_curve_plot(variants, colours)},
   };
   // A rank plot only where ranks differ: with one rank it is a column of points that says nothing.
   std::set<int64_t> ranks;
@@ -316,15 +343,15 @@ void write_compare_report(const std::string& out_dir, const std::vector<VariantR
     if (v.rank > 0) ranks.insert(v.rank);
   if (ranks.size() >= 2)
     plots.push_back({"metric-vs-rank", "metric_vs_rank.svg",
-                     primary_metric + " against rank (log scale) per method; methods without a rank (full) are not shown.",
-                     metric_vs_rank_plot(variants, primary_metric)});
+                     label + " against rank (log scale) per method; methods without a rank (full) are not shown.",
+                     metric_vs_rank_plot(variants, primary_metric, colours)});
   else
     fs::remove(path("metric_vs_rank.svg"));  // an earlier report's, in the same folder
   for (const auto& plot : plots) write_file_atomically(path(plot.file), plot.svg);
   write_file_atomically(path("results.csv"), results_csv(runs, metrics));
   write_file_atomically(path("results.json"), results_json(runs, variants, title, primary_metric).dump(1) + "\n");
 
-  const auto summary_line = cat(runs.size(), " runs, ", variants.size(), " variants; primary metric ", primary_metric,
+  const auto summary_line = cat(runs.size(), " runs, ", variants.size(), " variants; primary metric ", label,
                                 "; numbers are mean ± sample standard deviation over seeds.");
   std::string md = cat("# ", title, "\n\n", summary_line, "\n\n", markdown(table), "\n");
   for (const auto& plot : plots) md += cat("![", plot.caption, "](", plot.file, ")\n\n");

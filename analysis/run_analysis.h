@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "analysis/analysis_point.h"
 #include "analysis/run_checkpoints.h"
 
 namespace vltune::analysis {
@@ -21,15 +22,6 @@ namespace vltune::analysis {
 struct AnalysisOptions {
   std::vector<std::string> modules = {"q_proj", "v_proj"};  // leaf names of the language model's linears
   std::vector<int64_t> layers;                              // decoder layers; empty: all
-};
-
-struct AnalysisPoint {
-  std::string run;     // the run folder's name
-  std::string method;  // the module's adapter method: full, lora, dora, ...
-  int64_t step = 0;    // the checkpoint's optimizer step
-  std::string module;  // leaf name: q_proj
-  int64_t layer = 0;
-  double delta_m = 0, delta_d = 0;
 };
 
 // RUN/recipe.yaml's model.path resolved against RUN.

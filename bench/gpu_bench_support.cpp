@@ -94,9 +94,11 @@ void run_setting(multimodal::VisionLanguageModel& model, const multimodal::Forwa
   training::FlatAdamW optimizer(set->named_parameters(), {lr, 0.9, 0.999, 1e-8, weight_decay},
                                 [&](const std::string&) { return training::ParamGroupOptions{1.0, weight_decay}; });
   // As the trainer does: DoRA's scales for the step's parameters, all adapters at once.
+  auto step_inputs = inputs;
+  step_inputs.logits = options.logits == "whole";
   auto loss_of_step = [&] {
     set->refresh_scales();
-    return model->forward(inputs).loss;
+    return model->forward(step_inputs).loss;
   };
   const auto t = time_steps(loss_of_step, optimizer, lr, options);
     const double step_ms = median(t.steps);
@@ -106,23 +108,23 @@ void run_setting(multimodal::VisionLanguageModel& model, const multimodal::Forwa
     std::printf("{\"kind\": \"%s\", \"shape\": \"%s\", \"targets\": \"%s\", \"batch\": %ld, \"seq\": %ld, "
                 "\"trainable\": %ld, \"step_ms_median\": %.2f, \"step_ms_min\": %.2f, \"peak_gib\": %.3f, "
                 "\"model_tflop\": %.3f, \"mfu\": %.4f, \"forward_ms\": %.2f, \"backward_ms\": %.2f, "
-                "\"optimizer_ms\": %.2f}\n",
+                "\"optimizer_ms\": %.2f, \"logits\": \"%s\"}\n",
                 setting.kind.c_str(), run.shape.c_str(), setting.modules.c_str(), static_cast<long>(batch),
                 static_cast<long>(run.seq), static_cast<long>(set->num_trainable()), step_ms,
                 *std::min_element(t.steps.begin(), t.steps.end()), peak_gib, tflop,
                 tflop / (step_ms / 1000.0) / kPeakTflops, median(t.phases.at("forward")),
-                median(t.phases.at("backward")), median(t.phases.at("optimizer")));
+                median(t.phases.at("backward")), median(t.phases.at("optimizer")), options.logits.c_str());
   std::fflush(stdout);
 }  // the set detaches as it goes
 
 }  // namespace
 
 std::optional<BenchOptions> parse_bench_options(int argc, char** argv, const std::string& program) {
-  std::map<std::string, std::string> opt = {{"--batch", "4"}, {"--steps", "13"}, {"--warmup", "3"}, {"--only", ""}};
+  std::map<std::string, std::string> opt = {{"--batch", "4"}, {"--steps", "13"}, {"--warmup", "3"}, {"--only", ""}, {"--logits", "fused"}};
   for (int i = 1; i < argc; i += 2) {
     if (!opt.count(argv[i]) || i + 1 >= argc) {
       std::cerr << program << ": unknown option or missing value '" << argv[i]
-                << "' (expected --batch N, --steps N, --warmup N, --only a,b)\n";
+                << "' (expected --batch N, --steps N, --warmup N, --only a,b, --logits fused|whole)\n";
       return std::nullopt;
     }
     opt[argv[i]] = argv[i + 1];
@@ -137,6 +139,11 @@ std::optional<BenchOptions> parse_bench_options(int argc, char** argv, const std
     return std::nullopt;
   }
   o.only = opt["--only"];
+  o.logits = opt["--logits"];
+  if (o.logits != "fused" && o.logits != "whole") {
+    std::cerr << program << ": --logits takes fused or whole, not '" << o.logits << "'\n";
+    return std::nullopt;
+  }
   if (o.batch < 1 || o.warmup < 0 || o.steps <= o.warmup) {
     std::cerr << program << ": --batch must be >= 1 and --steps > --warmup >= 0\n";
     return std::nullopt;

@@ -32,9 +32,12 @@ constexpr double kPeakTflops = 989.0;  // H200 dense bf16
 struct BenchOptions {
   int64_t batch = 4, steps = 13, warmup = 3;
   std::string only;  // comma-separated setting names; empty = all
+  // "fused": the loss as training computes it (multimodal/lm_head_loss.h, logits never whole);
+  // "whole": lm_head over every position, then the fp32 cross-entropy (the path before it).
+  std::string logits = "fused";
 };
 
-// --batch, --steps, --warmup, --only. On a bad option prints why (naming `program`) and returns
+// --batch, --steps, --warmup, --only, --logits fused|whole. On a bad option prints why (naming `program`) and returns
 // nullopt: the program exits with status 2.
 std::optional<BenchOptions> parse_bench_options(int argc, char** argv, const std::string& program);
 

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "distributed/launch_env.h"
 #include "training/compare.h"
 
 namespace vltune::cli {
@@ -47,6 +48,10 @@ void add_compare_command(CLI::App& app) {
   cmd->add_option("--shard", args->shard, "K/N: train only every N-th run, starting at the K-th, and write no report "
                                           "(split a comparison over processes; then run it once without --shard)");
   cmd->callback([args] {
+    if (const auto launch = distributed::launch_env())
+      fail("[compare] started as rank ", launch->rank, " of ", launch->world_size, " processes by ", launch->source,
+           ": vltune compare does not spread its runs over ranks. Run it as one process, split it over independent "
+           "processes with --shard K/N, or train one recipe distributed with vltune train (docs/distributed.md)");
     training::CompareOptions options;
     options.out_dir = args->out;
     options.quiet = !args->verbose;

@@ -7,7 +7,9 @@
 
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
+#include "adapters/adapter_set.h"
 #include "adapters/peft_io.h"
 #include "cli/commands.h"
 #include "core/error.h"
@@ -56,18 +58,18 @@ void add_eval_command(CLI::App& app) {
     }
     auto backbone = training::load_backbone(recipe);
     auto data = training::load_run_data(recipe, backbone);
-    std::unique_ptr<adapters::AdapterSet> set;
+    std::optional<adapters::AttachedSet> attached;
     if (!adapter.empty()) {
-      set = adapters::load_peft_adapter(adapter, backbone.model(), backbone.multimodal(), "eval");
-      set->attach();
-      set->train(false);
+      attached.emplace(adapters::load_peft_adapter(adapter, backbone.model(), backbone.multimodal(), "eval"));
+      (*attached)->train(false);
       log_info(cat("evaluating ", adapter));
     }
-    const auto result = training::evaluate(backbone, data, training::eval_settings(recipe, backbone), training::video_pooling(recipe));
+    auto settings = training::eval_settings(recipe, backbone);
+    settings.progress = &std::cerr;
+    const auto result = training::evaluate(backbone, data, settings, training::video_pooling(recipe));
     nlohmann::json out = result.metrics;
     out["bad_samples"] = data.bad->count();
     std::cout << out.dump(2) << "\n";
-    if (set) set->detach();
   });
 }
 

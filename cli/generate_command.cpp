@@ -4,8 +4,10 @@
 // directory, a checkpoint folder, or its adapter/ folder) brings the run's model, chat template,
 // frame sampling and pooling, unless the command line gives them.
 #include <iostream>
+#include <optional>
 #include <set>
 
+#include "adapters/adapter_set.h"
 #include "adapters/peft_io.h"
 #include "cli/commands.h"
 #include "core/error.h"
@@ -61,14 +63,6 @@ void take_run_settings(GenerateArgs& args, const std::string& run_dir) {
                " frames, spatial pool ", args.pooling.spatial, ", temporal ", args.pooling.temporal));
 }
 
-// A clip's visual tokens: fixed by its frame count, or by one frame's when the frames are averaged.
-int64_t video_tokens(multimodal::VisionLanguageModelImpl& model, const GenerateArgs& args) {
-  if (args.frames.num_frames <= 0 && args.pooling.temporal != "mean")
-    fail("[generate] frames sampled at data.fps (data.num_frames: 0) give a clip as many frames as its length, and ",
-         "temporal pooling concat as many visual tokens: pass --num-frames N or --temporal-pool mean");
-  return model.tokens_per_video(std::max<int64_t>(args.frames.num_frames, 1), args.pooling);
-}
-
 // The user turn: the prompt, with the visual placeholder put first when it does not name one.
 std::string user_text(const GenerateArgs& args) {
   const std::string placeholder = !args.image.empty() ? "<image>" : !args.video.empty() ? "<video>" : "";
@@ -100,11 +94,11 @@ void run_generate(GenerateArgs args) {
   datasets::PrepareOptions prepare;
   prepare.chat_template = args.chat_template;
   prepare.media.frames = args.frames;
-  // LLaVA-style clips need a fixed visual token count (refused with the fix otherwise).
-  if (!args.video.empty() && config.has_vision()) video_tokens(*loaded.model, args);
   training::VisualSettings visual;
   visual.pooling = args.pooling;
+  visual.videos = !args.video.empty();
   visual.where = "[generate]";
+  visual.frames_where = "[generate] --num-frames / --temporal-pool";
   training::apply_visual_settings(loaded, visual, prepare);
   datasets::Sample sample;
   sample.id = "--prompt";
@@ -113,11 +107,8 @@ void run_generate(GenerateArgs args) {
   sample.turns = {{language::Role::kUser, user_text(args)}, {language::Role::kAssistant, ""}};
   const auto prompt = datasets::SamplePreparer(tokenizer, prepare).prepare_prompt(sample);
 
-  std::unique_ptr<adapters::AdapterSet> set;
-  if (!adapter_dir.empty()) {
-    set = adapters::load_peft_adapter(adapter_dir, *loaded.model, config.multimodal());
-    set->attach();
-  }
+  std::optional<adapters::AttachedSet> attached;
+  if (!adapter_dir.empty()) attached.emplace(adapters::load_peft_adapter(adapter_dir, *loaded.model, config.multimodal()));
   if (args.generation.eos_token_ids.empty()) args.generation.eos_token_ids = multimodal::eos_token_ids(args.model_dir);
   if (tokenizer.eos_id() >= 0) args.generation.eos_token_ids.push_back(tokenizer.eos_id());
   const auto answer = multimodal::generate(*loaded.model, prompt, args.generation, args.pooling);

@@ -2,11 +2,15 @@
 // --resume`: train a recipe's adapters, writing checkpoints, metrics.jsonl, TensorBoard events and
 // a summary into its run directory. A resumed run goes on with its own recipe.yaml; a recipe or
 // --set that would change it is refused, listing the differences, unless --override.
+// Under torchrun or srun each process is one rank of a data-parallel run (docs/distributed.md):
+// every rank reads the same recipe (the run's recipe.yaml when resuming), rank 0 alone writes the
+// run directory and prints the result.
 #include <iomanip>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "training/distributed_run.h"
 #include "training/run_directory.h"
 #include "training/trainer.h"
 
@@ -32,7 +36,7 @@ training::Recipe recipe_to_train(const TrainArgs& args, training::TrainRequest& 
   }
   auto recipe = training::Recipe::load(args.target, args.overrides);
   if (!args.resume) return recipe;
-  return training::recipe_for_resume(args.run_dir.empty() ? training::run_directory(recipe) : args.run_dir, recipe,
+  return training::recipe_for_resume(training::run_directory(recipe, args.run_dir), recipe,
                                      args.override_recipe);
 }
 
@@ -52,8 +56,18 @@ void add_train_command(CLI::App& app) {
     training::TrainRequest request;
     request.resume = args->resume;
     const auto recipe = recipe_to_train(*args, request);
-    auto backbone = training::load_backbone(recipe);
-    const auto result = training::train(backbone, recipe, request);
+    const auto device = training::rank_device(recipe);
+    const auto group = training::join_launch(recipe, device);  // alone without a launch
+    request.group = group.get();
+    training::RunResult result;
+    try {
+      auto backbone = training::load_backbone(recipe, device);
+      result = training::train(backbone, recipe, request);
+    } catch (const std::exception& e) {
+      group->report_failure(e.what());  // for the other ranks' message
+      throw;
+    }
+    if (!group->is_main()) return;
     std::cout << "trained " << result.steps << " steps into " << result.run_dir << "\n";
     for (const auto& [name, value] : result.metrics) std::cout << "  " << name << " = " << std::setprecision(6) << value << "\n";
   });

@@ -8,7 +8,7 @@ list(APPEND VLTUNE_LIBRARIES vltune_torch vltune_all)
 install(TARGETS ${VLTUNE_LIBRARIES} EXPORT vltuneTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/vltune)
-foreach(folder core vision language multimodal adapters datasets analysis training)
+foreach(folder core distributed vision language multimodal adapters datasets analysis training)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${folder}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/vltune/${folder}
           FILES_MATCHING PATTERN "*.h")
 endforeach()

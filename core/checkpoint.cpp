@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/problems.h"
 #include "core/file_read.h"
 #include "core/json_view.h"
 
@@ -110,13 +111,9 @@ LoadReport load_strict(torch::nn::Module& module, const Checkpoint& checkpoint, 
       problems.push_back(cat("dtype mismatch for '", name, "': checkpoint ", safetensors::dtype_name(info.dtype),
                              ", model ", c10::toString(param.scalar_type())));
   }
-  if (!problems.empty()) {
-    std::string text = cat("[checkpoint] ", checkpoint.source(), ": ", problems.size(),
-                           " problem(s) loading with the ", layout.name, " key layout:");
-    for (const auto& problem : problems) text += "\n  - " + problem;
-    text += "\n  hint: is this checkpoint for a different model or config.json?";
-    throw Error(text);
-  }
+  fail_if_any(cat("[checkpoint] ", checkpoint.source(), ": ", problems.size(), " problem(s) loading with the ", layout.name,
+                  " key layout"),
+              problems, "is this checkpoint for a different model or config.json?");
 
   torch::NoGradGuard no_grad;
   for (const auto& [target, name] : source_of) {

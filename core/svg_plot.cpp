@@ -16,7 +16,12 @@ namespace {
 const char* const kPalette[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"};
 constexpr int kPaletteSize = sizeof(kPalette) / sizeof(kPalette[0]);
 
-const char* colour(std::size_t index) { return kPalette[index % kPaletteSize]; }
+const char* colour(std::size_t index) { return palette_colour(index); }
+
+// The colour of the chart's i-th series: its own, or the palette's.
+const char* series_colour(const Chart& chart, std::size_t i) {
+  return chart.series[i].colour.empty() ? colour(i) : chart.series[i].colour.c_str();
+}
 
 std::string number(double value, const char* format = "%.2f") {
   char buffer[48];
@@ -162,6 +167,8 @@ void draw_fit(std::ostringstream& out, const FitLine& fit, const char* stroke, c
 
 }  // namespace
 
+const char* palette_colour(std::size_t index) { return kPalette[index % kPaletteSize]; }
+
 std::string escape_xml(const std::string& text) {
   std::string out;
   out.reserve(text.size());
@@ -226,7 +233,7 @@ std::string render(const Chart& chart) {
   out << "<text x=\"" << chart.width / 2 << "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">"
       << escape_xml(chart.title) << "</text>\n";
   draw_axes(out, chart, f);
-  for (std::size_t i = 0; i < chart.series.size(); ++i) draw_series(out, chart.series[i], colour(i), f);
+  for (std::size_t i = 0; i < chart.series.size(); ++i) draw_series(out, chart.series[i], series_colour(chart, i), f);
   for (std::size_t i = 0; i < chart.fits.size(); ++i) draw_fit(out, chart.fits[i], colour(chart.series.size() + i), f, clip_id);
 
   if (has_legend) {
@@ -235,8 +242,8 @@ std::string render(const Chart& chart) {
     out << "<g class=\"legend\">";
     for (std::size_t i = 0; i < chart.series.size(); ++i, y += 18) {
       const auto& series = chart.series[i];
-      if (series.lines) out << "<line x1=\"" << x << "\" y1=\"" << y << "\" x2=\"" << x + 18 << "\" y2=\"" << y << "\" stroke=\"" << colour(i) << "\" stroke-width=\"2\"/>";
-      if (series.markers) out << "<circle cx=\"" << x + 9 << "\" cy=\"" << y << "\" r=\"3.5\" fill=\"" << colour(i) << "\"/>";
+      if (series.lines) out << "<line x1=\"" << x << "\" y1=\"" << y << "\" x2=\"" << x + 18 << "\" y2=\"" << y << "\" stroke=\"" << series_colour(chart, i) << "\" stroke-width=\"2\"/>";
+      if (series.markers) out << "<circle cx=\"" << x + 9 << "\" cy=\"" << y << "\" r=\"3.5\" fill=\"" << series_colour(chart, i) << "\"/>";
       out << "<text x=\"" << x + 24 << "\" y=\"" << y + 4 << "\">" << escape_xml(shorten(series.name, legend_chars)) << "</text>";
     }
     for (std::size_t i = 0; i < chart.fits.size(); ++i, y += 18)

@@ -28,6 +28,7 @@ struct Series {
   std::vector<std::string> point_labels;  // optional: one short label per point, written beside it
   bool lines = false;                     // join the points in the given order
   bool markers = true;
+  std::string colour;                     // "#rrggbb"; "": palette_colour(the series' index)
 };
 
 struct FitLine {  // drawn across the x range of the plot
@@ -45,6 +46,11 @@ struct Chart {
 
 // The chart as an <svg> element (with the SVG namespace, so it is also a valid .svg file).
 std::string render(const Chart& chart);
+
+// The default palette (Okabe-Ito, distinguishable with the common colour-vision deficiencies),
+// cycling: what a series without a colour of its own gets by its index. Reports that show one
+// series in several charts give it the same colour in each (analysis/compare_report.cpp).
+const char* palette_colour(std::size_t index);
 
 // Text made safe for XML/HTML content and attribute values.
 std::string escape_xml(const std::string& text);

@@ -16,7 +16,7 @@ std::string resolve(const std::string& file, const std::string& path) {
 }
 
 std::string scalar(const YAML::Node& node, const std::string& file, const std::string& key) {
-  if (!node.IsScalar()) fail("[data] ", yaml_where(file, node), ": '", key, "' must be a string");
+  if (!node.IsScalar()) fail("[dataset] ", yaml_where(file, node), ": '", key, "' must be a string");
   return node.Scalar();
 }
 
@@ -30,18 +30,18 @@ std::vector<std::string> paths(const YAML::Node& node, const std::string& file, 
 }  // namespace
 
 DatasetSpec parse_dataset_spec(const YAML::Node& node, const std::string& file) {
-  if (!node.IsMap()) fail("[data] ", yaml_where(file, node), ": a dataset is a map with format and path");
+  if (!node.IsMap()) fail("[dataset] ", yaml_where(file, node), ": a dataset is a map with format and path");
   check_known_keys(file, node, {"format", "path", "media_root", "allow_media_from", "fields", "prompt"}, "a dataset");
   DatasetSpec spec;
   spec.origin = yaml_where(file, node);
-  if (!node["format"] || !node["path"]) fail("[data] ", spec.origin, ": a dataset needs 'format' and 'path'");
+  if (!node["format"] || !node["path"]) fail("[dataset] ", spec.origin, ": a dataset needs 'format' and 'path'");
   spec.format = scalar(node["format"], file, "format");
   spec.path = resolve(file, scalar(node["path"], file, "path"));
   if (node["media_root"]) spec.media_root = resolve(file, scalar(node["media_root"], file, "media_root"));
   if (node["allow_media_from"]) spec.allow_media_from = paths(node["allow_media_from"], file, "allow_media_from");
   if (node["prompt"]) spec.prompt = scalar(node["prompt"], file, "prompt");
   if (const auto fields = node["fields"]) {
-    if (!fields.IsMap()) fail("[data] ", yaml_where(file, fields), ": 'fields' maps roles to field names");
+    if (!fields.IsMap()) fail("[dataset] ", yaml_where(file, fields), ": 'fields' maps roles to field names");
     for (const auto& item : fields) spec.fields[scalar(item.first, file, "fields")] = scalar(item.second, file, "fields");
   }
   return spec;

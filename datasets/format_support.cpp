@@ -11,14 +11,39 @@ namespace fs = std::filesystem;
 
 namespace vltune::datasets {
 
+bool BadSamples::add(const std::string& message) {
+  if (!seen_.insert(message).second) return false;  // met again in a later epoch: reported once
+  ++count_;
+  messages_.push_back(message);
+  return true;
+}
+
 void BadSamples::report(const std::string& where, const std::string& problem) {
   const std::string message = where + ": " + problem;
   if (policy_ == OnBadSample::kError) fail("[dataset] ", message, " (on_bad_sample: error)");
   std::lock_guard<std::mutex> lock(mutex_);
-  if (!seen_.insert(message).second) return;  // met again in a later epoch: reported once
-  ++count_;
-  messages_.push_back(message);
-  log_warning("skipping sample " + message);
+  if (add(message)) log_warning("skipping sample " + message);
+}
+
+void BadSamples::report_missing_media(const std::string& where, const std::string& path) {
+  const std::string message = cat(where, ": media file ", path, " does not exist");
+  if (policy_ == OnBadSample::kError) fail("[dataset] ", message, " (on_bad_sample: error)");
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!add(message)) return;
+  ++missing_;
+  if (missing_examples_.size() < 3) missing_examples_.push_back(path);
+}
+
+void BadSamples::log_missing_media(const std::string& file, const std::string& media_root) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (missing_ == 0) return;
+  std::string examples;
+  for (const auto& path : missing_examples_) examples += (examples.empty() ? "" : ", ") + path;
+  log_warning(cat("skipping ", missing_, " sample", missing_ == 1 ? "" : "s", " of ", file, ": their media file does not exist under ",
+                  media_root, " (media_root, default the annotation file's folder); for example ", examples,
+                  missing_ > static_cast<int64_t>(missing_examples_.size()) ? ", ..." : ""));
+  missing_ = 0;
+  missing_examples_.clear();
 }
 
 int64_t BadSamples::count() const {
@@ -78,7 +103,7 @@ std::string resolve_media(const MediaRoots& roots, const std::string& relative, 
   std::error_code error;
   const auto real = fs::canonical(path, error);  // symlinks followed
   if (error) {
-    bad.report(where, cat("media file ", path.string(), " does not exist"));
+    bad.report_missing_media(where, path.string());
     return "";
   }
   for (const auto& folder : roots.allowed)

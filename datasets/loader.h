@@ -5,6 +5,10 @@
 // shuffling; any number of workers yields the same sequence. The position (epoch, cursor) after
 // each sample can be saved and passed back to resume exactly there.
 // Prefetch: workers stay at most `prefetch` samples ahead of the consumer.
+// Shards (distributed training): loader `shard` of `shards` hands out the draws shard,
+// shard + shards, shard + 2 shards... of that one stream, so that the shards' draws together are
+// exactly the single loader's; its position() is the whole stream's (that of shard 0's next draw),
+// the same on every shard when each has taken as many draws.
 // Bad samples: a prepare function returns nullopt to skip a sample (counted); an exception it
 // throws reaches the consumer at that sample's turn. When two epochs' worth of draws in a row
 // (2 * count - 1) are skipped, none is usable and next() throws NoUsableSample rather than loop
@@ -40,6 +44,7 @@ struct LoaderOptions {
   int prefetch = 8;
   uint64_t seed = 0;
   bool shuffle = true;
+  int64_t shard = 0, shards = 1;  // this loader's share of the stream
 };
 
 // The order of epoch `epoch` over `count` samples: a Fisher-Yates permutation from (seed, epoch).
@@ -55,6 +60,10 @@ class DataLoader {
     if (count_ <= 0) throw Error("[loader] the dataset is empty: no sample to train on");
     if (start.epoch < 0 || start.cursor < 0 || start.cursor >= count_)
       throw Error(cat("[loader] cannot start at epoch ", start.epoch, ", sample ", start.cursor, " of a dataset of ", count_));
+    if (options_.shards < 1 || options_.shard < 0 || options_.shard >= options_.shards)
+      throw Error(cat("[loader] shard ", options_.shard, " of ", options_.shards, " does not exist"));
+    consumed_ = moved(start, options_.shard);
+    start = consumed_;
     issued_ = start;
     order_[start.epoch] = epoch_order(count_, options_.seed, start.epoch, options_.shuffle);
     for (int i = 0; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this] { work(); });
@@ -97,7 +106,7 @@ class DataLoader {
 
   LoaderPosition position() const {
     std::lock_guard<std::mutex> lock(mutex_);
-    return consumed_;
+    return moved(consumed_, -options_.shard);
   }
   int64_t skipped() const {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -110,14 +119,14 @@ class DataLoader {
     std::exception_ptr error;
   };
 
-  void advance(LoaderPosition& p) {
-    if (++p.cursor == count_) {
-      p.cursor = 0;
-      ++p.epoch;
-    }
+  // `p` moved by `draws` positions of the whole stream (across epochs).
+  LoaderPosition moved(const LoaderPosition& p, int64_t draws) const {
+    const int64_t at = p.epoch * count_ + p.cursor + draws;
+    return {at / count_, at % count_};
   }
+  void advance(LoaderPosition& p) { p = moved(p, options_.shards); }
   int64_t distance(const LoaderPosition& a, const LoaderPosition& b) const {
-    return (b.epoch - a.epoch) * count_ + (b.cursor - a.cursor);
+    return ((b.epoch - a.epoch) * count_ + (b.cursor - a.cursor)) / options_.shards;
   }
 
   void work() {

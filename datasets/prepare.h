@@ -18,23 +18,12 @@
 #include "datasets/sample.h"
 #include "language/chat_template.h"
 #include "language/tokenizer.h"
+#include "multimodal/prepared_sample.h"
 #include "vision/qwen_image_processor.h"
 
 namespace vltune::datasets {
 
-struct PreparedSample {
-  std::string id;
-  std::vector<int64_t> input_ids, labels;
-  // frames: images [N, 3, H, W] or frames [T, 3, H, W], normalised; patches: the images' patches
-  // [patches, values], in order. Undefined for none.
-  torch::Tensor pixels;
-  bool video = false;
-  // The patch layout's grids and clip, named as the model's ForwardInputs name them.
-  torch::Tensor image_grid_thw;       // [images, 3] int64
-  torch::Tensor pixel_values_videos;  // [patches, values]
-  torch::Tensor video_grid_thw;       // [1, 3] int64
-  torch::Tensor second_per_grid_ts;   // [1] float32: seconds per temporal patch
-};
+using PreparedSample = multimodal::PreparedSample;  // multimodal/prepared_sample.h
 
 struct PrepareOptions {
   std::string chat_template = "llava_v1";

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "datasets/format_support.h"
 #include "datasets/formats/formats.h"
 
 namespace vltune::datasets {
@@ -64,7 +65,9 @@ std::vector<Sample> read_dataset(const DatasetSpec& spec, BadSamples& bad) {
   }
   if (!std::filesystem::exists(spec.path)) fail("[dataset] ", spec.path, ": the annotation file does not exist");
   try {
-    return reader(spec, bad);
+    auto samples = reader(spec, bad);
+    bad.log_missing_media(spec.path, media_roots(spec).root);  // one line, however many samples miss their media
+    return samples;
   } catch (const nlohmann::json::exception& e) {  // a reader (a registered one, say) that reads types unchecked
     fail("[dataset] ", spec.path, ": ", e.what());
   } catch (const YAML::Exception& e) {

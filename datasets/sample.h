@@ -38,15 +38,25 @@ class BadSamples {
  public:
   explicit BadSamples(OnBadSample policy) : policy_(policy) {}
   void report(const std::string& where, const std::string& problem);  // throws under kError
+  // A sample whose media file `path` does not exist: counted and kept as report() does, but not
+  // logged one by one (a wrong media_root misses every file); log_missing_media() sums them up.
+  void report_missing_media(const std::string& where, const std::string& path);
+  // One warning for the missing media reported since the last call, with their count and the first
+  // few paths, naming the dataset `file` and the folder they were looked for in; nothing if none.
+  void log_missing_media(const std::string& file, const std::string& media_root);
   int64_t count() const;
   std::vector<std::string> messages() const;
 
  private:
+  bool add(const std::string& message);  // false: met before (the lock held)
+
   mutable std::mutex mutex_;
   OnBadSample policy_;
   int64_t count_ = 0;
   std::vector<std::string> messages_;
   std::set<std::string> seen_;
+  int64_t missing_ = 0;                       // since the last log_missing_media
+  std::vector<std::string> missing_examples_;  // the first few of them
 };
 
 }  // namespace vltune::datasets

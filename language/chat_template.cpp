@@ -148,7 +148,7 @@ std::vector<TemplatePiece> render_chat(const std::string& name, const std::vecto
 std::vector<TemplatePiece> generation_prompt(const std::vector<TemplatePiece>& pieces) {
   // The last answer is the last run of trained pieces (its text and its end marker).
   auto end = std::find_if(pieces.rbegin(), pieces.rend(), [](const TemplatePiece& p) { return p.trains; });
-  if (end == pieces.rend()) fail("[chat] the conversation has no answer to generate");
+  if (end == pieces.rend()) fail("[template] the conversation has no answer to generate");
   auto start = std::find_if(end, pieces.rend(), [](const TemplatePiece& p) { return !p.trains; });
   return {pieces.begin(), start.base()};
 }

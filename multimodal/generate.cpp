@@ -5,7 +5,6 @@
 #include "core/error.h"
 #include "core/json_view.h"
 #include "core/log.h"
-#include "datasets/prepare.h"
 
 namespace vltune::multimodal {
 
@@ -73,7 +72,7 @@ std::vector<int64_t> generate_from(VisionLanguageModelImpl& model, const torch::
 
 // The prompt's visual tokens: the family's encoding of its patches and grids, or its images /
 // clip frames (pooled) through the fixed-size path.
-VisualTokens prompt_visual(VisionLanguageModelImpl& model, const datasets::PreparedSample& prompt, const VideoPooling& pooling) {
+VisualTokens prompt_visual(VisionLanguageModelImpl& model, const PreparedSample& prompt, const VideoPooling& pooling) {
   const auto weight = model_weight(model);
   auto on_model = [&](const torch::Tensor& t, bool values) {
     return !t.defined() ? t : values ? t.to(weight.device(), weight.scalar_type()) : t.to(weight.device());
@@ -151,7 +150,7 @@ std::vector<int64_t> generate(VisionLanguageModelImpl& model, const torch::Tenso
   return generate_from(model, input_ids, visual, options);
 }
 
-std::vector<int64_t> generate(VisionLanguageModelImpl& model, const datasets::PreparedSample& prompt,
+std::vector<int64_t> generate(VisionLanguageModelImpl& model, const PreparedSample& prompt,
                               const language::GenerationOptions& options, const VideoPooling& pooling) {
   check_prompt_fits(model, static_cast<int64_t>(prompt.input_ids.size()), cat("the prompt of ", prompt.id));
   torch::NoGradGuard no_grad;

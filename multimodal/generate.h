@@ -25,10 +25,7 @@
 
 #include "language/generation.h"
 #include "multimodal/llava.h"
-
-namespace vltune::datasets {
-struct PreparedSample;  // datasets/prepare.h; only its fields are read
-}
+#include "multimodal/prepared_sample.h"
 
 namespace vltune::multimodal {
 
@@ -41,7 +38,7 @@ std::vector<int64_t> generate(VisionLanguageModelImpl& model, const torch::Tenso
 // encoded first. A prompt in the patch layout (grids given) is encoded by the model's family,
 // whose position ids (M-RoPE) the prefill takes; each new token then sits at the prompt's last
 // position + 1 + its step (transformers' rope_deltas).
-std::vector<int64_t> generate(VisionLanguageModelImpl& model, const datasets::PreparedSample& prompt,
+std::vector<int64_t> generate(VisionLanguageModelImpl& model, const PreparedSample& prompt,
                               const language::GenerationOptions& options, const VideoPooling& pooling);
 
 // The model folder's end-of-sequence ids: generation_config.json's eos_token_id (an id or a

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "multimodal/lm_head_loss.h"
 #include "multimodal/model_family.h"
 #include "vision/media/media.h"
 
@@ -117,17 +118,45 @@ VisualTokens VisionLanguageModelImpl::encode_visual(const ForwardInputs& inputs)
   return family_ ? family_->encode(*this, inputs) : VisualTokens{};
 }
 
-ForwardOutput VisionLanguageModelImpl::forward(const ForwardInputs& inputs) {
+torch::Tensor VisionLanguageModelImpl::decoder_hidden(const ForwardInputs& inputs, ForwardOutput& out) {
   if (!inputs.input_ids.defined() || inputs.input_ids.dim() != 2)
     fail("[model] input_ids must be a [batch, length] tensor");
-  ForwardOutput out;
   const VisualTokens visual_tokens = encode_visual(inputs);
   out.image_features = visual_tokens.image_features;
   out.position_ids = visual_tokens.position_ids;
   auto embeds = embed_inputs(inputs.input_ids, visual_tokens.image, visual_tokens.video);
-  out.logits = lm_logits(language_model->forward(embeds, inputs.attention_mask, nullptr, out.position_ids));
-  if (inputs.labels.defined()) out.loss = causal_lm_loss(out.logits, inputs.labels);
+  return language_model->forward(embeds, inputs.attention_mask, nullptr, out.position_ids);
+}
+
+ForwardOutput VisionLanguageModelImpl::forward(const ForwardInputs& inputs) {
+  ForwardOutput out;
+  const auto hidden = decoder_hidden(inputs, out);
+  if (inputs.logits) {
+    out.logits = lm_logits(hidden);
+    if (inputs.labels.defined()) out.loss = causal_lm_loss(out.logits, inputs.labels);
+  } else if (inputs.labels.defined()) {
+    int64_t count = 0;
+    out.loss = next_token_loss_sum(hidden, inputs.labels, 0, &count);
+    out.loss = out.loss / static_cast<double>(count);  // 0 targets: NaN, as cross_entropy's mean gives
+  }
   return out;
+}
+
+torch::Tensor VisionLanguageModelImpl::next_token_loss_sum(const torch::Tensor& hidden, const torch::Tensor& labels,
+                                                           int64_t chunk_rows, int64_t* count) {
+  if (hidden.dim() != 3 || labels.sizes() != hidden.sizes().slice(0, 2))
+    fail("[model] labels ", labels.sizes(), " do not match the hidden states' [batch, length] ",
+         hidden.sizes().slice(0, 2));
+  const auto targets = next_token_targets(labels, hidden.device());
+  if (count) *count = targets.count;
+  const auto rows = hidden.reshape({-1, hidden.size(2)}).index_select(0, targets.positions);
+  if (lm_head && lm_head->adapter)  // the adapter's own forward; only the target rows' logits exist
+    return torch::nn::functional::cross_entropy(
+        lm_logits(rows).to(torch::kFloat32), targets.labels,
+        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+  const auto& weight = lm_head ? lm_head->weight : language_model->embed_tokens->weight;
+  return projected_cross_entropy_sum(rows, weight, targets.labels,
+                                     chunk_rows > 0 ? chunk_rows : lm_loss_chunk_rows(weight.size(0)));
 }
 
 torch::Tensor causal_lm_loss(const torch::Tensor& logits, const torch::Tensor& labels) {

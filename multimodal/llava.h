@@ -8,6 +8,8 @@
 //                    k-th image token (row-major over the batch, as transformers does), video alike
 //   logits         = lm_head(decoder(embeds, attention_mask, position_ids))  (lm_head tied or not)
 //   loss           = mean cross-entropy of logits[:, t] against labels[:, t + 1], ignoring -100
+//                    (training: multimodal/lm_head_loss.h, the head and loss fused over chunks of
+//                    target positions, never holding the whole logits)
 //
 // Module names (vision_tower, multi_modal_projector, visual, language_model, lm_head) are vltune's
 // canonical names; checkpoint_layouts.h maps each HF key layout onto them.
@@ -43,10 +45,12 @@ struct ForwardInputs {
   torch::Tensor pixel_values_videos;  // [patches, values]
   torch::Tensor video_grid_thw;       // [videos, 3]
   torch::Tensor second_per_grid_ts;   // [videos]: seconds per temporal patch (time ids)
+  // false: no logits; the loss (with labels) from the fused, chunked head and loss, as training has it.
+  bool logits = true;
 };
 
 struct ForwardOutput {
-  torch::Tensor logits;          // [B, L, vocab]
+  torch::Tensor logits;          // [B, L, vocab], unless inputs.logits was false
   torch::Tensor loss;            // scalar (fp32), when labels were given
   torch::Tensor image_features;  // [N, tokens_per_image, hidden] (Qwen: [tokens, hidden]), with pixel_values
   torch::Tensor position_ids;    // [3, B, L] for M-RoPE models (undefined: positions 0..L-1)
@@ -58,6 +62,15 @@ class VisionLanguageModelImpl : public torch::nn::Module {
   VisionLanguageModelImpl(const ModelConfig& config, torch::Dtype dtype, bool with_lm_head);
 
   ForwardOutput forward(const ForwardInputs& inputs);
+  // The decoder's last hidden states [B, L, hidden] for the inputs (forward() without the head);
+  // fills out's image_features and position_ids.
+  torch::Tensor decoder_hidden(const ForwardInputs& inputs, ForwardOutput& out);
+  // Summed next-token cross-entropy of `hidden` [B, L, hidden] against labels [B, L] (-100 ignored)
+  // through the output projection, fused and chunked (multimodal/lm_head_loss.h; chunk_rows 0 =
+  // lm_loss_chunk_rows(vocab)). An lm_head with an attached adapter goes through lm_logits() on the
+  // target rows instead. Also returns the number of target tokens through `count` when given.
+  torch::Tensor next_token_loss_sum(const torch::Tensor& hidden, const torch::Tensor& labels, int64_t chunk_rows = 0,
+                                    int64_t* count = nullptr);
   // The family's visual tokens (and position ids) for the inputs: what forward() puts into the
   // embeddings; generation's prefill calls it. Empty for a text-only model without pixels.
   VisualTokens encode_visual(const ForwardInputs& inputs);

@@ -2,9 +2,11 @@
 // every gradient and merged weights; finite-difference gradient checks in fp64 for every method;
 // the factored norm; file round trips; switching sets on one backbone; placement rules.
 #include <fstream>
+#include <set>
 
 #include "adapters/adapter_set.h"
 #include "adapters/dora.h"
+#include "adapters/method_table.h"
 #include "adapters/peft_io.h"
 #include "adapters/placement.h"
 #include "adapters/weight_norm.h"
@@ -113,6 +115,26 @@ void perturb(Adapter& adapter, torch::Generator& generator) {
   for (auto& p : adapter.parameters()) p.add_(torch::randn(p.sizes(), generator, torch::kFloat64) * 0.3);
 }
 
+// A 4×5 fp64 layer with a bias drawn from `generator`, and rank-3 VeRA projections that fit it.
+struct SmallLayer {
+  Linear base{LinearOptions{5, 4, true, torch::kFloat64}};
+  std::shared_ptr<VeraProjections> projections = std::make_shared<VeraProjections>(VeraProjections::draw(3, 5, 4, 1));
+
+  explicit SmallLayer(torch::Generator& generator) {
+    torch::NoGradGuard no_grad;
+    base->weight.copy_(torch::randn({4, 5}, generator, torch::kFloat64));
+    base->bias.copy_(torch::randn({4}, generator, torch::kFloat64));
+    projections->a = projections->a.to(torch::kFloat64);
+    projections->b = projections->b.to(torch::kFloat64);
+  }
+  // An fp64 adapter of `spec` on the layer (rank 3 for the methods that share the projections).
+  std::shared_ptr<Adapter> adapter(const AdapterSpec& spec, torch::Generator& generator) const {
+    auto adapter = make_adapter(base, spec, generator, projections);
+    adapter->to(torch::kFloat64);
+    return adapter;
+  }
+};
+
 TEST(GradCheck, EveryMethodMatchesFiniteDifferences) {
   const std::vector<GradCase> cases = {
       {"lora", {Method::kLora, 3, 6}},
@@ -126,17 +148,9 @@ TEST(GradCheck, EveryMethodMatchesFiniteDifferences) {
   for (const auto& c : cases) {
     SCOPED_TRACE(c.label);
     auto generator = at::detail::createCPUGenerator(7);
-    Linear base(LinearOptions{5, 4, true, torch::kFloat64});
-    {
-      torch::NoGradGuard no_grad;
-      base->weight.copy_(torch::randn({4, 5}, generator, torch::kFloat64));
-      base->bias.copy_(torch::randn({4}, generator, torch::kFloat64));
-    }
-    auto projections = std::make_shared<VeraProjections>(VeraProjections::draw(3, 5, 4, 1));
-    projections->a = projections->a.to(torch::kFloat64);
-    projections->b = projections->b.to(torch::kFloat64);
-    auto adapter = make_adapter(base, c.spec, generator, projections);
-    adapter->to(torch::kFloat64);
+    const SmallLayer layer(generator);
+    const auto& base = layer.base;
+    auto adapter = layer.adapter(c.spec, generator);
     perturb(*adapter, generator);
     auto x = torch::randn({6, 5}, generator, torch::kFloat64).requires_grad_(true);
     const auto probe = torch::randn({6, 4}, generator, torch::kFloat64);
@@ -162,6 +176,58 @@ TEST(GradCheck, EveryMethodMatchesFiniteDifferences) {
       EXPECT_LT(max_abs_diff(grads[i].view({-1}), numeric), 1e-6 * std::max(1.0, numeric.abs().max().item<double>()))
           << "tensor " << i;
     }
+  }
+}
+
+// ---- the methods' table (method_table.h) against the adapters the factory builds ---------------
+
+// Each row says what its adapter is: the file tensors in order, the parameter count, the
+// parameters AdamW does not decay; and every method's forward pass is its merged weight's.
+TEST(MethodTable, EveryRowDescribesTheAdapterItsFactoryBuilds) {
+  for (const auto& row : method_table()) {
+    SCOPED_TRACE(row.name);
+    EXPECT_EQ(parse_method(row.name, "test"), row.method);
+    auto generator = at::detail::createCPUGenerator(11);
+    const SmallLayer layer(generator);
+    const AdapterSpec spec{row.method, 3, 6};
+    auto adapter = layer.adapter(spec, generator);
+
+    std::vector<std::string> suffixes;
+    for (const auto& entry : adapter->file_tensors()) suffixes.push_back(entry.first);
+    EXPECT_EQ(suffixes, row.file_suffixes);
+    int64_t count = 0;
+    std::set<std::string> registered;
+    for (const auto& item : adapter->named_parameters()) {
+      count += item.value().numel();
+      registered.insert(item.key());
+    }
+    EXPECT_EQ(count, row.parameters(spec, 4, 5));
+    for (const auto& name : row.no_decay) EXPECT_TRUE(registered.count(name)) << name;
+    EXPECT_EQ(row.shared_projections, row.peft_type == "VERA");
+
+    perturb(*adapter, generator);
+    const auto x = torch::randn({3, 5}, generator, torch::kFloat64);
+    torch::NoGradGuard no_grad;
+    const auto merged = torch::nn::functional::linear(x, adapter->merged_weight(), layer.base->bias);
+    // merged_weight() forms W' in fp32, as merge and export do.
+    EXPECT_LT(max_abs_diff(adapter->forward(x, layer.base->weight, layer.base->bias), merged),
+              1e-5 * std::max(1.0, merged.abs().max().item<double>()));
+  }
+}
+
+// The four low-rank methods (LoRA, DoRA, VeRA, DVoRA) run as one fused autograd node with dropout
+// 0 and the norm detached (fused_low_rank_linear.h); magnitude-only and full do not have factors.
+TEST(MethodTable, LowRankMethodsTakeTheFusedPath) {
+  for (const auto& row : method_table()) {
+    SCOPED_TRACE(row.name);
+    auto generator = at::detail::createCPUGenerator(5);
+    const SmallLayer layer(generator);
+    auto adapter = layer.adapter(AdapterSpec{row.method, 3, 6}, generator);
+    const auto x = torch::randn({2, 5}, generator, torch::kFloat64).requires_grad_(true);
+    const auto y = adapter->forward(x, layer.base->weight, layer.base->bias);
+    ASSERT_TRUE(y.grad_fn());
+    const bool fused = y.grad_fn()->name().find("FusedLowRankLinear") != std::string::npos;
+    EXPECT_EQ(fused, row.takes_rank) << y.grad_fn()->name();  // the methods with a rank are the low-rank ones
   }
 }
 
@@ -425,6 +491,29 @@ TEST(Placement, TheMoreSpecificRuleWinsAndPlanNamesIt) {
   EXPECT_NE(line.find("lora"), std::string::npos) << line;
   EXPECT_NE(line.find("rule 1 ("), std::string::npos) << line;
   EXPECT_NE(text.find("preset attention_only, rule 1"), std::string::npos) << text;
+}
+
+// Review finding: a plan held a pointer into its Placement, so a plan made from a temporary one
+// dangled. Each entry now keeps its rule's origin and VeRA seed by value.
+TEST(Placement, APlanOutlivesItsRules) {
+  TempDir dir;
+  auto loaded = multimodal::load_model(data_path(kBase));
+  auto placement = std::make_unique<Placement>(load_placement(write_yaml(
+      dir, "adapters:\n  - {component: language, modules: [q_proj], method: vera, rank: 4, projection_prng_key: 7}\n"
+           "  - {component: language, modules: [v_proj], method: vera, rank: 4, projection_prng_key: 8}\n")));
+  const auto plan = plan_adapters(*placement, linear_sites(*loaded.model));
+  for (auto& rule : placement->rules) {  // what a plan pointing at its rules would now read
+    rule.origin = "overwritten";
+    rule.vera_seed = 7;
+  }
+  placement.reset();
+  ASSERT_EQ(plan.size(), 4u);
+  const auto text = describe_plan(plan, 1000);
+  EXPECT_EQ(text.find("overwritten"), std::string::npos) << text;
+  EXPECT_NE(text.find("rule 2 ("), std::string::npos) << text;
+  EXPECT_EQ(plan[0].vera_seed, 7);
+  EXPECT_EQ(plan[3].vera_seed, 8);
+  expect_error([&] { build_adapter_set("vera", plan, 1); }, {"projection_prng_key", "rule 1 (", "rule 2 ("});
 }
 
 TEST(Placement, EquallySpecificRulesOnOneModuleNameBoth) {

@@ -80,7 +80,7 @@ std::string text_without_includes_and_comments(const fs::path& path) {
 // LibTorch's declarations.
 bool uses_libtorch(const fs::path& source) {
   static const std::regex names(
-      R"(\b(torch|at|c10)::|\bTensor\b|\bTORCH_|\.(item<|sizes\(\)|numel\(\)))"
+      R"(\b(torch|at|c10|c10d)::|\bTensor\b|\bTORCH_|\.(item<|sizes\(\)|numel\(\)))"
       R"(|\b(load_model|LoadedModel|load_backbone|Backbone|linear_sites|AdapterSet|load_peft_adapter|save_peft_adapter)\b)"
       R"(|\b(export_model|build_media_cache|SamplePreparer|run_compare|parse_device)\b|\bfuzz::)");
   fs::path header = source;

@@ -157,7 +157,7 @@ TEST(Cli, ExportWritesAMergedCheckpointAndLeavesTheBaseAlone) {
   const auto base_before = std::filesystem::last_write_time(fixture + "/base/model.safetensors");
   const auto base_bytes = safetensors::File::open(fixture + "/base/model.safetensors")->tensor("language_model.model.layers.0.self_attn.q_proj.weight").clone();
 
-  auto result = run_vltune("export --model " + fixture + "/base --adapter " + fixture + "/adapter --out " + dir.file("merged"));
+  auto result = run_vltune("export --merged --model " + fixture + "/base --adapter " + fixture + "/adapter --out " + dir.file("merged"));
   ASSERT_EQ(result.status, 0) << result.output;
   EXPECT_TRUE(std::filesystem::exists(dir.file("merged/config.json")));
   // The export keeps the source's key layout and loads like any HF folder.
@@ -170,12 +170,42 @@ TEST(Cli, ExportWritesAMergedCheckpointAndLeavesTheBaseAlone) {
   EXPECT_EQ(std::filesystem::last_write_time(fixture + "/base/model.safetensors"), base_before);
   EXPECT_TRUE(torch::equal(safetensors::File::open(fixture + "/base/model.safetensors")->tensor("language_model.model.layers.0.self_attn.q_proj.weight"), base_bytes));
 
-  result = run_vltune("export --model " + fixture + "/base --adapter " + fixture + "/adapter --out " + dir.file("merged"));
+  result = run_vltune("export --merged --model " + fixture + "/base --adapter " + fixture + "/adapter --out " + dir.file("merged"));
   EXPECT_EQ(result.status, 1);
-  EXPECT_NE(result.output.find("already holds model weights"), std::string::npos) << result.output;
-  result = run_vltune("export --model " + fixture + "/base --adapter " + fixture + "/adapter --out " + fixture + "/base");
+  EXPECT_NE(result.output.find("already holds model.safetensors"), std::string::npos) << result.output;
+  for (const char* form : {"--merged", "--peft"}) {
+    result = run_vltune(std::string("export --force ") + form + " --model " + fixture + "/base --adapter " + fixture + "/adapter --out " +
+                        fixture + "/base");
+    EXPECT_EQ(result.status, 1);
+    EXPECT_NE(result.output.find("is the folder being exported from"), std::string::npos) << result.output;
+  }
+}
+
+// Issue 14, item 10: both forms of export take the same flags, and neither overwrites an existing
+// folder's files without --force (which replaces the export's own files and keeps the others).
+TEST(Cli, ExportNeverOverwritesSilentlyInEitherForm) {
+  test::TempDir dir;
+  const std::string fixture = data_path("hf-tiny-llava-clip-llama");
+  const std::string sources = " --model " + fixture + "/base --adapter " + fixture + "/adapter ";
+  auto result = run_vltune("export" + sources + "--out " + dir.file("neither"));
   EXPECT_EQ(result.status, 1);
-  EXPECT_NE(result.output.find("refusing to write into the source model folder"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("say --merged (a full model folder) or --peft"), std::string::npos) << result.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("neither")));
+  for (const std::string form : {"--merged", "--peft"}) {
+    const auto out = dir.file("out" + form);
+    std::filesystem::create_directories(out);
+    std::ofstream(out + "/notes.txt") << "mine";
+    result = run_vltune("export " + form + sources + out);
+    EXPECT_EQ(result.status, 1) << form;
+    EXPECT_NE(result.output.find("already holds notes.txt: an export never overwrites silently"), std::string::npos) << result.output;
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(out), std::filesystem::directory_iterator()), 1) << form;
+    std::ofstream(out + "/stale-00002-of-00002.safetensors") << "old";
+    result = run_vltune("export --force " + form + sources + out);
+    ASSERT_EQ(result.status, 0) << form << "\n" << result.output;
+    EXPECT_EQ(test::read_text_file(out + "/notes.txt"), "mine");
+    EXPECT_FALSE(std::filesystem::exists(out + "/stale-00002-of-00002.safetensors")) << form;
+    EXPECT_TRUE(std::filesystem::exists(out + (form == "--peft" ? "/adapter_config.json" : "/model.safetensors"))) << form;
+  }
 }
 
 TEST(Cli, PlanPrintsModulesAndTotals) {

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "analysis/compare_report.h"
@@ -87,6 +88,39 @@ TEST(CompareReport, InconsistentRunsAreErrors) {
 }
 
 // Runs headless Chromium (with its own profile folder) and returns its exit status.
+// The colour a chart's legend gives the series `name` (its line's stroke or its marker's fill).
+std::string legend_colour(const std::string& svg, const std::string& name) {
+  const auto legend = svg.find("<g class=\"legend\">");
+  const auto at = svg.find(">" + name + "</text>", legend);
+  if (legend == std::string::npos || at == std::string::npos) return "absent";
+  const auto colour = svg.rfind("=\"#", at);
+  return svg.substr(colour + 2, 7);
+}
+
+// Issue 14, item 10: a variant keeps its colour in every plot (the parameter plot once coloured by
+// method, the loss curves by variant), and the loss metric reads as the evaluation's.
+TEST(CompareReport, AVariantKeepsOneColourAcrossPlotsAndLossReadsAsEvalLoss) {
+  test::TempDir dir;
+  const auto out = dir.path() / "report";
+  analysis::write_compare_report(out.string(), hand_made_runs(), "colours", "loss");
+  const auto params = read_text_file(out / "metric_vs_params.svg"), losses = read_text_file(out / "loss_curves.svg");
+  std::set<std::string> seen;
+  for (const char* variant : {"lora-r4", "lora-r16", "dora-r4", "dora-r16"}) {
+    const auto colour = legend_colour(losses, variant);
+    EXPECT_EQ(colour.size(), 7u) << variant << ": " << colour;
+    EXPECT_EQ(legend_colour(params, variant), colour) << variant;
+    seen.insert(colour);
+  }
+  EXPECT_EQ(seen.size(), 4u);  // and no two variants share one
+  const auto rank = read_text_file(out / "metric_vs_rank.svg");
+  EXPECT_NE(legend_colour(rank, "lora"), legend_colour(rank, "dora"));
+  const auto md = read_text_file(out / "report.md");
+  EXPECT_NE(md.find("primary metric eval loss;"), std::string::npos) << md;
+  EXPECT_NE(md.find("| eval loss |"), std::string::npos) << md;
+  EXPECT_NE(params.find("eval loss against trainable parameters"), std::string::npos);
+  EXPECT_NE(read_text_file(out / "results.csv").find(",loss,"), std::string::npos);  // machine-readable names stay
+}
+
 int chromium(const test::TempDir& dir, const std::string& args, const std::string& stdout_file) {
   const auto command = "timeout 120 chromium --headless --no-sandbox --disable-gpu --no-first-run --hide-scrollbars "
                        "--user-data-dir=" + dir.file("profile") + " " + args + " > " + stdout_file + " 2>" + dir.file("chromium.log");

@@ -1,5 +1,6 @@
 // datasets/: every built-in format on files written here, the bad-sample policy (file:line,
 // unknown fields, empty answers, missing media), the registry, and Fashion-MNIST from Debian.
+#include <filesystem>
 #include <fstream>
 
 #include "core/atomic_file.h"
@@ -54,6 +55,39 @@ TEST(Formats, LlavaConversations) {
   EXPECT_NE(bad.messages()[0].find("d.json[1]: empty answer"), std::string::npos);
   EXPECT_NE(bad.messages()[1].find("missing.png does not exist"), std::string::npos);
   EXPECT_NE(bad.messages()[2].find("unknown field 'imgae'"), std::string::npos);
+}
+
+// Issue 14, item 7: a wrong media_root misses every sample's file; that is one warning with the
+// count and a few of the paths, not one per sample (each is still counted and kept as a reason).
+TEST(Formats, MissingMediaIsSummedUpInOneLine) {
+  TempDir dir;
+  std::string records;
+  for (int i = 0; i < 40; ++i)
+    records += std::string(i ? "," : "") + R"({"image": "img-)" + std::to_string(i) +
+               R"(.png", "conversations": [{"from": "human", "value": "q"}, {"from": "gpt", "value": "a"}]})";
+  write_file_atomically(dir.file("d.json"), "[" + records + "]");
+  std::filesystem::create_directories(dir.file("wrong-root"));
+  DatasetSpec spec;
+  spec.format = "llava";
+  spec.path = dir.file("d.json");
+  spec.media_root = dir.file("wrong-root");
+  BadSamples bad(OnBadSample::kSkip);
+  testing::internal::CaptureStderr();
+  const auto samples = read_dataset(spec, bad);
+  const auto printed = testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(samples.empty());
+  EXPECT_EQ(bad.count(), 40);
+  EXPECT_EQ(test::count_occurrences(printed, "\n"), 1u) << printed;
+  EXPECT_NE(printed.find("skipping 40 samples of " + dir.file("d.json") + ": their media file does not exist under " +
+                         dir.file("wrong-root")),
+            std::string::npos)
+      << printed;
+  EXPECT_NE(printed.find("img-0.png, " + dir.file("wrong-root") + "/img-1.png, " + dir.file("wrong-root") + "/img-2.png, ..."),
+            std::string::npos)
+      << printed;
+  EXPECT_NE(bad.messages().back().find("img-39.png does not exist"), std::string::npos);
+  BadSamples strict(OnBadSample::kError);  // on_bad_sample: error still stops at the first
+  expect_error([&] { read_dataset(spec, strict); }, {"d.json[0]: media file", "img-0.png does not exist"});
 }
 
 TEST(Formats, JsonlWithFieldMappingAndMessages) {

@@ -1,6 +1,7 @@
 // `vltune generate` end to end: the binary prints the same answer the library generates, for a
 // text-only model and (with media support) for an image written by OpenCV, and bad invocations
 // fail with a message.
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -88,6 +89,25 @@ TEST(GenerateCli, BadInvocationsFailWithAMessage) {
   result = run_vltune("generate --model " + text_model + " --tokenizer " + tiny_tokenizer_path() + " --prompt hi --strategy nucleus");
   EXPECT_EQ(result.status, 1);
   EXPECT_NE(result.output.find("unknown generation strategy 'nucleus'"), std::string::npos) << result.output;
+}
+
+// Review finding: the refusal of clips whose token count is not fixed (frames at fps, concatenated)
+// lives in training::apply_visual_settings, shared by train, eval and generate, and comes before
+// any frame is decoded (the "clip" here is an empty folder).
+TEST(GenerateCli, ClipsWithoutAFixedTokenCountAreRefusedBeforeDecoding) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir.file("frames"));
+  const std::string model = data_path("hf-tiny-llava-clip-llama/base");
+  const auto generate = [&](const std::string& options) {
+    return run_vltune("generate --model " + model + " --tokenizer " + tiny_tokenizer_path() + " --video " + dir.file("frames") +
+                      " --prompt hi " + options);
+  };
+  auto result = generate("--num-frames 0 --temporal-pool concat");
+  EXPECT_EQ(result.status, 1) << result.output;
+  EXPECT_NE(result.output.find("[generate] --num-frames / --temporal-pool: frames sampled at fps"), std::string::npos) << result.output;
+  result = generate("--num-frames 0 --temporal-pool mean");  // passes the check, then fails decoding the empty folder
+  EXPECT_EQ(result.status, 1) << result.output;
+  EXPECT_EQ(result.output.find("frames sampled at fps"), std::string::npos) << result.output;
 }
 
 #ifdef VLTUNE_TEST_MEDIA

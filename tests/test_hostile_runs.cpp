@@ -62,7 +62,8 @@ TEST_F(HostileRun, ADamagedStateJsonIsRefusedBeforeAnythingIsWritten) {
                                                                     {R"("optimizer_steps": 4)", R"("optimizer_steps": 40)"},
                                                                     {R"("data_epoch": \d+)", R"("data_epoch": -1)"},
                                                                     {R"("data_cursor": \d+)", R"("data_cursor": 100000)"},
-                                                                    {R"("data_cursor": \d+)", R"("data_cursor": -5)"}};
+                                                                    {R"("data_cursor": \d+)", R"("data_cursor": -5)"},
+                                                                    {R"("world_size": 1)", R"("world_size": 0)"}};
   for (const auto& [pattern, replacement] : damages) {
     const auto run = good_run("damaged");
     replace_in_file(run + "/checkpoints/step-00000004/state.json", pattern, replacement);
@@ -188,7 +189,7 @@ TEST_F(HostileRun, ExportPeftNeverOverwritesAnAdapter) {
   const auto before = snapshot(own);
   auto result = run_vltune("export " + run + " --peft " + own);
   EXPECT_NE(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("already holds"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("is the folder being exported from"), std::string::npos) << result.output;
   EXPECT_TRUE(snapshot(own) == before);
   fs::create_directories(dir_->file("other-adapter"));
   std::ofstream(dir_->file("other-adapter/adapter_config.json")) << "{}";
@@ -235,6 +236,20 @@ TEST_F(HostileRun, ADatasetWithNoUsableSampleEndsWithTheReason) {
   EXPECT_NE(result.output.find("the last reason: "), std::string::npos) << result.output;
   EXPECT_LE(count_occurrences(result.output, "skipping sample"), 48u);  // each of the 48 samples once at most
   EXPECT_FALSE(std::filesystem::exists(dir_->file("no-usable"))) << "a run that fails its checks leaves no folder";
+}
+
+// Issue 14, item 7: a wrong media_root is one line with the count and a few paths (it was a
+// warning per sample), and the run that cannot start leaves no folder.
+TEST_F(HostileRun, AWrongMediaRootIsOneSummaryLineAndLeavesNoFolder) {
+  const auto run = dir_->file("wrong-root-run");
+  std::ofstream(dir_->file("wrong-root.yaml")) << "extends: recipe.yaml\ndata:\n  train: {format: llava, path: fm/vqa_train.json, media_root: nowhere}\n";
+  const auto result = run_vltune("train " + dir_->file("wrong-root.yaml") + " --run-dir " + run);
+  EXPECT_NE(result.status, 0) << result.output;
+  EXPECT_EQ(count_occurrences(result.output, "skipping 48 samples of "), 1u) << result.output;
+  EXPECT_NE(result.output.find("does not exist under " + dir_->file("nowhere")), std::string::npos) << result.output;
+  EXPECT_EQ(count_occurrences(result.output, "skipping sample"), 0u) << result.output;
+  EXPECT_LE(count_occurrences(result.output, "\n"), 3u) << result.output;
+  EXPECT_FALSE(fs::exists(run)) << "a run that fails its checks leaves no folder";
 }
 
 TEST_F(HostileRun, RefusedSettingsFailInOneLineBeforeARunFolderExists) {

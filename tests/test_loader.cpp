@@ -1,6 +1,7 @@
 // datasets/loader.h: deterministic order for any number of workers, a new shuffle each epoch,
 // exact resume from a saved position, bounded prefetch, skipped samples and errors in order.
 #include <atomic>
+#include <memory>
 #include <set>
 
 #include "datasets/loader.h"
@@ -46,6 +47,42 @@ TEST(Loader, ResumesExactlyFromASavedPosition) {
   EXPECT_EQ(saved.cursor, 2);
   DataLoader<int64_t> resumed(7, identity(), {2, 4, 5, true}, saved);
   EXPECT_EQ(take(resumed, 11), std::vector<int64_t>(stream.begin() + 9, stream.end()));
+}
+
+// Distributed training: the shards' draws, interleaved, are the one loader's stream, across epoch
+// ends (7 samples, 3 shards), and every shard reports the whole stream's position, so a checkpoint
+// saved by any of them resumes all of them where they were.
+TEST(Loader, ShardsTogetherDrawTheSingleLoadersStream) {
+  DataLoader<int64_t> whole(7, identity(), {2, 4, 5, true});
+  const auto stream = take(whole, 30);
+  std::vector<std::unique_ptr<DataLoader<int64_t>>> shards;
+  for (int64_t s = 0; s < 3; ++s) {
+    LoaderOptions options{2, 4, 5, true};
+    options.shard = s;
+    options.shards = 3;
+    shards.push_back(std::make_unique<DataLoader<int64_t>>(7, identity(), options));
+  }
+  std::vector<int64_t> interleaved;
+  for (int draw = 0; draw < 5; ++draw)
+    for (auto& shard : shards) interleaved.push_back(shard->next());
+  EXPECT_EQ(interleaved, std::vector<int64_t>(stream.begin(), stream.begin() + 15));
+  for (auto& shard : shards) {
+    EXPECT_EQ(shard->position().epoch, 2);  // 15 draws of 7: epoch 2, cursor 1
+    EXPECT_EQ(shard->position().cursor, 1);
+  }
+  std::vector<int64_t> resumed;
+  for (int64_t s = 0; s < 3; ++s) {
+    LoaderOptions options{2, 4, 5, true};
+    options.shard = s;
+    options.shards = 3;
+    DataLoader<int64_t> shard(7, identity(), options, shards[0]->position());
+    const auto draws = take(shard, 5);
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(draws[i], stream[15 + 3 * i + s]) << "shard " << s << ", draw " << i;
+  }
+  LoaderOptions bad{2, 4, 5, true};
+  bad.shard = 3;
+  bad.shards = 3;
+  test::expect_error([&] { DataLoader<int64_t> loader(7, identity(), bad); }, {"shard 3 of 3"});
 }
 
 TEST(Loader, WorkersStayWithinThePrefetchDepth) {

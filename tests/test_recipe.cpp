@@ -4,8 +4,11 @@
 
 #include "adapters/placement_rules.h"
 #include "core/atomic_file.h"
+#include "core/problems.h"
 #include "test_support.h"
 #include "training/recipe.h"
+#include "training/run_directory.h"
+#include "training/train_settings.h"
 
 namespace vltune::training {
 namespace {
@@ -29,6 +32,20 @@ TEST(Recipe, ShippedRecipesWriteToTheRepositorysRunsFolder) {
   EXPECT_GE(checked, 6);
 }
 
+// train.epochs counts optimizer steps of the global batch: batch_size x grad_accum on every process
+// of a distributed launch (issue 17), so two ranks take half the steps of one process.
+TEST(TrainSettings, EpochsCountStepsOfTheGlobalBatch) {
+  TempDir dir;
+  write_file_atomically(dir.file("r.yaml"), "model: {path: m}\nadapters: {preset: attention_only}\ndata: {train: {format: alpaca, path: t.json}}\n"
+                                           "train: {epochs: 2, batch_size: 2, grad_accum: 3}\n");
+  const auto settings = train_settings(Recipe::load(dir.file("r.yaml")));
+  EXPECT_EQ(total_steps(settings, 60), 20);     // 120 samples, 6 a step
+  EXPECT_EQ(total_steps(settings, 60, 1), 20);
+  EXPECT_EQ(total_steps(settings, 60, 2), 10);  // 12 a step
+  EXPECT_EQ(total_steps(settings, 61, 2), 11);  // the last step partly a new epoch
+  EXPECT_EQ(total_steps(train_settings(Recipe::load(dir.file("r.yaml"), {"train.steps=7"})), 60, 4), 7);
+}
+
 // Issue 14, item 9: PEFT's and the Trainer's names get vltune's as the suggestion.
 TEST(Recipe, ForeignKeyNamesSuggestVltunesNames) {
   TempDir dir;
@@ -40,6 +57,37 @@ TEST(Recipe, ForeignKeyNamesSuggestVltunesNames) {
                {"unknown key 'r' in adapters (did you mean 'rank'?)", "unknown key 'lora_alpha' in adapters (did you mean 'alpha'?)"});
   write_file_atomically(dir.file("b.yaml"), "adapters: {rules: [{component: language, target_modules: [q_proj]}]}\n");
   expect_error([&] { adapters::load_placement(dir.file("b.yaml")); }, {"unknown key 'target_modules'", "(did you mean 'modules'?)"});
+}
+
+// Issue 14, item 10: --run-dir and output.dir resolve by one rule (run_directory.h): NAME is the
+// recipe's stem, and a relative path is relative to where it was written: the recipe file that
+// set it (a base's, through extends), the recipe's folder for the default, the current directory
+// for the command line (--run-dir, and --set output.dir, which once resolved against the recipe).
+TEST(Recipe, RunDirAndOutputDirResolveByOneRule) {
+  const std::string kMinimal = "model: {path: m}\nadapters: {preset: attention_only}\ndata: {train: {format: llava, path: t.json}}\n";
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("recipes/base"));
+  write_file_atomically(dir.file("recipes/base/base.yaml"), kMinimal + "output: {dir: ../../runs/NAME}\n");
+  write_file_atomically(dir.file("recipes/exp.yaml"), "extends: base/base.yaml\n");
+  write_file_atomically(dir.file("recipes/plain.yaml"), kMinimal);
+  const auto normal = [](const std::filesystem::path& path) { return path.lexically_normal().string(); };
+  EXPECT_EQ(run_directory(Recipe::load(dir.file("recipes/exp.yaml"))), normal(dir.path() / "runs/exp"));
+  EXPECT_EQ(run_directory(Recipe::load(dir.file("recipes/plain.yaml"))), normal(dir.path() / "recipes/runs/plain"));
+  EXPECT_EQ(run_directory(Recipe::load(dir.file("recipes/exp.yaml"), {"output.dir=elsewhere/NAME"})), "elsewhere/exp");
+  EXPECT_EQ(run_directory(Recipe::load(dir.file("recipes/exp.yaml")), "elsewhere/NAME-2"), "elsewhere/exp-2");
+  EXPECT_EQ(run_directory(Recipe::load(dir.file("recipes/exp.yaml")), "./a/../b"), "b");
+  EXPECT_EQ(run_directory(Recipe::load(dir.file("recipes/exp.yaml"), {"output.dir=/abs/NAME"})), "/abs/exp");
+}
+
+// The one form every whole-input check reports in (core/problems.h).
+TEST(Problems, EveryProblemInOneErrorWithItsHint) {
+  fail_if_any("[recipe] r.yaml: 0 problem(s)", {});  // nothing to report: no throw
+  try {
+    fail_if_any("[checkpoint] m: 2 problem(s)", {"first", "second"}, "a hint");
+    FAIL() << "expected an Error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "[checkpoint] m: 2 problem(s):\n  - first\n  - second\n  hint: a hint");
+  }
 }
 
 TEST(Recipe, ExtendsSetAndDefaults) {

@@ -12,7 +12,9 @@
 #include "test_support.h"
 #include "training/append_file.h"
 #include "training/crc32c.h"
+#include "training/eval_progress.h"
 #include "training/progress_line.h"
+#include "training/run_header.h"
 #include "training/run_log.h"
 #include "training/tensorboard_events.h"
 #include "training/tfrecord.h"
@@ -165,6 +167,56 @@ TEST(ProgressLine, Text) {
   EXPECT_EQ(progress_text(1, 5, {}, -1.0), "step 1/5 ETA --:--:--");
   EXPECT_EQ(format_duration(360000.0), "100:00:00");
   EXPECT_EQ(format_duration(0.4), "00:00:00");
+}
+
+// Issue 14, item 7: the lines `train` prints before its first step.
+TEST(RunHeader, SaysWhatTheRunWillDo) {
+  RunHeader header;
+  header.run_dir = "runs/quickstart";
+  header.train_samples = 48;
+  header.eval_samples = 16;
+  header.bad_samples = 2;
+  header.trainable_params = 12288;
+  header.model_params = 2359296;
+  header.steps = 40;
+  header.samples_per_step = 8;
+  EXPECT_EQ(run_header_text(header),
+            "run runs/quickstart (a new run)\n"
+            "  data      48 training samples (2 bad samples skipped), 16 evaluation samples\n"
+            "  adapters  12,288 trainable parameters (0.52% of the model's 2,359,296)\n"
+            "  schedule  40 steps of 8 samples = 6.67 epochs");
+  header.start_step = 20;
+  header.bad_samples = 1;
+  const auto resumed = run_header_text(header);
+  EXPECT_EQ(resumed.substr(0, resumed.find('\n')), "run runs/quickstart (resumed at step 20)");
+  EXPECT_NE(resumed.find("(1 bad sample skipped)"), std::string::npos) << resumed;
+}
+
+// Issue 14, item 7: progress through an evaluation; a few lines when not on a terminal.
+TEST(EvalProgress, PlainLinesAtEachQuarterLiveLineInPlace) {
+  std::ostringstream plain;
+  {
+    EvalProgress progress(&plain, 200, /*live=*/false);
+    for (int64_t done = 0; done <= 200; ++done) progress.done(done);
+  }
+  EXPECT_EQ(plain.str(),
+            "vltune: info: eval 50/200\nvltune: info: eval 100/200\nvltune: info: eval 150/200\nvltune: info: eval 200/200\n");
+  std::ostringstream small;
+  {
+    EvalProgress progress(&small, 3, false);
+    for (int64_t done = 0; done <= 3; ++done) progress.done(done);
+  }
+  EXPECT_EQ(small.str(), "vltune: info: eval 1/3\nvltune: info: eval 2/3\nvltune: info: eval 3/3\n");
+  std::ostringstream live;
+  {
+    EvalProgress progress(&live, 2, /*live=*/true);
+    progress.done(1);
+    progress.done(2);
+  }
+  EXPECT_EQ(live.str(), "\reval 1/2\x1b[K\reval 2/2\x1b[K\r\x1b[K");
+  EvalProgress nowhere(nullptr, 5, false);
+  nowhere.done(5);  // shows nothing, and does not crash
+  EXPECT_FALSE(is_terminal(&plain));
 }
 
 TEST(RunLog, MetricsJsonlEventsAndConsole) {
@@ -347,7 +399,7 @@ TEST(RunLog, ReservedScalarNamesAreRefused) {
   test::TempDir dir;
   std::ostringstream console;
   RunLog log(dir.path().string(), 2, false, console, ProgressStyle::kPlain);
-  test::expect_error([&] { log.step(1, {{"step", 1.0}}); }, {"[run_log] scalar name 'step'", "other than kind, step and wall_time"});
+  test::expect_error([&] { log.step(1, {{"step", 1.0}}); }, {"[run] scalar name 'step'", "other than kind, step and wall_time"});
   test::expect_error([&] { log.eval(1, {{"", 1.0}}); }, {"scalar name ''"});
 }
 

@@ -58,6 +58,12 @@ TEST_F(TrainingRun, RunDirectoryEvaluatesAndExports) {
   const auto run = dir_->file("run");
   auto result = run_vltune("train " + recipe() + " --run-dir " + run + " --set train.steps=4");
   ASSERT_EQ(result.status, 0) << result.output;
+  // Issue 14, item 7: the run's size before its first step, and the evaluation's progress.
+  const auto header = result.output.find("run " + run + " (a new run)\n  data      48 training samples (0 bad samples skipped), 48 evaluation");
+  EXPECT_NE(header, std::string::npos) << result.output;
+  EXPECT_LT(header, result.output.find("step 1/4")) << result.output;
+  EXPECT_NE(result.output.find("schedule  4 steps of 8 samples = 0.67 epochs"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("eval 16/16"), std::string::npos) << result.output;
   for (const char* file : {"recipe.yaml", "metrics.jsonl", "summary.json"}) EXPECT_TRUE(fs::exists(run + "/" + file)) << file;
   std::ifstream metrics(run + "/metrics.jsonl");
   int train_lines = 0;

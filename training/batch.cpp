@@ -75,7 +75,7 @@ torch::Tensor visual_tokens(multimodal::VisionLanguageModelImpl& model, const Ba
 
 torch::Tensor summed_loss(multimodal::VisionLanguageModelImpl& model, const Batch& batch,
                           const multimodal::VideoPooling& pooling) {
-  torch::Tensor logits;
+  torch::Tensor hidden;
   if (patch_layout(batch)) {  // the family encodes patches and grids, and gives the position ids
     const auto dtype = model.language_model->embed_tokens->weight.scalar_type();
     auto as_model = [&](const torch::Tensor& t) { return t.defined() ? t.to(dtype) : t; };
@@ -87,15 +87,13 @@ torch::Tensor summed_loss(multimodal::VisionLanguageModelImpl& model, const Batc
     inputs.pixel_values_videos = as_model(batch.pixel_values_videos);
     inputs.video_grid_thw = batch.video_grid_thw;
     inputs.second_per_grid_ts = batch.second_per_grid_ts;
-    logits = model.forward(inputs).logits;
+    multimodal::ForwardOutput unused;
+    hidden = model.decoder_hidden(inputs, unused);
   } else {
     const auto embeds = model.embed_inputs(batch.input_ids, visual_tokens(model, batch, pooling));
-    logits = model.lm_logits(model.language_model->forward(embeds, batch.attention_mask));
+    hidden = model.language_model->forward(embeds, batch.attention_mask);
   }
-  const auto shifted = torch::constant_pad_nd(batch.labels, {0, 1}, -100).narrow(1, 1, batch.labels.size(1));
-  return torch::nn::functional::cross_entropy(
-      logits.to(torch::kFloat32).reshape({-1, logits.size(-1)}), shifted.reshape({-1}),
-      torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100).reduction(torch::kSum));
+  return model.next_token_loss_sum(hidden, batch.labels);
 }
 
 }  // namespace vltune::training

@@ -46,6 +46,8 @@ TrainState read_train_state(const JsonView& json, const std::string& folder_name
   if (state.data.epoch < 0 || state.data.epoch > kMaxEpoch)
     json.fail_at("data_epoch", cat(state.data.epoch, " is out of range (0 to ", kMaxEpoch, ")"));
   if (state.data.cursor < 0) json.fail_at("data_cursor", cat(state.data.cursor, " is negative"));
+  state.world_size = json.integer_or("world_size", 1);
+  if (state.world_size < 1 || state.world_size > kMaxEpoch) json.fail_at("world_size", cat(state.world_size, " is out of range (1 to ", kMaxEpoch, ")"));
   return state;
 }
 
@@ -70,7 +72,8 @@ std::string save_checkpoint(const std::string& run_dir, adapters::AdapterSet& se
                         nlohmann::json{{"step", state.step},
                                        {"optimizer_steps", optimizer.steps()},
                                        {"data_epoch", state.data.epoch},
-                                       {"data_cursor", state.data.cursor}}
+                                       {"data_cursor", state.data.cursor},
+                                       {"world_size", state.world_size}}
                                 .dump(1) + "\n");
   fsync_folder(temp_dir / "adapter");
   fsync_folder(temp_dir);

@@ -24,6 +24,7 @@ struct TrainState {
   datasets::LoaderPosition data;     // where the loader resumes
   torch::Tensor rng_state;           // the CPU generator's state (uint8)
   int64_t optimizer_steps = 0;       // the optimizer's own step count (its bias correction), as saved
+  int64_t world_size = 1;            // the processes that trained it (distributed/; 1 in older checkpoints)
 };
 
 // state.json's values (the document read from folder `folder_name`, step-NNNNNNNN), each checked:

@@ -161,39 +161,33 @@ void check_metric_reported(const std::string& metric, const std::vector<std::vec
   }
 }
 
-}  // namespace
-
-CompareResult run_compare(const std::string& compare_yaml, const CompareOptions& options) {
-  const auto file = compare_yaml;
-  const YAML::Node root = load_yaml_file(file);
-  if (!root.IsMap()) fail("[compare] ", file, ": expected a map with recipe, variants and/or grid");
-  check_known_keys(file, root, {"recipe", "title", "metric", "seeds", "set", "variants", "grid", "output"}, "a compare file");
-  if (!root["recipe"]) fail("[compare] ", file, ": 'recipe' (the base recipe) is required");
-  const auto folder = fs::path(file).parent_path();
-  const auto base = (folder / yaml_string(file, root["recipe"], "recipe")).lexically_normal().string();
-  if (!fs::exists(base)) fail("[compare] ", yaml_where(file, root["recipe"]), ": the recipe ", base, " does not exist");
-  std::vector<uint64_t> seeds = {0};
-  if (const YAML::Node s = root["seeds"]) {
-    seeds.clear();
-    if (!s.IsSequence()) fail("[compare] ", yaml_where(file, s), ": 'seeds' must be a list of integers");
-    for (const auto& seed : s) {
-      const auto value = yaml_as<int64_t>(file, seed, "seeds", "an integer of 0 or more");
-      if (value < 0) fail("[compare] ", yaml_where(file, seed), ": 'seeds': expected an integer of 0 or more, found ", value);
-      seeds.push_back(static_cast<uint64_t>(value));
-    }
-    if (seeds.empty()) fail("[compare] ", yaml_where(file, s), ": 'seeds' is empty");
+// `seeds:` of the compare file (default [0]).
+std::vector<uint64_t> read_seeds(const YAML::Node& root, const std::string& file) {
+  const YAML::Node s = root["seeds"];
+  if (!s) return {0};
+  if (!s.IsSequence()) fail("[compare] ", yaml_where(file, s), ": 'seeds' must be a list of integers");
+  std::vector<uint64_t> seeds;
+  for (const auto& seed : s) {
+    const auto value = yaml_as<int64_t>(file, seed, "seeds", "an integer of 0 or more");
+    if (value < 0) fail("[compare] ", yaml_where(file, seed), ": 'seeds': expected an integer of 0 or more, found ", value);
+    seeds.push_back(static_cast<uint64_t>(value));
   }
-  auto common = assignments(root["set"], file);
-  common.insert(common.end(), options.overrides.begin(), options.overrides.end());
-  const auto variants = read_variants(root, file);
+  if (seeds.empty()) fail("[compare] ", yaml_where(file, s), ": 'seeds' is empty");
+  return seeds;
+}
 
-  CompareResult result;
-  result.out_dir = !options.out_dir.empty() ? options.out_dir
-                   : root["output"]       ? (folder / yaml_string(file, root["output"], "output")).lexically_normal().string()
-                                          : (fs::path("runs") / ("compare-" + fs::path(file).stem().string())).string();
-  const auto title = root["title"] ? yaml_string(file, root["title"], "title") : fs::path(file).stem().string();
+// A compare file read and every run's recipe loaded and checked, before anything trains.
+struct ComparePlan {
+  std::string title, metric, out_dir;
+  std::vector<uint64_t> seeds;
+  std::vector<Variant> variants;
+  std::vector<std::vector<Recipe>> recipes;  // [variant][seed]
+};
 
-  // Every recipe is loaded (and validated) before anything trains.
+// Each variant's recipe per seed: the base recipe with the file's set, the command line's --sets,
+// the variant's own and the seed; all on one backbone.
+std::vector<std::vector<Recipe>> variant_recipes(const std::string& base, const std::vector<std::string>& common,
+                                                 const std::vector<Variant>& variants, const std::vector<uint64_t>& seeds) {
   std::vector<std::vector<Recipe>> recipes;
   for (const auto& variant : variants) {
     recipes.emplace_back();
@@ -205,57 +199,91 @@ CompareResult run_compare(const std::string& compare_yaml, const CompareOptions&
       check_same_backbone(recipes.front().front(), recipes.back().back(), variant.name);
     }
   }
-  const auto& first = recipes.front().front();
-  std::string metric = root["metric"] ? yaml_string(file, root["metric"], "metric") : "";
-  if (metric.empty()) {
-    const YAML::Node metrics = first.find("eval.metrics");
-    metric = metrics.IsDefined() && metrics.IsSequence() && metrics.size() > 0 ? metrics[0].Scalar() : "loss";
+  return recipes;
+}
+
+ComparePlan read_compare(const std::string& file, const CompareOptions& options) {
+  const YAML::Node root = load_yaml_file(file);
+  if (!root.IsMap()) fail("[compare] ", file, ": expected a map with recipe, variants and/or grid");
+  check_known_keys(file, root, {"recipe", "title", "metric", "seeds", "set", "variants", "grid", "output"}, "a compare file");
+  if (!root["recipe"]) fail("[compare] ", file, ": 'recipe' (the base recipe) is required");
+  const auto folder = fs::path(file).parent_path();
+  const auto base = (folder / yaml_string(file, root["recipe"], "recipe")).lexically_normal().string();
+  if (!fs::exists(base)) fail("[compare] ", yaml_where(file, root["recipe"]), ": the recipe ", base, " does not exist");
+  ComparePlan plan;
+  plan.seeds = read_seeds(root, file);
+  auto common = assignments(root["set"], file);
+  common.insert(common.end(), options.overrides.begin(), options.overrides.end());
+  plan.variants = read_variants(root, file);
+  plan.out_dir = !options.out_dir.empty() ? options.out_dir
+                 : root["output"]       ? (folder / yaml_string(file, root["output"], "output")).lexically_normal().string()
+                                        : (fs::path("runs") / ("compare-" + fs::path(file).stem().string())).string();
+  plan.title = root["title"] ? yaml_string(file, root["title"], "title") : fs::path(file).stem().string();
+  plan.recipes = variant_recipes(base, common, plan.variants, plan.seeds);
+  plan.metric = root["metric"] ? yaml_string(file, root["metric"], "metric") : "";
+  if (plan.metric.empty()) {  // the first eval metric of the recipe
+    const YAML::Node metrics = plan.recipes.front().front().find("eval.metrics");
+    plan.metric = metrics.IsDefined() && metrics.IsSequence() && metrics.size() > 0 ? metrics[0].Scalar() : "loss";
   }
-
-  check_metric_reported(metric, recipes, variants, root["metric"] ? yaml_where(file, root["metric"]) : file);
-
+  check_metric_reported(plan.metric, plan.recipes, plan.variants, root["metric"] ? yaml_where(file, root["metric"]) : file);
   if (options.shard_count < 1 || options.shard_index < 0 || options.shard_index >= options.shard_count)
     fail("[compare] shard ", options.shard_index + 1, " of ", options.shard_count, ": expected K/N with 1 <= K <= N");
-  const bool sharded = options.shard_count > 1;
+  return plan;
+}
 
+// A trained run as the report takes it, logged in one line.
+analysis::VariantRun variant_run(const RunResult& run, const Variant& variant, uint64_t seed) {
+  analysis::VariantRun out;
+  out.variant = variant.name;
+  out.method = run.methods;
+  out.placement = variant.placement;
+  out.rank = run.rank;
+  out.seed = seed;
+  out.trainable_params = run.trainable_params;
+  out.trainable_percent = 100.0 * static_cast<double>(run.trainable_params) / static_cast<double>(run.model_params);
+  out.peak_memory_mib = run.peak_memory_mib;
+  out.step_time_ms = run.step_time_ms;
+  out.tokens_per_s = run.tokens_per_s;
+  out.metrics = run.metrics;
+  out.loss_curve = run.loss_curve;
+  out.run_dir = run.run_dir;
+  std::string line = cat(out.variant, " seed ", out.seed, ": ", run.steps, " steps, ", static_cast<int64_t>(run.step_time_ms), " ms/step");
+  for (const auto& [name, value] : run.metrics) line += cat(", ", name, " ", value);
+  log_info(line);
+  return out;
+}
+
+}  // namespace
+
+CompareResult run_compare(const std::string& compare_yaml, const CompareOptions& options) {
+  const auto plan = read_compare(compare_yaml, options);
+  const auto& first = plan.recipes.front().front();
+  const bool sharded = options.shard_count > 1;
+  CompareResult result;
+  result.out_dir = plan.out_dir;
   std::unique_ptr<Backbone> backbone;  // loaded once, when the first run has to train
-  log_info(cat("compare: ", variants.size(), " variants x ", seeds.size(), " seeds on one backbone (", first.file_path("model.path"), ")",
-               sharded ? cat(", shard ", options.shard_index + 1, " of ", options.shard_count) : ""));
+  log_info(cat("compare: ", plan.variants.size(), " variants x ", plan.seeds.size(), " seeds on one backbone (",
+               first.file_path("model.path"), ")", sharded ? cat(", shard ", options.shard_index + 1, " of ", options.shard_count) : ""));
   int64_t index = -1, trained = 0;
-  for (std::size_t v = 0; v < variants.size(); ++v)
-    for (std::size_t s = 0; s < seeds.size(); ++s) {
+  for (std::size_t v = 0; v < plan.variants.size(); ++v)
+    for (std::size_t s = 0; s < plan.seeds.size(); ++s) {
       ++index;
+      const auto& variant = plan.variants[v];
       TrainRequest request;
-      request.run_dir = (fs::path(result.out_dir) / "runs" / cat(variants[v].name, "-seed", seeds[s])).string();
+      request.run_dir = (fs::path(result.out_dir) / "runs" / cat(variant.name, "-seed", plan.seeds[s])).string();
       request.quiet = options.quiet;
       if (!options.fresh)
-        if (auto finished = finished_run(request.run_dir, recipes[v][s])) {
-          log_info(cat(variants[v].name, " seed ", seeds[s], ": finished before, reused (", request.run_dir, ")"));
+        if (auto finished = finished_run(request.run_dir, plan.recipes[v][s])) {
+          log_info(cat(variant.name, " seed ", plan.seeds[s], ": finished before, reused (", request.run_dir, ")"));
           result.runs.push_back(std::move(*finished));
           continue;
         }
       if (sharded && index % options.shard_count != options.shard_index) continue;
       if (fs::exists(request.run_dir)) fs::remove_all(request.run_dir);  // unfinished or changed: start afresh
       if (!backbone) backbone = std::make_unique<Backbone>(load_backbone(first));
-      const auto run = train(*backbone, recipes[v][s], request);
+      const auto run = train(*backbone, plan.recipes[v][s], request);
       ++trained;
-      analysis::VariantRun out;
-      out.variant = variants[v].name;
-      out.method = run.methods;
-      out.placement = variants[v].placement;
-      out.rank = run.rank;
-      out.seed = seeds[s];
-      out.trainable_params = run.trainable_params;
-      out.trainable_percent = 100.0 * static_cast<double>(run.trainable_params) / static_cast<double>(run.model_params);
-      out.peak_memory_mib = run.peak_memory_mib;
-      out.step_time_ms = run.step_time_ms;
-      out.tokens_per_s = run.tokens_per_s;
-      out.metrics = run.metrics;
-      out.loss_curve = run.loss_curve;
-      out.run_dir = run.run_dir;
-      std::string line = cat(out.variant, " seed ", out.seed, ": ", run.steps, " steps, ", static_cast<int64_t>(run.step_time_ms), " ms/step");
-      for (const auto& [name, value] : run.metrics) line += cat(", ", name, " ", value);
-      log_info(line);
+      auto out = variant_run(run, variant, plan.seeds[s]);
       write_file_atomically((fs::path(run.run_dir) / kFinishedRun).string(), analysis::variant_run_json(out));
       result.runs.push_back(std::move(out));
     }
@@ -265,8 +293,8 @@ CompareResult run_compare(const std::string& compare_yaml, const CompareOptions&
                  "shard has ended, to write the report"));
     return result;
   }
-  analysis::write_compare_report(result.out_dir, result.runs, title, metric);
-  result.table = analysis::compare_table(analysis::summarize_variants(result.runs), metric);
+  analysis::write_compare_report(result.out_dir, result.runs, plan.title, plan.metric);
+  result.table = analysis::compare_table(analysis::summarize_variants(result.runs), plan.metric);
   return result;
 }
 

@@ -5,8 +5,10 @@
 
 #include "core/error.h"
 #include "core/yaml_util.h"
+#include "distributed/process_group.h"
 #include "multimodal/generate.h"
 #include "training/batch.h"
+#include "training/eval_progress.h"
 #include "training/metrics.h"
 
 namespace vltune::training {
@@ -35,6 +37,43 @@ void generate_answer(Backbone& backbone, const datasets::SamplePreparer& prepare
   if (prompt.pixels.defined()) prompt.pixels = prompt.pixels.to(backbone.device);
   const auto ids = multimodal::generate(backbone.model(), prompt, settings.generation, pooling);
   answers.push_back({sample.id, backbone.tokenizer.decode(ids), sample.references});
+}
+
+// Length-prefixed strings ("5:hello"): generated text may be any bytes, not only UTF-8.
+void put(std::string& out, const std::string& text) { out += std::to_string(text.size()) + ":" + text; }
+std::string take(const std::string& in, std::size_t& at) {
+  const auto colon = in.find(':', at);
+  const auto length = std::stoull(in.substr(at, colon - at));
+  at = colon + 1 + length;
+  return in.substr(colon + 1, length);
+}
+
+// Every rank's answers (each tagged with its sample's place in the eval order), in that order.
+std::vector<GeneratedAnswer> gather_answers(distributed::ProcessGroup& group, const std::vector<GeneratedAnswer>& answers,
+                                            const std::vector<int64_t>& places) {
+  std::string mine;
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    put(mine, std::to_string(places[i]));
+    put(mine, answers[i].id);
+    put(mine, answers[i].prediction);
+    put(mine, std::to_string(answers[i].references.size()));
+    for (const auto& reference : answers[i].references) put(mine, reference);
+  }
+  std::vector<std::pair<int64_t, GeneratedAnswer>> all;
+  for (const auto& bytes : group.all_gather(mine))
+    for (std::size_t at = 0; at < bytes.size();) {
+      const auto place = std::stoll(take(bytes, at));
+      GeneratedAnswer answer;
+      answer.id = take(bytes, at);
+      answer.prediction = take(bytes, at);
+      answer.references.resize(std::stoull(take(bytes, at)));
+      for (auto& reference : answer.references) reference = take(bytes, at);
+      all.emplace_back(place, std::move(answer));
+    }
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<GeneratedAnswer> gathered;
+  for (auto& entry : all) gathered.push_back(std::move(entry.second));
+  return gathered;
 }
 
 void score_answers(const EvalSettings& settings, EvalResult& result) {
@@ -87,7 +126,7 @@ EvalSettings eval_settings(const Recipe& recipe, const Backbone& backbone) {
 }
 
 EvalResult evaluate(Backbone& backbone, const RunData& data, const EvalSettings& settings,
-                    const multimodal::VideoPooling& pooling) {
+                    const multimodal::VideoPooling& pooling, distributed::ProcessGroup* group) {
   if (data.eval.empty()) fail("[eval] the recipe has no data.eval dataset to evaluate on");
   torch::NoGradGuard no_grad;
   auto& model = backbone.model();
@@ -107,15 +146,28 @@ EvalResult evaluate(Backbone& backbone, const RunData& data, const EvalSettings&
   // A subset is spread evenly over the set, so that every dataset of a mixed eval set is in it.
   const auto total = static_cast<int64_t>(data.eval.size());
   const bool generating = std::any_of(kTextMetrics.begin(), kTextMetrics.end(), [&](const auto& m) { return wants(settings, m); });
-  for (int64_t i = 0; i < count; ++i) {
+  const int64_t rank = group ? group->rank() : 0, ranks = group ? group->size() : 1;
+  std::vector<int64_t> places;  // each answer's i
+  EvalProgress progress(rank == 0 ? settings.progress : nullptr, count, is_terminal(settings.progress));
+  for (int64_t i = rank; i < count; i += ranks) {
+    progress.done(i);
     const auto& sample = data.eval[i * total / count];
     auto prepared = data.preparer->prepare(sample, *data.bad);
     if (generating) generate_answer(backbone, *data.preparer, sample, prepared, settings, pooling, *data.bad, result.answers);
+    places.resize(result.answers.size(), i);
     if (!prepared) continue;
     pending.push_back(std::move(*prepared));
     if (static_cast<int64_t>(pending.size()) == settings.batch_size) flush();
   }
   flush();
+  if (ranks > 1) {
+    const auto sums = torch::tensor({loss_sum, static_cast<double>(target_tokens)}, torch::kFloat64);
+    group->sum(sums);
+    loss_sum = sums[0].item<double>();
+    target_tokens = static_cast<int64_t>(sums[1].item<double>());
+    if (generating) result.answers = gather_answers(*group, result.answers, places);
+  }
+  progress.done(count);
   if (target_tokens == 0) fail("[eval] no evaluation sample could be prepared (", data.bad->count(), " bad samples)");
   const double loss = loss_sum / static_cast<double>(target_tokens);
   if (wants(settings, "loss")) result.metrics["loss"] = loss;

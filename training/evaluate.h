@@ -4,6 +4,7 @@
 //               answer to each sample's conversation up to its last answer, scored against the
 //               sample's references (training/metrics.h).
 #pragma once
+#include <iosfwd>
 #include <map>
 #include <string>
 #include <vector>
@@ -12,6 +13,10 @@
 #include "training/recipe.h"
 #include "training/run_setup.h"
 
+namespace vltune::distributed {
+class ProcessGroup;
+}
+
 namespace vltune::training {
 
 struct EvalSettings {
@@ -19,6 +24,7 @@ struct EvalSettings {
   int64_t batch_size = 8;
   int64_t max_samples = 0;  // 0: all
   language::GenerationOptions generation;  // for the text metrics; EOS from the model folder
+  std::ostream* progress = nullptr;        // where "eval 40/200" is shown (eval_progress.h); nullptr: nowhere
 };
 
 EvalSettings eval_settings(const Recipe& recipe, const Backbone& backbone);
@@ -35,8 +41,10 @@ struct EvalResult {
 };
 
 // The caller puts the adapters in eval mode (no dropout). Samples the preparer drops are reported
-// to data.bad, as in training.
+// to data.bad, as in training. With a process group of several ranks (every rank calls this),
+// rank r evaluates the samples r, r + size, ...; the loss sums and the generated answers are
+// gathered before scoring, in the samples' order, so every rank returns a single process' metrics.
 EvalResult evaluate(Backbone& backbone, const RunData& data, const EvalSettings& settings,
-                    const multimodal::VideoPooling& pooling);
+                    const multimodal::VideoPooling& pooling, distributed::ProcessGroup* group = nullptr);
 
 }  // namespace vltune::training

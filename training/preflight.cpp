@@ -23,8 +23,8 @@ PreparedRun prepare_run(const Recipe& recipe, Backbone& backbone) {
   PreparedRun run;
   run.data = load_run_data(recipe, backbone);
   run.first_sample = first_usable_sample(recipe, run.data);
-  run.placement = adapters::parse_placement(recipe.find("adapters"), recipe.origin_file("adapters"));
-  run.plan = adapters::plan_adapters(run.placement, adapters::linear_sites(backbone.model()));
+  run.plan = adapters::plan_adapters(adapters::parse_placement(recipe.find("adapters"), recipe.origin_file("adapters")),
+                                     adapters::linear_sites(backbone.model()));
   run.eval = eval_settings(recipe, backbone);
   return run;
 }

@@ -20,14 +20,8 @@
 namespace vltune::training {
 
 struct PreparedRun {
-  PreparedRun() = default;
-  PreparedRun(PreparedRun&&) = default;
-  PreparedRun(const PreparedRun&) = delete;  // a copy's plan would point into the original's rules
-
   RunData data;
-  // The rules, and the plan placing them on the model (each PlannedAdapter points at its rule in
-  // `placement`: keep them together; moving the struct keeps the rules where they are).
-  adapters::Placement placement;
+  // The plan placing the recipe's adapter rules on the model (each entry holds what it needs of its rule).
   std::vector<adapters::PlannedAdapter> plan;
   EvalSettings eval;
   std::string first_sample;  // the id of the first training sample that prepared

@@ -7,6 +7,7 @@
 
 #include "adapters/placement_rules.h"
 #include "core/error.h"
+#include "core/problems.h"
 #include "core/yaml_util.h"
 #include "datasets/dataset_yaml.h"
 #include "training/recipe_schema.h"
@@ -228,11 +229,7 @@ Recipe Recipe::load(const std::string& path, const std::vector<std::string>& ove
       else
         collect(section, [&] { datasets::parse_dataset_spec(node, recipe.origin_file(section)); });
     }
-  if (!problems.empty()) {
-    std::string text = cat("[recipe] ", path, ": ", problems.size(), " problem(s):");
-    for (const auto& p : problems) text += "\n  - " + p;
-    throw Error(text);
-  }
+  fail_if_any(cat("[recipe] ", path, ": ", problems.size(), " problem(s)"), problems);
   return recipe;
 }
 

@@ -13,6 +13,14 @@ namespace vltune::training {
 
 bool is_run_directory(const std::string& path) { return fs::is_directory(path) && fs::exists(fs::path(path) / "recipe.yaml"); }
 
+std::string run_directory(const Recipe& recipe, const std::string& given) {
+  auto dir = given.empty() ? recipe.str("output.dir") : given;
+  if (const auto at = dir.find("NAME"); at != std::string::npos) dir.replace(at, 4, fs::path(recipe.path()).stem().string());
+  const bool command_line = !given.empty() || recipe.where("output.dir").rfind("--set ", 0) == 0;
+  if (fs::path(dir).is_absolute() || command_line) return fs::path(dir).lexically_normal().string();
+  return (fs::path(recipe.origin_file("output.dir")).parent_path() / dir).lexically_normal().string();
+}
+
 Recipe run_recipe(const std::string& run_dir, const std::vector<std::string>& overrides) {
   if (!is_run_directory(run_dir)) fail("[run] ", run_dir, " is not a run directory (no recipe.yaml; made by vltune train)");
   return Recipe::load((fs::path(run_dir) / "recipe.yaml").string(), overrides);

@@ -18,6 +18,13 @@ std::string latest_adapter(const std::string& run_dir);
 
 bool is_run_directory(const std::string& path);
 
+// A run's folder, by one rule for --run-dir and output.dir: `given` (--run-dir) when not empty,
+// else the recipe's output.dir (default runs/NAME). NAME in it becomes the recipe file's stem. A
+// relative path resolves against where it was written: the current directory for the command line
+// (--run-dir, --set output.dir=...), the folder of the recipe file that sets output.dir (a base
+// recipe's, through extends), or the recipe's own folder for the default (docs/recipes.md).
+std::string run_directory(const Recipe& recipe, const std::string& given = "");
+
 // The recipe `vltune train --resume` continues `run_dir` with. A run that has a checkpoint goes on
 // with its own recipe.yaml; `given` (the recipe and --sets on the command line) must not change
 // it: when it does, this throws listing every difference, unless `allow_changes` (--override), in

@@ -29,7 +29,7 @@ void cut_torn_last_line(const std::string& path) {
   if (content.empty() || content.back() == '\n') return;
   const auto end = content.rfind('\n');
   const uint64_t keep = end == std::string::npos ? 0 : end + 1;
-  log_warning(cat("[run_log] ", path, ": dropping a torn last line at byte ", keep));
+  log_warning(cat("[run] ", path, ": dropping a torn last line at byte ", keep));
   truncate_file(path, keep);
 }
 
@@ -40,10 +40,10 @@ int64_t logged_step(std::string_view line, const std::string& path, int64_t line
     const auto json = parse_json_text(line, cat(path, ":", line_number));
     if (json.is_object() && json.contains("step") && json.at("step").is_number_integer()) return json.at("step").get<int64_t>();
   } catch (const Error& e) {
-    log_warning(cat("[run_log] ", e.what(), "; the line is kept as it is"));
+    log_warning(cat("[run] ", e.what(), "; the line is kept as it is"));
     return -1;
   }
-  log_warning(cat("[run_log] ", path, ":", line_number, ": no integer \"step\"; the line is kept as it is"));
+  log_warning(cat("[run] ", path, ":", line_number, ": no integer \"step\"; the line is kept as it is"));
   return -1;
 }
 
@@ -65,7 +65,7 @@ void drop_steps_after(const std::string& path, int64_t step) {
     begin = end;
   }
   if (dropped == 0) return;
-  log_info(cat("[run_log] ", path, ": dropping ", dropped, " lines logged after step ", step,
+  log_info(cat("[run] ", path, ": dropping ", dropped, " lines logged after step ", step,
                " (the checkpoint resumed from); those steps are logged again"));
   write_file_atomically(path, kept);
 }
@@ -73,7 +73,7 @@ void drop_steps_after(const std::string& path, int64_t step) {
 void check_names(const Scalars& values) {
   for (const auto& [name, value] : values)
     if (name.empty() || name == "kind" || name == "step" || name == "wall_time")
-      fail("[run_log] scalar name '", name, "': expected a non-empty name other than kind, step and wall_time");
+      fail("[run] scalar name '", name, "': expected a non-empty name other than kind, step and wall_time");
 }
 
 // Peak resident set size of this process (Linux reports ru_maxrss in KiB).

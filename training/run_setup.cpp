@@ -31,11 +31,11 @@ torch::Device parse_device(const std::string& name, const std::string& where) {
   return *device;
 }
 
-Backbone load_backbone(const Recipe& recipe) {
+Backbone load_backbone(const Recipe& recipe, const std::optional<torch::Device>& device) {
   multimodal::LoadOptions options;
   const auto dtype = recipe.str("train.precision") == "bf16" ? std::string("bfloat16") : recipe.str("model.dtype");
   options.dtype = dtype == "bfloat16" ? torch::kBFloat16 : dtype == "float16" ? torch::kFloat16 : torch::kFloat32;
-  options.device = parse_device(recipe.str("model.device"), recipe.where("model.device") + ": model.device");
+  options.device = device ? *device : parse_device(recipe.str("model.device"), recipe.where("model.device") + ": model.device");
   if (recipe.str("model.init") == "random") options.random_init_seed = static_cast<uint64_t>(recipe.integer("train.seed"));
   Backbone backbone{multimodal::load_model(recipe.file_path("model.path"), options),
                     recipe.has("model.tokenizer") ? language::Tokenizer::load(recipe.file_path("model.tokenizer"))
@@ -95,22 +95,21 @@ std::vector<datasets::Sample> read_recipe_datasets(const Recipe& recipe, const s
 
 namespace {
 
-// The data's media against the model: none for a text-only model; for fixed-size frames sampled
-// by fps, clips must be averaged (their token count is fixed only then).
-void check_visual_samples(const Recipe& recipe, const Backbone& backbone, const datasets::PrepareOptions& options,
-                          const RunData& data) {
-  const bool counted_videos = options.media.patches || options.encode.tokens_per_video > 0;
+// The data's media against the model: none for a text-only model.
+void check_visual_samples(const Recipe& recipe, const Backbone& backbone, const RunData& data) {
+  if (backbone.multimodal()) return;
   for (const auto* samples : {&data.train, &data.eval})
-    for (const auto& sample : *samples) {
-      if (!backbone.multimodal() && (!sample.images.empty() || !sample.video.empty()))
-        fail("[recipe] ", sample.id, ": an image or video sample, but ", recipe.file_path("model.path"),
-             " is a text-only model");
-      if (backbone.multimodal() && !counted_videos && !sample.video.empty())
-        fail("[recipe] ", recipe.where("data.num_frames"), ": data.num_frames is 0 (frames sampled at data.fps), so ",
-             "clips of different lengths give different frame counts, and data.temporal: concat would give them ",
-             "different numbers of video tokens (", sample.id, " is a video sample). Use data.temporal: mean, or a ",
-             "fixed data.num_frames");
-    }
+    for (const auto& sample : *samples)
+      if (!sample.images.empty() || !sample.video.empty())
+        fail("[recipe] ", sample.id, ": an image or video sample, but ", recipe.file_path("model.path"), " is a text-only model");
+}
+
+// The first video sample's id, or "".
+std::string first_video(const RunData& data) {
+  for (const auto* samples : {&data.train, &data.eval})
+    for (const auto& sample : *samples)
+      if (!sample.video.empty()) return sample.id;
+  return "";
 }
 
 }  // namespace
@@ -153,6 +152,10 @@ void apply_visual_settings(const multimodal::LoadedModel& loaded, const VisualSe
   // Clips sampled at data.fps have as many frames as their length gives: their token count is
   // fixed only when the frames are averaged (temporal: mean), one frame's tokens.
   const int64_t frames = options.media.frames.num_frames;
+  if (settings.videos && frames <= 0 && settings.pooling.temporal != "mean")
+    fail(settings.frames_where, ": frames sampled at fps (a frame count of 0) give clips of different lengths different frame ",
+         "counts, and temporal pooling concat would give them different numbers of video tokens. Use temporal pooling ",
+         "mean (data.temporal: mean, --temporal-pool mean), or a fixed frame count (data.num_frames, --num-frames)");
   if (frames > 0 || settings.pooling.temporal == "mean")
     options.encode.tokens_per_video = loaded.model->tokens_per_video(std::max<int64_t>(frames, 1), settings.pooling);
   options.media.image = vision::image_processor_config(loaded.dir, *config.vision);
@@ -172,8 +175,13 @@ RunData load_run_data(const Recipe& recipe, Backbone& backbone) {
   options.encode.truncation =
       recipe.str("data.truncation") == "error" ? language::TruncationPolicy::kError : language::TruncationPolicy::kDrop;
   options.media.frames = frame_sampling(recipe);
-  apply_visual_settings(backbone.loaded, visual_settings(recipe), options);
-  check_visual_samples(recipe, backbone, options, data);
+  auto visual = visual_settings(recipe);
+  check_visual_samples(recipe, backbone, data);
+  if (const auto video = first_video(data); !video.empty()) {
+    visual.videos = true;
+    visual.frames_where = cat("[recipe] ", recipe.where("data.num_frames"), ": data.num_frames / data.temporal (", video, " is a video sample)");
+  }
+  apply_visual_settings(backbone.loaded, visual, options);
   if (recipe.has("data.cache"))
     data.cache = std::make_shared<datasets::MediaCache>(datasets::MediaCache::open(recipe.file_path("data.cache"), options.media));
   data.preparer = std::make_shared<datasets::SamplePreparer>(backbone.tokenizer, options, data.cache.get());

@@ -31,9 +31,10 @@ struct Backbone {
 // `where` names the setting ("recipe.yaml:3:11", "--device").
 torch::Device parse_device(const std::string& name, const std::string& where);
 
-// model.path in model.dtype (bf16 when train.precision is bf16) on model.device, frozen; the
-// tokenizer from model.tokenizer or the model folder.
-Backbone load_backbone(const Recipe& recipe);
+// model.path in model.dtype (bf16 when train.precision is bf16) on model.device (or on `device`
+// when given: a rank's own GPU, training/distributed_run.h), frozen; the tokenizer from
+// model.tokenizer or the model folder.
+Backbone load_backbone(const Recipe& recipe, const std::optional<torch::Device>& device = std::nullopt);
 
 multimodal::VideoPooling video_pooling(const Recipe& recipe);
 
@@ -47,10 +48,15 @@ media::FrameSampling frame_sampling(const Recipe& recipe);
 // frames (tokens per image, per video under `pooling` when their count is fixed, the folder's image
 // processor) or patches (the folder's processor with min_pixels / max_pixels when > 0, the family's
 // image, video and wrapping ids). `options.media.frames` must be set first. Text-only: unchanged.
+// With `videos` (the data holds clips) and fixed-size frames, a clip's token count must be fixed:
+// frames sampled at fps (num_frames 0) are refused unless averaged (temporal mean), here for
+// train, eval and generate alike.
 struct VisualSettings {
   multimodal::VideoPooling pooling;
   int64_t min_pixels = 0, max_pixels = 0;  // 0: the model folder's
+  bool videos = false;
   std::string where = "[prepare]";         // names the settings in errors
+  std::string frames_where = "[prepare]";  // names the frame count and pooling in errors
 };
 void apply_visual_settings(const multimodal::LoadedModel& loaded, const VisualSettings& settings,
                            datasets::PrepareOptions& options);

@@ -32,9 +32,9 @@ TrainSettings train_settings(const Recipe& recipe) {
   return s;
 }
 
-int64_t total_steps(const TrainSettings& settings, int64_t samples) {
+int64_t total_steps(const TrainSettings& settings, int64_t samples, int world_size) {
   if (settings.steps > 0) return settings.steps;
-  const double per_step = static_cast<double>(settings.batch_size * settings.grad_accum);
+  const double per_step = static_cast<double>(settings.batch_size * settings.grad_accum * world_size);
   return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(settings.epochs * static_cast<double>(samples) / per_step)));
 }
 

@@ -27,8 +27,9 @@ struct TrainSettings {
 
 TrainSettings train_settings(const Recipe& recipe);
 
-// The run's optimizer steps: train.steps, or train.epochs over `samples` training samples (at least 1).
-int64_t total_steps(const TrainSettings& settings, int64_t samples);
+// The run's optimizer steps: train.steps, or train.epochs over `samples` training samples (at least 1),
+// each step taking batch_size x grad_accum samples on each of `world_size` processes.
+int64_t total_steps(const TrainSettings& settings, int64_t samples, int world_size = 1);
 
 // A schedule shortened by --set train.steps can leave the run in warm-up: a warning saying so, or
 // "" when the warm-up is under half of the run's `steps`.

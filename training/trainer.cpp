@@ -6,7 +6,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
+#include "adapters/method_table.h"
 #include "adapters/placement.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -16,9 +18,12 @@
 #include "datasets/loader.h"
 #include "training/batch.h"
 #include "training/checkpoint.h"
+#include "training/distributed_run.h"
 #include "training/evaluate.h"
 #include "training/flat_adamw.h"
 #include "training/preflight.h"
+#include "training/run_directory.h"
+#include "training/run_header.h"
 #include "training/run_log.h"
 #include "training/train_settings.h"
 
@@ -26,21 +31,7 @@ namespace fs = std::filesystem;
 
 namespace vltune::training {
 
-std::string run_directory(const Recipe& recipe) {
-  auto dir = recipe.str("output.dir");
-  if (const auto at = dir.find("NAME"); at != std::string::npos) dir.replace(at, 4, fs::path(recipe.path()).stem().string());
-  if (fs::path(dir).is_absolute()) return dir;
-  return (fs::path(recipe.origin_file("output.dir")).parent_path() / dir).lexically_normal().string();
-}
-
 namespace {
-
-// Adapters attached for the run and detached whatever happens, leaving the backbone as found.
-struct AttachedSet {
-  std::unique_ptr<adapters::AdapterSet> set;
-  explicit AttachedSet(std::unique_ptr<adapters::AdapterSet> s) : set(std::move(s)) { set->attach(); }
-  ~AttachedSet() { set->detach(); }
-};
 
 // The train.lr_scale.<component> a parameter takes: the vision head counts as vision, lm_head as language.
 std::string lr_component(const std::string& param_name) {
@@ -82,7 +73,9 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 // One run: setup (the constructor), step() until done(), finish(). Members are declared in the
 // order they are built; they are destroyed in reverse, so the loader stops before its data goes
-// and the adapters are detached last.
+// and the adapters are detached last. Every rank of a distributed launch builds one and calls it
+// in step with the others (group_: a world of one without a launch, where the collectives do
+// nothing); the main rank alone writes the run folder (run_log_ is null on the others).
 class TrainingRun {
  public:
   TrainingRun(Backbone& backbone, const Recipe& recipe, const TrainRequest& request);
@@ -96,15 +89,18 @@ class TrainingRun {
   void restore(const std::optional<std::string>& latest, const TrainRequest& request);
   void open_loader_and_log(const TrainRequest& request);
   std::vector<Batch> next_micro_batches();
+  torch::Tensor accumulate_gradients(const std::vector<Batch>& micro_batches, int64_t targets);
   void save_checkpoint_now();
   Scalars evaluate_now(int64_t step);
 
   Backbone& backbone_;
+  distributed::ProcessGroup alone_;
+  distributed::ProcessGroup& group_;
   const TrainSettings settings_;
   RunResult result_;
   RunData data_;
   multimodal::VideoPooling pooling_;
-  std::unique_ptr<AttachedSet> attached_;
+  std::unique_ptr<adapters::AttachedSet> attached_;
   std::unique_ptr<FlatAdamW> optimizer_;
   TrainState state_;
   int64_t steps_ = 0;
@@ -120,8 +116,8 @@ class TrainingRun {
 };
 
 TrainingRun::TrainingRun(Backbone& backbone, const Recipe& recipe, const TrainRequest& request)
-    : backbone_(backbone), settings_(train_settings(recipe)) {
-  result_.run_dir = request.run_dir.empty() ? run_directory(recipe) : request.run_dir;
+    : backbone_(backbone), group_(request.group ? *request.group : alone_), settings_(train_settings(recipe)) {
+  result_.run_dir = run_directory(recipe, request.run_dir);  // run_directory.h: one rule for both
   const auto latest = latest_checkpoint(result_.run_dir);
   if (latest && !request.resume)
     fail("[train] ", result_.run_dir, " already holds checkpoints; pass --resume to continue it, or set output.dir elsewhere");
@@ -134,15 +130,25 @@ TrainingRun::TrainingRun(Backbone& backbone, const Recipe& recipe, const TrainRe
   attach_adapters(prepared.plan);
   make_optimizer();
   restore(latest, request);
+  check_resumed_world(state_, group_, latest && request.resume ? *latest : std::string());
+  if (group_.rank() > 0) torch::manual_seed(rank_seed(settings_.seed, group_.rank(), state_.step));
+  state_.world_size = group_.size();
   // Only now that everything loaded (a failed --resume leaves the run's recipe.yaml as it was).
-  fs::create_directories(result_.run_dir);
-  write_file_atomically((fs::path(result_.run_dir) / "recipe.yaml").string(), recipe.resolved_yaml(result_.run_dir));
+  if (group_.is_main()) {
+    fs::create_directories(result_.run_dir);
+    write_file_atomically((fs::path(result_.run_dir) / "recipe.yaml").string(), recipe.resolved_yaml(result_.run_dir));
+  }
 
-  steps_ = total_steps(settings_, static_cast<int64_t>(data_.train.size()));
+  steps_ = total_steps(settings_, static_cast<int64_t>(data_.train.size()), group_.size());
   if (const auto warning = warmup_warning(settings_, steps_); !warning.empty()) log_warning(warning);
   eval_ = std::move(prepared.eval);
+  eval_.progress = request.quiet || !group_.is_main() ? nullptr : &std::cerr;
   evaluating_ = !data_.eval.empty();
   open_loader_and_log(request);
+  if (group_.is_main())  // the global batch: every rank's micro-batches
+    log_info(run_header_text({result_.run_dir, state_.step, static_cast<int64_t>(data_.train.size()),
+                              static_cast<int64_t>(data_.eval.size()), data_.bad->count(), result_.trainable_params,
+                              result_.model_params, steps_, settings_.batch_size * settings_.grad_accum * group_.size()}));
 
   attached_->set->train(true);
   reset_peak_memory(backbone_.device);
@@ -152,7 +158,7 @@ TrainingRun::TrainingRun(Backbone& backbone, const Recipe& recipe, const TrainRe
 
 void TrainingRun::attach_adapters(const std::vector<adapters::PlannedAdapter>& plan) {
   auto& model = backbone_.model();
-  attached_ = std::make_unique<AttachedSet>(
+  attached_ = std::make_unique<adapters::AttachedSet>(
       adapters::build_adapter_set(fs::path(result_.run_dir).filename().string(), plan, settings_.seed));
   const auto& set = *attached_->set;
   result_.trainable_params = set.num_trainable();
@@ -160,8 +166,7 @@ void TrainingRun::attach_adapters(const std::vector<adapters::PlannedAdapter>& p
     const auto& spec = entry.adapter->spec();
     const auto name = adapters::method_name(spec.method);
     if (result_.methods.find(name) == std::string::npos) result_.methods += (result_.methods.empty() ? "" : "+") + name;
-    if (spec.method != adapters::Method::kFull && spec.method != adapters::Method::kMagnitude)
-      result_.rank = std::max(result_.rank, spec.rank);
+    if (adapters::method_info(spec.method).takes_rank) result_.rank = std::max(result_.rank, spec.rank);
   }
   for (const auto& p : model.parameters()) result_.model_params += p.numel();
 }
@@ -170,12 +175,11 @@ void TrainingRun::make_optimizer() {
   AdamWOptions adamw;
   adamw.lr = settings_.lr;
   adamw.weight_decay = settings_.weight_decay;
-  optimizer_ = std::make_unique<FlatAdamW>(attached_->set->named_parameters(), adamw, [this](const std::string& name) {
+  const auto no_decay = attached_->set->no_decay_parameters();
+  optimizer_ = std::make_unique<FlatAdamW>(attached_->set->named_parameters(), adamw, [this, no_decay](const std::string& name) {
     ParamGroupOptions group;
     group.lr_scale = settings_.lr_scale.at(lr_component(name));
-    const bool no_decay = ends_with(name, ".magnitude") || ends_with(name, ".bias") || ends_with(name, ".lambda_b") ||
-                          ends_with(name, ".lambda_d");
-    group.weight_decay = no_decay ? 0.0 : settings_.weight_decay;
+    group.weight_decay = no_decay.count(name) ? 0.0 : settings_.weight_decay;
     return group;
   });
 }
@@ -199,9 +203,12 @@ void TrainingRun::open_loader_and_log(const TrainRequest& request) {
   options.workers = settings_.workers;
   options.prefetch = settings_.prefetch;
   options.seed = settings_.seed;
+  options.shard = group_.rank();  // the ranks' draws together are one process' stream
+  options.shards = group_.size();
   loader_ = std::make_unique<datasets::DataLoader<datasets::PreparedSample>>(
       static_cast<int64_t>(data_.train.size()),
       [this](int64_t index) { return data_.preparer->prepare(data_.train[index], *data_.bad); }, options, state_.data);
+  if (!group_.is_main()) return;
   run_log_ = std::make_unique<RunLog>(result_.run_dir, steps_, request.resume, request.quiet ? null_stream_ : std::cerr,
                                       request.quiet ? ProgressStyle::kPlain : ProgressStyle::kAuto);
   run_log_->set_start_step(state_.step);
@@ -220,19 +227,16 @@ std::vector<Batch> TrainingRun::next_micro_batches() {
       fail("[train] ", result_.run_dir, ": ", e.what(), reasons.empty() ? std::string() : "; the last reason: " + reasons.back());
     }
     micro_batches.push_back(collate(samples, backbone_.tokenizer.pad_id(), backbone_.device));
-    tokens_ += micro_batches.back().tokens;
   }
   return micro_batches;
 }
 
-void TrainingRun::step() {
-  const auto step_started = std::chrono::steady_clock::now();
-  const auto micro_batches = next_micro_batches();
-  int64_t targets = 0;
-  for (const auto& batch : micro_batches) targets += batch.target_tokens;
-  auto& set = *attached_->set;
+// Backward over the step's micro-batches into the gradient arena, each loss divided by the step's
+// `targets` (every rank's), then the arena summed over the ranks: one all-reduce per optimizer
+// step, after accumulation. Returns the loss summed over the step's target tokens, every rank's.
+torch::Tensor TrainingRun::accumulate_gradients(const std::vector<Batch>& micro_batches, int64_t targets) {
   optimizer_->zero_grad();
-  set.refresh_scales();  // DoRA's g for this step's parameters, all adapters at once
+  attached_->set->refresh_scales();  // DoRA's g for this step's parameters, all adapters at once
   torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(backbone_.device));
   for (const auto& batch : micro_batches) {
     if (batch.target_tokens == 0) continue;
@@ -240,6 +244,24 @@ void TrainingRun::step() {
     (loss / static_cast<double>(targets)).backward();
     loss_sum += loss.detach();
   }
+  group_.sum(optimizer_->grads());
+  group_.sum(loss_sum);
+  return loss_sum;
+}
+
+void TrainingRun::step() {
+  const auto step_started = std::chrono::steady_clock::now();
+  const auto micro_batches = next_micro_batches();
+  int64_t targets = 0, tokens = 0;
+  for (const auto& batch : micro_batches) {
+    targets += batch.target_tokens;
+    tokens += batch.tokens;
+  }
+  // The loss is normalised by the whole step's target tokens, over every rank.
+  const auto counts = sum_counts(group_, {targets, tokens});
+  targets = counts[0];
+  tokens_ += counts[1];
+  const auto loss_sum = accumulate_gradients(micro_batches, targets);
   const double loss = targets > 0 ? loss_sum.item<double>() / static_cast<double>(targets) : 0.0;
   const double clip = settings_.clip_grad_norm;
   const double grad_norm = clip > 0 ? optimizer_->clip_grad_norm(clip) : optimizer_->grads().norm().item<double>();
@@ -250,7 +272,7 @@ void TrainingRun::step() {
   ++state_.step;
   last_loss_ = loss;
   result_.loss_curve.emplace_back(state_.step, loss);
-  if (state_.step % settings_.log_every == 0 || state_.step == steps_)
+  if (run_log_ && (state_.step % settings_.log_every == 0 || state_.step == steps_))
     run_log_->step(state_.step, {{"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
                                  {"tokens_per_s", static_cast<double>(tokens_) / seconds_since(started_)},
                                  {"step_time_ms", 1000.0 * seconds_since(step_started)}});
@@ -265,14 +287,15 @@ void TrainingRun::save_checkpoint_now() {
     stop_diverged(result_.run_dir, state_.step, "the trained values are not finite after the update");
   state_.data = loader_->position();
   state_.rng_state = at::detail::getDefaultCPUGenerator().get_state();
-  save_checkpoint(result_.run_dir, *attached_->set, *optimizer_, state_, backbone_.multimodal(), settings_.keep_last);
+  if (group_.is_main()) save_checkpoint(result_.run_dir, *attached_->set, *optimizer_, state_, backbone_.multimodal(), settings_.keep_last);
 }
 
 Scalars TrainingRun::evaluate_now(int64_t step) {
   auto& set = *attached_->set;
   set.train(false);
-  auto evaluated = evaluate(backbone_, data_, eval_, pooling_);
+  auto evaluated = evaluate(backbone_, data_, eval_, pooling_, &group_);  // every rank's answers, gathered
   set.train(true);
+  if (!run_log_) return evaluated.metrics;
   run_log_->eval(step, evaluated.metrics);
   if (!evaluated.answers.empty()) write_answers(result_.run_dir, step, evaluated.answers);
   return evaluated.metrics;
@@ -294,7 +317,7 @@ RunResult TrainingRun::finish() {
   summary.bad_samples_skipped = result_.bad_samples;
   summary.final_metrics = result_.metrics;
   summary.device = backbone_.device.str();
-  run_log_->summary(summary);
+  if (run_log_) run_log_->summary(summary);
   return result_;
 }
 

@@ -18,6 +18,10 @@
 #include "training/recipe.h"
 #include "training/run_setup.h"
 
+namespace vltune::distributed {
+class ProcessGroup;
+}
+
 namespace vltune::training {
 
 struct RunResult {
@@ -37,11 +41,12 @@ struct TrainRequest {
   bool resume = false;   // continue from the newest checkpoint in the run directory
   std::string run_dir;   // default: the recipe's output.dir
   bool quiet = false;    // no progress line or per-step log lines (metrics.jsonl is still written)
+  // The processes training together (training/distributed_run.h; null: this one alone). Each
+  // rank trains on its share of every step's samples, the gradients are summed over the ranks once
+  // per step, and rank 0 alone writes the run folder.
+  distributed::ProcessGroup* group = nullptr;
 };
 
 RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& request = {});
-
-// output.dir resolved: "NAME" in it becomes the recipe file's stem.
-std::string run_directory(const Recipe& recipe);
 
 }  // namespace vltune::training
