@@ -123,6 +123,7 @@ Method method_of_tensors(const MethodInfo& native, const std::map<std::string, s
       return row.method;
   }
   return native.method;
+}
 
 // adapter_config.json's checks and the spec every module starts from (LoRA's fields are read for
 // VERA files too: vltune writes them there for sets that mix methods).
