@@ -1,7 +1,8 @@
 // `vltune prepare RECIPE --out CACHE` (or `--dataset FILE --model DIR --out CACHE`): decode and
 // resize a dataset's images and clips once into a memory-mapped media cache
 // (datasets/media_cache.h). With a recipe (its `extends` followed), its model.path, every dataset of
-// data.train and data.eval, and its frame sampling, so the cache is the one its runs accept.
+// data.train and data.eval, its frame sampling and (patch-layout models) its data.min_pixels /
+// data.max_pixels, so the cache is the one its runs accept.
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -46,12 +47,12 @@ void add_prepare_command(CLI::App& app) {
     }
     if (args->model_dir.empty()) fail("[prepare] --model DIR is required with --dataset");
     const auto config = multimodal::read_model_config(args->model_dir);
-    if (config.multimodal() && !config.has_vision())
-      fail("[prepare] ", args->model_dir, " (", config.model_type, ") takes each image at its own size, as patches and ",
-           "grids; the media cache holds fixed-size frames: train it decoding media live, without data.cache");
-    if (!config.has_vision()) fail("[prepare] ", args->model_dir, " has no vision tower: nothing to prepare");
+    if (!config.multimodal()) fail("[prepare] ", args->model_dir, " has no vision tower: nothing to prepare");
     datasets::MediaSettings settings;
-    settings.image = vision::image_processor_config(args->model_dir, *config.vision);
+    // The patch layout (Qwen2-VL): each image at its own size, within a recipe's min/max pixels.
+    settings.patches = training::patch_processor(config, args->model_dir,
+                                                 recipe ? training::visual_settings(*recipe) : training::VisualSettings{});
+    if (!settings.patches) settings.image = vision::image_processor_config(args->model_dir, *config.vision);
     // A recipe's cache must match what its runs will ask for: its frame sampling, unless told otherwise.
     if (recipe) settings.frames = training::frame_sampling(*recipe);
     if (!recipe || num_frames_option->count() > 0) settings.frames.num_frames = args->num_frames;

@@ -11,15 +11,18 @@ SamplePreparer::SamplePreparer(language::Tokenizer tokenizer, PrepareOptions opt
   language::check_chat_template(options_.chat_template, "[prepare]");
 }
 
-torch::Tensor SamplePreparer::pixels(const std::string& path, bool is_video) const {
+MediaPixels SamplePreparer::pixels(const std::string& path, bool is_video) const {
   if (cache_)
     if (auto cached = cache_->find(path)) {
       // The cache checked each tensor's shape; an image must also be one frame, a clip no more
       // frames than this run's sampling takes.
       const int64_t most = is_video ? media::frames_per_clip(options_.media.frames, "[prepare] " + path) : 1;
-      if (cached->size(0) > most || (!is_video && cached->size(0) != 1))
-        fail("[prepare] ", path, ": the media cache holds ", cached->size(0), " frames for this ",
-             is_video ? "clip" : "image", "; expected ", is_video ? "at most " : "", most);
+      const int64_t frames = cached->pixels.size(0);
+      if (frames > most || (!is_video && frames != 1))
+        fail("[prepare] ", path, ": the media cache holds ", frames, " frames for this ", is_video ? "clip" : "image",
+             "; expected ", is_video ? "at most " : "", most);
+      if (is_video && options_.media.patches && !(cached->frames_per_second > 0))
+        fail("[prepare] ", path, ": the media cache holds no frame rate for this clip; prepare it again");
       return *cached;
     }
   return decode_and_resize(path, is_video, options_.media);
@@ -27,9 +30,9 @@ torch::Tensor SamplePreparer::pixels(const std::string& path, bool is_video) con
 
 void SamplePreparer::load_pixels(const Sample& sample, PreparedSample& out) const {
   std::vector<torch::Tensor> frames;
-  for (const auto& image : sample.images) frames.push_back(pixels(image, false));
+  for (const auto& image : sample.images) frames.push_back(pixels(image, false).pixels);
   if (!sample.video.empty()) {
-    frames.push_back(pixels(sample.video, true));
+    frames.push_back(pixels(sample.video, true).pixels);
     out.video = true;
   }
   if (!frames.empty()) out.pixels = vision::normalize_pixels(torch::cat(frames), options_.media.image);
@@ -39,14 +42,6 @@ namespace {
 
 torch::Tensor grid_row(const vision::PatchGrid& grid) {
   return torch::tensor({grid.t, grid.h, grid.w}, torch::kInt64).view({1, 3});
-}
-
-// The frame rate the clip's frames were taken at (their timestamps' spacing), which sets Qwen's
-// seconds per temporal patch; the sampling's fps (or Qwen's default, 2) for a single frame.
-double sampled_fps(const media::DecodedVideo& video, const media::FrameSampling& sampling) {
-  const auto& t = video.timestamps;
-  if (t.size() >= 2 && t.back() > t.front()) return static_cast<double>(t.size() - 1) / (t.back() - t.front());
-  return sampling.fps > 0 ? sampling.fps : 2.0;
 }
 
 // Visual tokens per grid: t * h * w / merge^2 (the merger joins merge x merge patches).
@@ -61,10 +56,10 @@ std::vector<int64_t> merged_tokens(const torch::Tensor& grids, int64_t merge) {
 }  // namespace
 
 void SamplePreparer::load_patches(const Sample& sample, PreparedSample& out) const {
-  const auto& processor = *options_.patches;
+  const auto& processor = *options_.media.patches;
   std::vector<torch::Tensor> patches, grids;
   for (const auto& path : sample.images) {
-    const auto image = vision::qwen_preprocess({media::decode_image(path, options_.media.limits)}, processor, path);
+    const auto image = vision::qwen_patches(pixels(path, false).pixels, processor, path);
     patches.push_back(image.pixel_values);
     grids.push_back(grid_row(image.grid));
   }
@@ -73,17 +68,17 @@ void SamplePreparer::load_patches(const Sample& sample, PreparedSample& out) con
     out.image_grid_thw = torch::cat(grids);
   }
   if (sample.video.empty()) return;
-  const auto video = media::decode_video(sample.video, options_.media.frames, options_.media.limits);
-  const auto clip = vision::qwen_preprocess(video.frames, processor, sample.video);
+  const auto video = pixels(sample.video, true);
+  const auto clip = vision::qwen_patches(video.pixels, processor, sample.video);
   out.pixel_values_videos = clip.pixel_values;
   out.video_grid_thw = grid_row(clip.grid);
-  const double per_grid = static_cast<double>(processor.temporal_patch_size) / sampled_fps(video, options_.media.frames);
+  const double per_grid = static_cast<double>(processor.temporal_patch_size) / video.frames_per_second;
   out.second_per_grid_ts = torch::tensor({per_grid}, torch::kFloat32);
   out.video = true;
 }
 
 void SamplePreparer::load_media(const Sample& sample, PreparedSample& out) const {
-  if (options_.patches)
+  if (options_.media.patches)
     load_patches(sample, out);
   else
     load_pixels(sample, out);
@@ -91,10 +86,10 @@ void SamplePreparer::load_media(const Sample& sample, PreparedSample& out) const
 
 language::EncodeOptions SamplePreparer::encode_options(const PreparedSample& out) const {
   auto encode = options_.encode;
-  if (options_.patches) {
+  if (options_.media.patches) {
     encode.counted_placeholders = true;
-    encode.image_token_counts = merged_tokens(out.image_grid_thw, options_.patches->merge_size);
-    encode.video_token_counts = merged_tokens(out.video_grid_thw, options_.patches->merge_size);
+    encode.image_token_counts = merged_tokens(out.image_grid_thw, options_.media.patches->merge_size);
+    encode.video_token_counts = merged_tokens(out.video_grid_thw, options_.media.patches->merge_size);
   } else if (out.video && encode.tokens_per_video <= 0) {
     fail("[prepare] ", out.id, ": a video sample, but no tokens_per_video is set");
   }

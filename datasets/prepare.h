@@ -28,9 +28,9 @@ using PreparedSample = multimodal::PreparedSample;  // multimodal/prepared_sampl
 struct PrepareOptions {
   std::string chat_template = "llava_v1";
   language::EncodeOptions encode;  // visual token id, tokens per image and per video, max length
-  MediaSettings media;  // frames: resize and sampling; patches: frame sampling and limits only
-  // Set: the patch layout, through this processor (its min_pixels / max_pixels); unset: frames.
-  std::optional<vision::QwenProcessorConfig> patches;
+  // Frame sampling and limits; the frames layout's resize, or (media.patches set) the patch layout
+  // through that processor (its min_pixels / max_pixels).
+  MediaSettings media;
 };
 
 class SamplePreparer {
@@ -55,7 +55,7 @@ class SamplePreparer {
   void load_patches(const Sample& sample, PreparedSample& out) const;  // patches
   // The sample's encode options (its own token counts for patches); throws for a video without tokens.
   language::EncodeOptions encode_options(const PreparedSample& out) const;
-  torch::Tensor pixels(const std::string& path, bool is_video) const;  // uint8, cache first
+  MediaPixels pixels(const std::string& path, bool is_video) const;  // uint8, cache first
   language::Tokenizer tokenizer_;
   PrepareOptions options_;
   const MediaCache* cache_;

@@ -150,15 +150,20 @@ TEST(HostileMedia, FifoGivenAsImageOrVideoIsRefused) {
   expect_error([&] { media::probe_video(dir.file("clip.mp4")); }, {"clip.mp4", "FIFO"});
 }
 
-// A media cache of one real image, whose index.json each case then damages.
+// A media cache of one real image, whose index.json each case then damages: in the frames layout
+// (resized to 8 x 8), or with `patches` in the patch layout (Qwen's processor; a 56 x 56 image,
+// which it keeps at its size).
 struct CacheFixture {
   TempDir dir;
   datasets::MediaSettings settings;
   std::string cache;
-  CacheFixture() {
+  explicit CacheFixture(bool patches = false) {
     settings.image.policy = vision::ResizePolicy::kResize;
     settings.image.height = settings.image.width = 8;
-    media::encode_image(dir.file("a.png"), media::Image{5, 6, std::vector<uint8_t>(90, 50)});
+    if (patches) settings.patches = vision::QwenProcessorConfig{};
+    const int side = patches ? 56 : 5;
+    media::encode_image(dir.file("a.png"), media::Image{side, side + (patches ? 0 : 1),
+                                                        std::vector<uint8_t>(static_cast<size_t>(side * (side + (patches ? 0 : 1)) * 3), 50)});
     datasets::BadSamples bad(datasets::OnBadSample::kError);
     cache = dir.file("cache");
     datasets::build_media_cache({{dir.file("a.png"), false}}, settings, cache, bad);
@@ -167,6 +172,15 @@ struct CacheFixture {
     auto index = read_json_file(cache + "/index.json");
     edit(index);
     write_file_atomically(cache + "/index.json", index.dump());
+  }
+  // The image's entry with `third` (raw JSON text) after the tensor name.
+  void set_entry_with(const std::string& third) const {
+    auto index = read_json_file(cache + "/index.json");
+    const auto entry = index["media"][dir.file("a.png")];
+    index["media"][dir.file("a.png")] = "ENTRY";
+    auto text = index.dump();
+    text.replace(text.find("\"ENTRY\""), 7, "[" + entry[0].dump() + ", " + entry[1].dump() + ", " + third + "]");
+    write_file_atomically(cache + "/index.json", text);
   }
 };
 
@@ -197,6 +211,35 @@ TEST(HostileMediaCache, CachedTensorsMustBeThePixelsTheSettingsMake) {
     safetensors::write_file(f.cache + "/media-00000.safetensors", {{"m0", tensor}});
     expect_error([&] { datasets::MediaCache::open(f.cache, f.settings); }, {"index.json", "a.png", "expected U8 [frames, 3, 8, 8]"});
   }
+}
+
+// The patch layout's entries (issue 18): tensors whose sides are not multiples of patch x merge
+// (28), and a frame rate after the tensor name that is not a positive finite number, or that the
+// frames layout (which has none) finds in its index.
+TEST(HostileMediaCache, PatchLayoutSizesAndFrameRatesAreChecked) {
+  CacheFixture f(true);
+  EXPECT_EQ(datasets::MediaCache::open(f.cache, f.settings).size(), 1u);
+  for (const auto& tensor : {torch::zeros({1, 3, 42, 56}, torch::kUInt8), torch::zeros({1, 3, 56, 30}, torch::kUInt8),
+                             torch::zeros({1, 3, 0, 56}, torch::kUInt8)}) {
+    safetensors::write_file(f.cache + "/media-00000.safetensors", {{"m0", tensor}});
+    expect_error([&] { datasets::MediaCache::open(f.cache, f.settings); },
+                 {"index.json", "a.png", "media-00000.safetensors", "H and W multiples of 28"});
+  }
+  CacheFixture g(true);
+  g.set_entry_with("2.5");
+  EXPECT_EQ(datasets::MediaCache::open(g.cache, g.settings).find(g.dir.file("a.png"))->frames_per_second, 2.5);
+  for (const char* fps : {"-2", "0", "-0.0", "\"fast\"", "null", "[2]"}) {
+    g.set_entry_with(fps);
+    expect_error([&] { datasets::MediaCache::open(g.cache, g.settings); },
+                 {"index.json", "a.png", "expected a positive frame rate after the tensor name"});
+  }
+  // JSON has no infinity or NaN: a rate too large for a double is refused by the JSON reader.
+  g.set_entry_with("1e400");
+  expect_error([&] { datasets::MediaCache::open(g.cache, g.settings); }, {"index.json", "number overflow"});
+  CacheFixture frames_layout;
+  frames_layout.set_entry_with("2");
+  expect_error([&] { datasets::MediaCache::open(frames_layout.cache, frames_layout.settings); },
+               {"index.json", "a.png", "expected [shard file, tensor name], found"});
 }
 #endif
 

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/peft_io.h"
+#include "core/safetensors.h"
 #include "datasets/prepare.h"
 #include "multimodal/generate.h"
 #include "multimodal/model_loader.h"
@@ -134,7 +135,7 @@ TEST_F(QwenTraining, PlaceholdersExpandToEachGridsMergedTokens) {
   media::FrameSampling four;
   four.num_frames = 4;
   const auto frames = media::decode_video(clip(0), four).frames;
-  const auto expected = vision::qwen_preprocess(frames, *s.options.patches, clip(0));
+  const auto expected = vision::qwen_preprocess(frames, *s.options.media.patches, clip(0));
   EXPECT_TRUE(torch::equal(video->pixel_values_videos, expected.pixel_values));
 }
 
@@ -289,15 +290,25 @@ TEST_F(QwenTraining, TrainsResumesExactlyAndExportsAPeftAdapter) {
   EXPECT_NE(result.output.find("ids:"), std::string::npos) << result.output;
 }
 
-TEST_F(QwenTraining, MediaCacheIsRefusedForPatchModels) {
-  const auto result = run_vltune("train " + recipe() + " --run-dir " + dir_->file("cached") + " --set data.cache=nowhere");
-  EXPECT_EQ(result.status, 1) << result.output;
-  EXPECT_NE(result.output.find("data.cache"), std::string::npos) << result.output;
-  EXPECT_NE(result.output.find("its own size"), std::string::npos) << result.output;
-  const auto prepared = run_vltune("prepare --dataset " + dir_->file("clips/qa_train.json") + " --format llava --model " +
-                                   kBase + " --out " + dir_->file("cache"));
-  EXPECT_EQ(prepared.status, 1) << prepared.output;
-  EXPECT_NE(prepared.output.find("its own size"), std::string::npos) << prepared.output;
+// The media cache in the patch layout: `vltune prepare` caches each image and clip resized at its own
+// size; a run from the cache trains to the same adapter, byte for byte, as one decoding live; and a
+// changed processor setting (max_pixels, min_pixels) or frame sampling refuses the cache.
+TEST_F(QwenTraining, MediaCacheGivesTheSameRunAndChangedSettingsRefuseIt) {
+  const auto cache = dir_->file("qwen-cache");
+  const auto prepared = run_vltune("prepare " + recipe() + " --out " + cache);
+  ASSERT_EQ(prepared.status, 0) << prepared.output;
+  const std::string two_steps = " --set train.steps=2 --set output.save_every=0";
+  auto result = run_vltune("train " + recipe() + " --run-dir " + dir_->file("live") + two_steps);
+  ASSERT_EQ(result.status, 0) << result.output;
+  result = run_vltune("train " + recipe() + " --run-dir " + dir_->file("cached") + two_steps + " --set data.cache=" + cache);
+  ASSERT_EQ(result.status, 0) << result.output;
+  const std::string adapter = "/checkpoints/step-00000002/adapter/adapter_model.safetensors";
+  EXPECT_EQ(test::read_text_file(dir_->file("live") + adapter), test::read_text_file(dir_->file("cached") + adapter));
+  for (const char* changed : {" --set data.max_pixels=4000", " --set data.min_pixels=1000", " --set data.num_frames=2"}) {
+    result = run_vltune("train " + recipe() + " --run-dir " + dir_->file("refused") + two_steps + " --set data.cache=" + cache + changed);
+    EXPECT_EQ(result.status, 1) << changed << "\n" << result.output;
+    EXPECT_NE(result.output.find("prepare it again"), std::string::npos) << changed << "\n" << result.output;
+  }
 }
 
 // The shipped Qwen2.5-VL recipes pass every check before a first step (`recipe check`) on a
@@ -324,6 +335,55 @@ TEST(QwenRecipes, ShippedRecipesCheckOnAQwenFolder) {
     ++checked;
   }
   EXPECT_EQ(checked, 2);
+}
+
+// `vltune compare` on a Qwen2.5-VL folder: the shipped granularity comparison (DoRA on attention,
+// dora_half, magnitude only) on Fashion-MNIST images, made small. Every number of the report is
+// the run's own: its metrics those of its summary.json, its loss curve the train losses of its
+// metrics.jsonl, its trainable parameters the elements of its saved adapter.
+TEST(QwenCompare, GranularitiesOnAQwenFolderReportTheRunsOwnNumbers) {
+  if (!media::available()) GTEST_SKIP() << "built without media support";
+  test::TempDir dir;
+  const auto made = run_vltune("data fashion-mnist --out " + dir.file("fm") + " --limit 12");
+  ASSERT_EQ(made.status, 0) << made.output;
+  const auto file = (fs::path(VLTUNE_TEST_DATA) / "../../recipes/qwen2_5-vl/image-vqa-granularity.yaml").string();
+  EXPECT_EQ(test::read_text_file(file).rfind("# vltune ", 0), 0u) << file << " does not open with its command";
+  const auto out = dir.file("compare");
+  const auto result = run_vltune(
+      "compare " + file + " --out " + out + " --set model.path=" + kBase + " --set model.device=cpu --set model.dtype=float32" +
+      " --set train.precision=fp32 --set train.gradient_checkpointing=false --set data.workers=1 --set train.steps=2" +
+      " --set train.batch_size=2 --set train.grad_accum=1 --set train.warmup_steps=0 --set train.lr=5e-2" +
+      " --set output.log_every=1 --set eval.max_samples=3 --set eval.max_new_tokens=2" +
+      " --set data.train.path=" + dir.file("fm/vqa_train.json") + " --set data.eval.path=" + dir.file("fm/vqa_test.json"));
+  ASSERT_EQ(result.status, 0) << result.output;
+  const auto json = nlohmann::json::parse(std::ifstream(out + "/results.json"));
+  ASSERT_EQ(json.at("runs").size(), 6u);  // 3 variants x 2 seeds
+  std::map<std::string, int64_t> params;
+  for (const auto& run : json["runs"]) {
+    const auto run_dir = fs::path(out) / run.at("run_dir").get<std::string>();
+    const auto summary = nlohmann::json::parse(std::ifstream(run_dir / "summary.json"));
+    for (const char* metric : {"exact_match", "loss"})
+      EXPECT_EQ(run["metrics"].at(metric).get<double>(), summary.at("final_metrics").at(metric).get<double>()) << run_dir;
+    std::vector<std::pair<int64_t, double>> losses;
+    std::ifstream lines(run_dir / "metrics.jsonl");
+    for (std::string line; std::getline(lines, line);) {
+      const auto row = nlohmann::json::parse(line);
+      if (row.at("kind") == "train") losses.emplace_back(row["step"].get<int64_t>(), row["loss"].get<double>());
+    }
+    using Curve = std::vector<std::pair<int64_t, double>>;
+    EXPECT_EQ(run.at("loss_curve").get<Curve>(), losses) << run_dir;
+    const auto adapter = safetensors::File::open((run_dir / "checkpoints/step-00000002/adapter/adapter_model.safetensors").string());
+    int64_t elements = 0;
+    for (const auto& info : adapter->tensors()) elements += adapter->tensor(info.name).numel();
+    EXPECT_EQ(run.at("trainable_params").get<int64_t>(), elements) << run_dir;
+    params[run.at("variant").get<std::string>()] = elements;
+  }
+  // Magnitude only is the cheapest granularity, DoRA on q, k, v, o the dearest of the three.
+  EXPECT_LT(params.at("magnitude_only"), params.at("dora_half"));
+  EXPECT_LT(params.at("dora_half"), params.at("attention_only"));
+  const auto report = test::read_text_file(out + "/report.md");
+  for (const char* variant : {"| attention_only", "| dora_half", "| magnitude_only"})
+    EXPECT_NE(report.find(variant), std::string::npos) << variant << "\n" << report;
 }
 
 }  // namespace

@@ -114,19 +114,35 @@ std::string first_video(const RunData& data) {
 
 }  // namespace
 
+VisualSettings visual_settings(const Recipe& recipe) {
+  VisualSettings visual;
+  visual.pooling = video_pooling(recipe);
+  visual.min_pixels = recipe.integer("data.min_pixels");
+  visual.max_pixels = recipe.integer("data.max_pixels");
+  visual.where = recipe.where("data.min_pixels") + ": data.min_pixels / data.max_pixels";
+  return visual;
+}
+
+std::optional<vision::QwenProcessorConfig> patch_processor(const multimodal::ModelConfig& config, const std::string& model_dir,
+                                                           const VisualSettings& settings) {
+  const auto* family = multimodal::find_model_family(config.model_type);
+  if (!family || !family->patch_processor) return std::nullopt;
+  auto processor = family->patch_processor(config, model_dir);
+  if (settings.min_pixels > 0) processor.min_pixels = settings.min_pixels;
+  if (settings.max_pixels > 0) processor.max_pixels = settings.max_pixels;
+  if (processor.max_pixels < processor.min_pixels)
+    fail(settings.where, ": min_pixels ", processor.min_pixels, " exceeds max_pixels ", processor.max_pixels);
+  return processor;
+}
+
 void apply_visual_settings(const multimodal::LoadedModel& loaded, const VisualSettings& settings,
                            datasets::PrepareOptions& options) {
   const auto& config = loaded.config;
   const auto* family = multimodal::find_model_family(config.model_type);
   if (!family) return;
   options.encode.visual_token_id = config.image_token_index;
-  if (family->patch_processor) {
-    auto processor = family->patch_processor(config, loaded.dir);
-    if (settings.min_pixels > 0) processor.min_pixels = settings.min_pixels;
-    if (settings.max_pixels > 0) processor.max_pixels = settings.max_pixels;
-    if (processor.max_pixels < processor.min_pixels)
-      fail(settings.where, ": min_pixels ", processor.min_pixels, " exceeds max_pixels ", processor.max_pixels);
-    options.patches = processor;
+  if (auto processor = patch_processor(config, loaded.dir, settings)) {
+    options.media.patches = processor;
     options.encode.video_token_id = config.video_token_index;
     options.encode.open_id = config.vision_start_token_id;
     options.encode.close_id = config.vision_end_token_id;
@@ -159,20 +175,13 @@ RunData load_run_data(const Recipe& recipe, Backbone& backbone) {
   options.encode.truncation =
       recipe.str("data.truncation") == "error" ? language::TruncationPolicy::kError : language::TruncationPolicy::kDrop;
   options.media.frames = frame_sampling(recipe);
-  VisualSettings visual;
-  visual.pooling = video_pooling(recipe);
-  visual.min_pixels = recipe.integer("data.min_pixels");
-  visual.max_pixels = recipe.integer("data.max_pixels");
-  visual.where = recipe.where("data.min_pixels") + ": data.min_pixels / data.max_pixels";
+  auto visual = visual_settings(recipe);
   check_visual_samples(recipe, backbone, data);
   if (const auto video = first_video(data); !video.empty()) {
     visual.videos = true;
     visual.frames_where = cat("[recipe] ", recipe.where("data.num_frames"), ": data.num_frames / data.temporal (", video, " is a video sample)");
   }
   apply_visual_settings(backbone.loaded, visual, options);
-  if (recipe.has("data.cache") && options.patches)
-    fail("[recipe] ", recipe.where("data.cache"), ": data.cache holds fixed-size frames, but ", recipe.file_path("model.path"),
-         " takes each image at its own size (patches and grids); train without data.cache");
   if (recipe.has("data.cache"))
     data.cache = std::make_shared<datasets::MediaCache>(datasets::MediaCache::open(recipe.file_path("data.cache"), options.media));
   data.preparer = std::make_shared<datasets::SamplePreparer>(backbone.tokenizer, options, data.cache.get());

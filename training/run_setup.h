@@ -61,6 +61,14 @@ struct VisualSettings {
 void apply_visual_settings(const multimodal::LoadedModel& loaded, const VisualSettings& settings,
                            datasets::PrepareOptions& options);
 
+// A recipe's data.min_pixels, data.max_pixels and video pooling.
+VisualSettings visual_settings(const Recipe& recipe);
+
+// The processor of a patch-layout family (the folder's, min_pixels / max_pixels from `settings`
+// when > 0); nullopt for a model of the frames layout or a text-only one.
+std::optional<vision::QwenProcessorConfig> patch_processor(const multimodal::ModelConfig& config, const std::string& model_dir,
+                                                           const VisualSettings& settings);
+
 // The samples of the dataset or list of datasets at `key` (data.train or data.eval).
 std::vector<datasets::Sample> read_recipe_datasets(const Recipe& recipe, const std::string& key, datasets::BadSamples& bad);
 

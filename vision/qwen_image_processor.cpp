@@ -46,7 +46,7 @@ QwenProcessorConfig qwen_processor_config(const std::string& model_dir, const Qw
   return c;
 }
 
-QwenPixels qwen_preprocess(const std::vector<media::Image>& frames, const QwenProcessorConfig& c, const std::string& what) {
+torch::Tensor qwen_resize(const std::vector<media::Image>& frames, const QwenProcessorConfig& c, const std::string& what) {
   torch::NoGradGuard no_grad;
   if (frames.empty()) fail(what, ": no frames to preprocess");
   const auto& first = frames.front();
@@ -54,21 +54,34 @@ QwenPixels qwen_preprocess(const std::vector<media::Image>& frames, const QwenPr
     if (frames[i].width != first.width || frames[i].height != first.height)
       fail(what, ": frame ", i, " is ", frames[i].width, "x", frames[i].height, " but frame 0 is ", first.width, "x",
            first.height);
-  const int64_t factor = c.patch_size * c.merge_size;
-  const auto size = smart_resize(first.height, first.width, factor, c.min_pixels, c.max_pixels, what);
+  const auto size = smart_resize(first.height, first.width, c.patch_size * c.merge_size, c.min_pixels, c.max_pixels, what);
+  std::vector<torch::Tensor> resized;
+  for (const auto& frame : frames) resized.push_back(resize_image_to(frame, size.height, size.width));
+  return torch::stack(resized);
+}
+
+QwenPixels qwen_patches(const torch::Tensor& frames, const QwenProcessorConfig& c, const std::string& what) {
+  torch::NoGradGuard no_grad;
+  const int64_t tp = c.temporal_patch_size, p = c.patch_size, m = c.merge_size;
+  if (frames.dim() != 4 || frames.size(0) < 1 || frames.size(1) != 3 || frames.size(2) < p * m || frames.size(3) < p * m ||
+      frames.size(2) % (p * m) != 0 || frames.size(3) % (p * m) != 0)
+    fail(what, ": resized frames of shape ", frames.sizes(), ", expected [frames, 3, H, W] with H and W multiples of ", p * m);
+  std::vector<torch::Tensor> padded{frames};
+  const int64_t missing = (tp - frames.size(0) % tp) % tp;  // pad with the last frame
+  if (missing > 0) padded.push_back(frames.narrow(0, frames.size(0) - 1, 1).expand({missing, -1, -1, -1}));
   ImageProcessorConfig values;
   values.mean = c.mean;
   values.std = c.std;
-  std::vector<torch::Tensor> resized;
-  for (const auto& frame : frames) resized.push_back(resize_image_to(frame, size.height, size.width));
-  while (resized.size() % c.temporal_patch_size != 0) resized.push_back(resized.back());  // pad with the last frame
-  const auto pixels = normalize_pixels(torch::stack(resized), values);  // [T, 3, H, W]
-  const int64_t tp = c.temporal_patch_size, p = c.patch_size, m = c.merge_size;
-  const int64_t t = pixels.size(0) / tp, h = size.height / p, w = size.width / p, channels = pixels.size(1);
+  const auto pixels = normalize_pixels(torch::cat(padded), values);  // [T, 3, H, W]
+  const int64_t t = pixels.size(0) / tp, h = pixels.size(2) / p, w = pixels.size(3) / p, channels = pixels.size(1);
   const auto patches = pixels.reshape({t, tp, channels, h / m, m, p, w / m, m, p})
                            .permute({0, 3, 6, 4, 7, 2, 1, 5, 8})
                            .reshape({t * h * w, channels * tp * p * p});
   return {patches.contiguous(), {t, h, w}};
+}
+
+QwenPixels qwen_preprocess(const std::vector<media::Image>& frames, const QwenProcessorConfig& c, const std::string& what) {
+  return qwen_patches(qwen_resize(frames, c, what), c, what);
 }
 
 }  // namespace vltune::vision

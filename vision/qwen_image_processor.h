@@ -39,7 +39,14 @@ struct QwenPixels {
   PatchGrid grid;              // (t, h, w) in patches
 };
 
-// One image (one frame) or a clip's frames (all the same size); `what` names them in errors.
+// The two halves of preprocessing, so that resized frames can be cached (datasets/media_cache.h):
+// one image (one frame) or a clip's frames (all the same size) resized by smart_resize, uint8
+// [frames, 3, H, W]; and resized frames (H, W multiples of patch x merge) into patches and grid.
+// `what` names the media in errors.
+torch::Tensor qwen_resize(const std::vector<media::Image>& frames, const QwenProcessorConfig& config, const std::string& what);
+QwenPixels qwen_patches(const torch::Tensor& frames, const QwenProcessorConfig& config, const std::string& what);
+
+// qwen_patches(qwen_resize(frames)).
 QwenPixels qwen_preprocess(const std::vector<media::Image>& frames, const QwenProcessorConfig& config,
                            const std::string& what);
 
