@@ -1,5 +1,7 @@
 #include "adapters/fused_low_rank_linear.h"
 
+#include "adapters/decomposed_elementwise.h"
+
 namespace vltune::adapters {
 
 namespace {
@@ -32,10 +34,12 @@ class FusedLowRankLinear : public torch::autograd::Function<FusedLowRankLinear> 
     torch::Tensor g, scaled, y;
     if (magnitude.defined()) {
       g = g_or_none->to(dtype);
-      scaled = z.mul_(g);
+      auto out = scale_columns(z, g, bias);
+      scaled = out.scaled;
+      y = out.y;
+    } else {
+      y = bias.defined() ? z.add_(bias) : z;
     }
-    if (!bias.defined()) y = z;
-    else y = scaled.defined() ? z + bias : z.add_(bias);
     ctx->save_for_backward({x, weight, a, b, u, g, magnitude_divisor, scaled});
     ctx->saved_data["scale"] = scale;
     return y;
@@ -48,7 +52,9 @@ class FusedLowRankLinear : public torch::autograd::Function<FusedLowRankLinear> 
     const double scale = ctx->saved_data["scale"].toDouble();
     const auto dtype = x.scalar_type();
     const auto dy = rows(grad_outputs[0]);
-    const auto h = g.defined() ? dy * g : dy;
+    ScaledGradients scaled_grads;
+    if (g.defined()) scaled_grads = scale_columns_backward(dy, g, rows(scaled), magnitude_divisor);
+    const auto h = g.defined() ? scaled_grads.h : dy;
     const auto a_cast = a.to(dtype);
     const auto hb = torch::mm(h, b.to(dtype)).mul_(scale);  // s·(h B) [T, r]
 
@@ -57,7 +63,7 @@ class FusedLowRankLinear : public torch::autograd::Function<FusedLowRankLinear> 
     if (ctx->needs_input_grad(kA)) grads[kA] = torch::mm(hb.t(), rows(x)).to(a.scalar_type());
     if (ctx->needs_input_grad(kB)) grads[kB] = torch::mm(h.t(), rows(u)).mul_(scale).to(b.scalar_type());
     if (magnitude_divisor.defined() && ctx->needs_input_grad(kMagnitude))
-      grads[kMagnitude] = (dy * rows(scaled)).sum({0}, /*keepdim=*/false, magnitude_divisor.scalar_type()).div_(magnitude_divisor);
+      grads[kMagnitude] = scaled_grads.magnitude_grad;
     return grads;
   }
 };

@@ -13,6 +13,8 @@
 // g ⊙ z is kept apart, as y − b would lose digits when |b| ≫ |g ⊙ z|. A row whose magnitude is
 // exactly 0 gets a zero magnitude gradient (its divisor is given as 1 there and Σ ∂L/∂y ⊙ (g ⊙ z) is
 // 0, since g is; DoRA starts at m = ‖W0‖).
+// The scale by g and its backward are adapters/decomposed_elementwise.h's: one CUDA kernel each
+// (adapters/decomposed_kernels.h) where vltune was built with them.
 // W0 and b are frozen: no gradient flows to them. A, B and m may be fp32 masters beside a bf16
 // model; they are cast to x's dtype for the products and their gradients come back in their own.
 #pragma once

@@ -1,5 +1,6 @@
 #include "adapters/weight_decomposed.h"
 
+#include "adapters/decomposed_elementwise.h"
 #include "adapters/fused_low_rank_linear.h"
 #include "adapters/low_rank.h"
 #include "adapters/weight_norm.h"
@@ -56,9 +57,9 @@ std::vector<const void*> WeightDecomposedAdapter::scale_storage() {
 void WeightDecomposedAdapter::compute_scales() {
   torch::NoGradGuard no_grad;
   allocate_scale_buffers();
-  scales_.norm.copy_(weight_norm());
-  scales_.g.copy_(magnitude / scales_.norm);
-  scales_.magnitude_divisor.copy_(magnitude.masked_fill(magnitude == 0, 1));
+  const auto f = factors();
+  const auto parts = f.a.defined() ? factored_norm_parts(base_->weight, f.a, f.b, f.scale) : FactoredNormParts{};
+  write_scales(base_sq_, parts, magnitude, scales_.norm, scales_.g, scales_.magnitude_divisor);
 }
 
 void WeightDecomposedAdapter::mark_scales_fresh() { scales_key_ = current_versions(); }

@@ -13,6 +13,14 @@ torch::Tensor squared_row_norms(const torch::Tensor& w0);  // ‖W0ᵢ‖², fp3
 torch::Tensor factored_row_norm(const torch::Tensor& w0, const torch::Tensor& base_sq, const torch::Tensor& a,
                                 const torch::Tensor& b, double scale);
 
+// factored_row_norm in two parts, for callers that finish it elsewhere (adapters/decomposed_elementwise.h):
+// n² = ‖W0ᵢ‖² + Bᵢ · mixedᵢ, with mixed = 2s·(A W0ᵀ)ᵀ + s²·B (A Aᵀ) [out, r] and B, both in fp32 (fp64 for fp64).
+struct FactoredNormParts {
+  torch::Tensor b, mixed;
+};
+FactoredNormParts factored_norm_parts(const torch::Tensor& w0, const torch::Tensor& a, const torch::Tensor& b, double scale);
+torch::Tensor norm_from_parts(const torch::Tensor& base_sq, const FactoredNormParts& parts);
+
 // The same norm by forming W0 + s·B·A, as PEFT does: the reference for tests and the benchmark.
 torch::Tensor materialized_row_norm(const torch::Tensor& w0, const torch::Tensor& a, const torch::Tensor& b,
                                     double scale);

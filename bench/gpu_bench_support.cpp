@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "adapters/adapter_set.h"
+#include "bench/gpu_trace.h"
 #include "core/torch_compat.h"
 #include "training/flat_adamw.h"
 
@@ -101,6 +102,12 @@ void run_setting(multimodal::VisionLanguageModel& model, const multimodal::Forwa
     return model->forward(step_inputs).loss;
   };
   const auto t = time_steps(loss_of_step, optimizer, lr, options);
+  if (!options.profile.empty())
+    trace_steps([&] {
+      loss_of_step().backward();
+      optimizer.step(lr);
+      optimizer.zero_grad();
+    }, 3, options.profile + "-" + setting.name + ".json");
     const double step_ms = median(t.steps);
     const double peak_gib = static_cast<double>(compat::peak_device_allocated_bytes(device).value_or(-1)) / (1 << 30);
     const double tflop = run.tflop(plan, setting.kind);
@@ -120,11 +127,11 @@ void run_setting(multimodal::VisionLanguageModel& model, const multimodal::Forwa
 }  // namespace
 
 std::optional<BenchOptions> parse_bench_options(int argc, char** argv, const std::string& program) {
-  std::map<std::string, std::string> opt = {{"--batch", "4"}, {"--steps", "13"}, {"--warmup", "3"}, {"--only", ""}, {"--logits", "fused"}};
+  std::map<std::string, std::string> opt = {{"--batch", "4"}, {"--steps", "13"}, {"--warmup", "3"}, {"--only", ""}, {"--logits", "fused"}, {"--profile", ""}};
   for (int i = 1; i < argc; i += 2) {
     if (!opt.count(argv[i]) || i + 1 >= argc) {
       std::cerr << program << ": unknown option or missing value '" << argv[i]
-                << "' (expected --batch N, --steps N, --warmup N, --only a,b, --logits fused|whole)\n";
+                << "' (expected --batch N, --steps N, --warmup N, --only a,b, --logits fused|whole, --profile PATH)\n";
       return std::nullopt;
     }
     opt[argv[i]] = argv[i + 1];
@@ -140,6 +147,7 @@ std::optional<BenchOptions> parse_bench_options(int argc, char** argv, const std
   }
   o.only = opt["--only"];
   o.logits = opt["--logits"];
+  o.profile = opt["--profile"];
   if (o.logits != "fused" && o.logits != "whole") {
     std::cerr << program << ": --logits takes fused or whole, not '" << o.logits << "'\n";
     return std::nullopt;

@@ -35,9 +35,11 @@ struct BenchOptions {
   // "fused": the loss as training computes it (multimodal/lm_head_loss.h, logits never whole);
   // "whole": lm_head over every position, then the fp32 cross-entropy (the path before it).
   std::string logits = "fused";
+  // Where set, PATH-<setting>.json gets a Kineto trace of 3 more steps (bench/gpu_trace.h).
+  std::string profile;
 };
 
-// --batch, --steps, --warmup, --only, --logits fused|whole. On a bad option prints why (naming `program`) and returns
+// --batch, --steps, --warmup, --only, --logits fused|whole, --profile PATH. On a bad option prints why (naming `program`) and returns
 // nullopt: the program exits with status 2.
 std::optional<BenchOptions> parse_bench_options(int argc, char** argv, const std::string& program);
 

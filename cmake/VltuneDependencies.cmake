@@ -42,6 +42,22 @@ else()
   set(VLTUNE_TORCH_HAS_CUDA OFF)
 endif()
 message(STATUS "vltune: CUDA graphs ${VLTUNE_TORCH_HAS_CUDA}")
+# vltune's own CUDA kernels (adapters/decomposed_kernels.cu) where LibTorch has CUDA and nvcc is
+# found; otherwise ATen's operations do that work. Architectures: CMAKE_CUDA_ARCHITECTURES or
+# CUDAARCHS where given, else Ampere and Hopper.
+set(VLTUNE_CUDA_KERNELS OFF)
+if(VLTUNE_TORCH_HAS_CUDA)
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES AND NOT DEFINED ENV{CUDAARCHS})
+      set(CMAKE_CUDA_ARCHITECTURES 80 90)
+    endif()
+    enable_language(CUDA)
+    set(VLTUNE_CUDA_KERNELS ON)
+  endif()
+endif()
+message(STATUS "vltune: CUDA kernels ${VLTUNE_CUDA_KERNELS}")
 
 # Media decoding (OpenCV for images, FFmpeg for video). Missing libraries switch it off with a
 # message; the stubs in vision/media/ then throw a clear error at run time.
