@@ -5,7 +5,6 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
-#include <type_traits>
 
 namespace vltune::adapters::cuda {
 
@@ -93,22 +92,16 @@ __global__ void scale_columns_backward_kernel(const T* __restrict__ dy, const T*
   }
 }
 
-template <typename T>
-__global__ void finish_scales_kernel(const T* __restrict__ projected, const float* __restrict__ b, const float* __restrict__ aat,
-                                     float scale, int64_t rank, const float* __restrict__ base_sq,
-                                     const float* __restrict__ magnitude, float* __restrict__ norm, T* __restrict__ g,
-                                     float* __restrict__ divisor, int64_t rows) {
+template <typename G>
+__global__ void finish_scales_kernel(const float* __restrict__ b, const float* __restrict__ mixed, int64_t rank,
+                                     const float* __restrict__ base_sq, const float* __restrict__ magnitude,
+                                     float* __restrict__ norm, G* __restrict__ g, float* __restrict__ divisor, int64_t rows) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < rows; i += int64_t(gridDim.x) * blockDim.x) {
-    const float* bi = b + i * rank;
     float dot = 0;
-    for (int64_t k = 0; k < rank; ++k) {
-      float quadratic = 0;  // (B A Aᵀ)[i, k]
-      for (int64_t j = 0; j < rank; ++j) quadratic += bi[j] * aat[j * rank + k];
-      dot += bi[k] * (2 * scale * widen(projected[i * rank + k]) + scale * scale * quadratic);
-    }
+    for (int64_t k = 0; k < rank; ++k) dot += b[i * rank + k] * mixed[i * rank + k];
     const float n = sqrtf(fmaxf(base_sq[i] + dot, 0.0f)), m = magnitude[i];
     norm[i] = n;
-    g[i] = narrow<T>(m / n);
+    g[i] = narrow<G>(m / n);
     divisor[i] = m == 0 ? 1.0f : m;
   }
 }
@@ -180,21 +173,19 @@ void scale_columns_backward(Element element, const void* dy, const void* g, cons
   }
 }
 
-void finish_scales(Element element, const void* projected, const float* b, const float* aat, float scale, int64_t rank,
-                   const float* base_sq, const float* magnitude, float* norm, void* g, float* divisor, int64_t rows,
-                   void* stream) {
+void finish_scales(Element g_element, const float* b, const float* mixed, int64_t rank, const float* base_sq,
+                   const float* magnitude, float* norm, void* g, float* divisor, int64_t rows, void* stream) {
   const int blocks = static_cast<int>(std::min<int64_t>((rows + kThreads - 1) / kThreads, 65535));
   if (blocks == 0) return;
   auto s = static_cast<cudaStream_t>(stream);
-  auto run = [&](auto* typed_g) {
-    using T = std::remove_pointer_t<decltype(typed_g)>;
-    finish_scales_kernel<T><<<blocks, kThreads, 0, s>>>(static_cast<const T*>(projected), b, aat, scale, rank, base_sq, magnitude,
-                                                        norm, typed_g, divisor, rows);
-  };
-  switch (element) {
-    case Element::kFloat32: return run(static_cast<float*>(g));
-    case Element::kFloat16: return run(static_cast<__half*>(g));
-    case Element::kBFloat16: return run(static_cast<__nv_bfloat16*>(g));
+  switch (g_element) {
+    case Element::kFloat32:
+      return finish_scales_kernel<<<blocks, kThreads, 0, s>>>(b, mixed, rank, base_sq, magnitude, norm, static_cast<float*>(g), divisor, rows);
+    case Element::kFloat16:
+      return finish_scales_kernel<<<blocks, kThreads, 0, s>>>(b, mixed, rank, base_sq, magnitude, norm, static_cast<__half*>(g), divisor, rows);
+    case Element::kBFloat16:
+      return finish_scales_kernel<<<blocks, kThreads, 0, s>>>(b, mixed, rank, base_sq, magnitude, norm, static_cast<__nv_bfloat16*>(g),
+                                                              divisor, rows);
   }
 }
 

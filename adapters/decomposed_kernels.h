@@ -21,12 +21,10 @@ void scale_columns(Element element, void* z, const void* g, const void* bias, vo
 void scale_columns_backward(Element element, const void* dy, const void* g, const void* scaled, void* h, const float* divisor,
                             float* magnitude_grad, int64_t rows, int64_t cols, int multiprocessors, void* stream);
 
-// Per row i of `rows`: n² = base_sq[i] + Σ_k b[i, k] · (2s · projected[i, k] + s² · Σ_j b[i, j] · aat[j, k])
-// (k, j < rank; rank 0 and null b, projected, aat for n² = base_sq[i]), norm[i] = √max(n², 0),
-// g[i] = magnitude[i] / norm[i] rounded to the element type, divisor[i] = magnitude[i] or 1 where it is
-// 0. projected and g have the element type, everything else is fp32.
-void finish_scales(Element element, const void* projected, const float* b, const float* aat, float scale, int64_t rank,
-                   const float* base_sq, const float* magnitude, float* norm, void* g, float* divisor, int64_t rows,
-                   void* stream);
+// Per row i of `rows`: norm[i] = √max(base_sq[i] + Σ_k b[i, k] · mixed[i, k], 0) (k < rank; rank 0 and null b,
+// mixed for √base_sq), g[i] = magnitude[i] / norm[i] rounded to g's element type, divisor[i] = magnitude[i]
+// or 1 where it is 0. Everything but g is fp32.
+void finish_scales(Element g_element, const float* b, const float* mixed, int64_t rank, const float* base_sq,
+                   const float* magnitude, float* norm, void* g, float* divisor, int64_t rows, void* stream);
 
 }  // namespace vltune::adapters::cuda

@@ -57,18 +57,13 @@ std::optional<ScaledGradients> scale_columns_backward(const torch::Tensor& dy, c
 
 bool write_scales(const torch::Tensor& base_sq, const FactoredNormParts& parts, const torch::Tensor& magnitude, torch::Tensor& norm,
                   torch::Tensor& g, torch::Tensor& divisor) {
-  // The kernel forms each row's (B A Aᵀ) from A Aᵀ itself: r² per row, so only for the ranks people use.
-  constexpr int64_t kMostRank = 64;
-  const bool factored = parts.b.defined();
-  const auto element = kernel_element({g, parts.projected});
-  if (!element || !all_fp32({base_sq, parts.b, parts.aat, magnitude, norm, divisor}) || (factored && parts.b.size(1) > kMostRank))
-    return false;
+  const auto element = kernel_element({g});
+  if (!element || !all_fp32({base_sq, parts.b, parts.mixed, magnitude, norm, divisor})) return false;
   const c10::cuda::CUDAGuard guard(g.device());
-  auto pointer = [&](const torch::Tensor& t) { return factored ? t.data_ptr() : nullptr; };
-  cuda::finish_scales(*element, pointer(parts.projected), static_cast<const float*>(pointer(parts.b)),
-                      static_cast<const float*>(pointer(parts.aat)), static_cast<float>(parts.scale), factored ? parts.b.size(1) : 0,
-                      base_sq.data_ptr<float>(), magnitude.data_ptr<float>(), norm.data_ptr<float>(), g.data_ptr(),
-                      divisor.data_ptr<float>(), magnitude.size(0), current_stream());
+  const bool factored = parts.b.defined();
+  cuda::finish_scales(*element, factored ? parts.b.data_ptr<float>() : nullptr, factored ? parts.mixed.data_ptr<float>() : nullptr,
+                      factored ? parts.b.size(1) : 0, base_sq.data_ptr<float>(), magnitude.data_ptr<float>(), norm.data_ptr<float>(),
+                      g.data_ptr(), divisor.data_ptr<float>(), magnitude.size(0), current_stream());
   return true;
 }
 

@@ -16,18 +16,17 @@ torch::Tensor squared_row_norms(const torch::Tensor& w0) {
 FactoredNormParts factored_norm_parts(const torch::Tensor& w0, const torch::Tensor& a, const torch::Tensor& b, double scale) {
   const auto dtype = norm_dtype(a);
   auto a32 = a.to(dtype);
-  return {torch::matmul(w0, a.to(w0.scalar_type()).t()), b.to(dtype), torch::mm(a32, a32.t()), scale};
-}
-
-torch::Tensor FactoredNormParts::mixed() const {
-  // 2s·P + s²·B (A Aᵀ) in one GEMM: few kernels, as this runs for every adapter every step.
-  return torch::addmm(projected.to(b.scalar_type()), b, aat, /*beta=*/2 * scale, /*alpha=*/scale * scale);
+  auto b32 = b.to(dtype);
+  auto projected = torch::matmul(w0, a.to(w0.scalar_type()).t()).to(dtype);  // P = A W0ᵀ per row: [out, r]
+  // 2s·P + s²·B (A Aᵀ) in one GEMM, so n² = ‖W0ᵢ‖² + Bᵢ · (that)ᵢ: few kernels, as this runs for
+  // every adapter every step.
+  return {b32, torch::addmm(projected, b32, torch::mm(a32, a32.t()), /*beta=*/2 * scale, /*alpha=*/scale * scale)};
 }
 
 torch::Tensor norm_from_parts(const torch::Tensor& base_sq, const FactoredNormParts& parts) {
   // The row dots and the sum as one batched GEMM: [out, 1, 1].
-  auto squared = torch::baddbmm(base_sq.to(parts.b.scalar_type()).view({-1, 1, 1}), parts.b.unsqueeze(1),
-                                parts.mixed().unsqueeze(2));
+  auto squared = torch::baddbmm(base_sq.to(parts.mixed.scalar_type()).view({-1, 1, 1}), parts.b.unsqueeze(1),
+                                parts.mixed.unsqueeze(2));
   return squared.view({-1}).clamp_min(0).sqrt();
 }
 

@@ -13,13 +13,10 @@ torch::Tensor squared_row_norms(const torch::Tensor& w0);  // ‖W0ᵢ‖², fp3
 torch::Tensor factored_row_norm(const torch::Tensor& w0, const torch::Tensor& base_sq, const torch::Tensor& a,
                                 const torch::Tensor& b, double scale);
 
-// factored_row_norm in parts, for callers that finish it elsewhere (adapters/decomposed_elementwise.h):
-// n² = ‖W0ᵢ‖² + Bᵢ · mixedᵢ with mixed = 2s·P + s²·B (A Aᵀ) [out, r], where P = W0 Aᵀ stays in W0's
-// dtype and B and A Aᵀ are fp32 (fp64 for fp64).
+// factored_row_norm in two parts, for callers that finish it elsewhere (adapters/decomposed_elementwise.h):
+// n² = ‖W0ᵢ‖² + Bᵢ · mixedᵢ, with mixed = 2s·(A W0ᵀ)ᵀ + s²·B (A Aᵀ) [out, r] and B, both in fp32 (fp64 for fp64).
 struct FactoredNormParts {
-  torch::Tensor projected, b, aat;
-  double scale = 1;
-  torch::Tensor mixed() const;
+  torch::Tensor b, mixed;
 };
 FactoredNormParts factored_norm_parts(const torch::Tensor& w0, const torch::Tensor& a, const torch::Tensor& b, double scale);
 torch::Tensor norm_from_parts(const torch::Tensor& base_sq, const FactoredNormParts& parts);
