@@ -175,6 +175,7 @@ TEST(RunHeader, SaysWhatTheRunWillDo) {
   header.run_dir = "runs/quickstart";
   header.train_samples = 48;
   header.eval_samples = 16;
+  header.eval_scored = 16;
   header.bad_samples = 2;
   header.trainable_params = 12288;
   header.model_params = 2359296;
@@ -190,6 +191,11 @@ TEST(RunHeader, SaysWhatTheRunWillDo) {
   const auto resumed = run_header_text(header);
   EXPECT_EQ(resumed.substr(0, resumed.find('\n')), "run runs/quickstart (resumed at step 20)");
   EXPECT_NE(resumed.find("(1 bad sample skipped)"), std::string::npos) << resumed;
+  // Issue 14, item 7: eval.max_samples caps what is scored, and the header says so.
+  header.eval_samples = 400;
+  header.eval_scored = 100;
+  EXPECT_NE(run_header_text(header).find("(1 bad sample skipped), eval 100 of 400 samples\n"), std::string::npos)
+      << run_header_text(header);
 }
 
 // Issue 14, item 7: progress through an evaluation; a few lines when not on a terminal.

@@ -59,7 +59,8 @@ TEST_F(TrainingRun, RunDirectoryEvaluatesAndExports) {
   auto result = run_vltune("train " + recipe() + " --run-dir " + run + " --set train.steps=4");
   ASSERT_EQ(result.status, 0) << result.output;
   // Issue 14, item 7: the run's size before its first step, and the evaluation's progress.
-  const auto header = result.output.find("run " + run + " (a new run)\n  data      48 training samples (0 bad samples skipped), 48 evaluation");
+  // The eval set holds 48 samples, of which eval.max_samples: 16 are scored.
+  const auto header = result.output.find("run " + run + " (a new run)\n  data      48 training samples (0 bad samples skipped), eval 16 of 48 samples\n");
   EXPECT_NE(header, std::string::npos) << result.output;
   EXPECT_LT(header, result.output.find("step 1/4")) << result.output;
   EXPECT_NE(result.output.find("schedule  4 steps of 8 samples = 0.67 epochs"), std::string::npos) << result.output;
