@@ -194,11 +194,12 @@ class FixtureCheckpointing : public ::testing::Test {
  protected:
   void build(const char* yaml) {
     const auto sites = adapters::linear_sites(*loaded.model);
-    set = adapters::build_adapter_set("ckpt", adapters::plan_adapters(adapters::parse_placement(YAML::Load(yaml)["adapters"], "test"), sites), 5);
+    auto built = adapters::build_adapter_set("ckpt", adapters::plan_adapters(adapters::parse_placement(YAML::Load(yaml)["adapters"], "test"), sites), 5);
     auto generator = at::detail::createCPUGenerator(9);
     torch::NoGradGuard no_grad;
-    for (auto& p : set->parameters()) p.add_(torch::randn(p.sizes(), generator) * 0.05);
-    set->attach();
+    for (auto& p : built->parameters()) p.add_(torch::randn(p.sizes(), generator) * 0.05);
+    attached = std::make_unique<adapters::AttachedSet>(std::move(built));
+    set = attached->set.get();
     set->train(true);
   }
 
@@ -239,7 +240,8 @@ class FixtureCheckpointing : public ::testing::Test {
 
   multimodal::LoadedModel loaded = multimodal::load_model(data_path("hf-tiny-llava-clip-llama/base"));
   std::shared_ptr<safetensors::File> file = safetensors::File::open(data_path("hf-tiny-llava-clip-llama/inputs.safetensors"));
-  std::unique_ptr<adapters::AdapterSet> set;
+  std::unique_ptr<adapters::AttachedSet> attached;  // detached before the model goes
+  adapters::AdapterSet* set = nullptr;               // attached->set
 };
 
 TEST_F(FixtureCheckpointing, DecoderOnlyDoraWithDropoutMatchesBitForBit) {

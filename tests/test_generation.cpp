@@ -178,8 +178,7 @@ TEST(Generate, PreparedPromptEqualsTensorPrompt) {
 // caller's training mode comes back.
 TEST(Generate, AttachedAdapterAppliesInEvalMode) {
   FixtureModel f("hf-tiny-llava-clip-llama");
-  auto set = adapters::load_peft_adapter(data_path("hf-tiny-llava-clip-llama/adapter"), f.model(), true);
-  set->attach();
+  const adapters::AttachedSet set(adapters::load_peft_adapter(data_path("hf-tiny-llava-clip-llama/adapter"), f.model(), true));
   set->train(true);
   const auto prompt = f.prompt(f.prefix_length() + 2);
   const auto tokens = multimodal::generate(f.model(), prompt, f.features(), options_for("greedy", 6));

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <tuple>
 
 #include <nlohmann/json.hpp>
@@ -234,11 +235,8 @@ std::map<int64_t, double> train_losses(const std::string& run_dir) {
 torch::Tensor logits_with(const std::string& model_dir, const std::string& adapter, const multimodal::ForwardInputs& in) {
   auto loaded = multimodal::load_model(model_dir);
   loaded.model->eval();
-  std::unique_ptr<adapters::AdapterSet> set;
-  if (!adapter.empty()) {
-    set = adapters::load_peft_adapter(adapter, *loaded.model, loaded.config.multimodal());
-    set->attach();
-  }
+  std::optional<adapters::AttachedSet> attached;
+  if (!adapter.empty()) attached.emplace(adapters::load_peft_adapter(adapter, *loaded.model, loaded.config.multimodal()));
   torch::NoGradGuard no_grad;
   return loaded.model->forward(in).logits;
 }
