@@ -49,7 +49,7 @@ TEST(ErrorReport, EveryExceptionTypeBecomesOneLine) {
                     in.exceptions(std::ios::failbit);
                   }),
                   "[io]");
-  expect_one_line(described([] { static_cast<void>(std::filesystem::file_size("/nonexistent/vltune")); }), "[file]");
+  expect_one_line(described([] { static_cast<void>(std::filesystem::file_size("/nonexistent/vltune")); }), "[io]");
   expect_one_line(described([] { throw std::system_error(std::make_error_code(std::errc::no_space_on_device), "writing x"); }),
                   "[system] writing x");
   expect_one_line(described([] { throw std::runtime_error("two\nlines"); }), "two lines");
