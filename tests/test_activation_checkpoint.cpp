@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "adapters/adapter_set.h"
+#include "adapter_spec_builder.h"
 #include "adapters/lora.h"
 #include "adapters/placement.h"
 #include "core/activation_checkpoint.h"
@@ -51,7 +52,7 @@ int64_t checkpoint_nodes(const torch::Tensor& output) {
     auto* node = pending.back();
     pending.pop_back();
     if (!seen.insert(node).second) continue;
-    count += node->name().find("CheckpointedLayer") != std::string::npos;
+    count += test::contains(node->name(), "CheckpointedLayer");
     for (const auto& edge : node->next_edges())
       if (edge.function) pending.push_back(edge.function.get());
   }
@@ -98,7 +99,7 @@ TEST(CheckpointedForward, AdapterInFrozenLayerOverFrozenInputWithDropout) {
   TwoLinear layer(6);
   layer->freeze();
   auto generator = at::detail::createCPUGenerator(7);
-  adapters::AdapterSpec spec{adapters::Method::kLora, 2, 4, /*dropout=*/0.5};
+  const adapters::AdapterSpec spec = test::spec(adapters::Method::kLora).rank(2).alpha(4).dropout(0.5);
   auto lora = std::make_shared<adapters::LoraAdapter>(layer->first, spec, generator);
   {
     torch::NoGradGuard no_grad;

@@ -28,7 +28,7 @@ struct TrainingRun {
     set = attached->set.get();
     set->train(true);
     optimizer = std::make_unique<FlatAdamW>(set->named_parameters(), AdamWOptions{1e-2}, [](const std::string& name) {
-      return name.find("magnitude") != std::string::npos ? ParamGroupOptions{1.0, 0.0} : ParamGroupOptions{1.0, 0.01};
+      return test::contains(name, "magnitude") ? ParamGroupOptions{1.0, 0.0} : ParamGroupOptions{1.0, 0.01};
     });
     auto file = safetensors::File::open(data_path("hf-tiny-llava-clip-llama/inputs.safetensors"));
     inputs = test::fixture_inputs(*file);

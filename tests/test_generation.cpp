@@ -24,7 +24,6 @@ using language::GenerationOptions;
 using language::KVCache;
 using test::data_path;
 using test::expect_error;
-using test::max_abs_diff;
 
 const char* kFixtures[] = {"hf-tiny-llava-clip-llama", "hf-tiny-llava-siglip-qwen2", "hf-tiny-llava-clip-mistral",
                            "hf-tiny-llama3-text"};
