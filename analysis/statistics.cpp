@@ -32,7 +32,7 @@ MeanStd mean_std(const std::vector<double>& values) {
 }
 
 LinearFit fit_line(const std::vector<double>& x, const std::vector<double>& y) {
-  if (x.size() != y.size()) fail("[statistics] fit_line: ", x.size(), " x values but ", y.size(), " y values; expected as many");
+  if (x.size() != y.size()) fail("[analyze] fit_line: ", x.size(), " x values but ", y.size(), " y values; expected as many");
   LinearFit fit;
   fit.n = static_cast<int64_t>(x.size());
   const double x_mean = mean_of(x), y_mean = mean_of(y);

@@ -6,7 +6,7 @@ namespace vltune::analysis {
 
 DecompositionChange decomposition_change(const torch::Tensor& base_weight, const torch::Tensor& weight, const std::string& what) {
   if (base_weight.dim() != 2 || weight.sizes() != base_weight.sizes())
-    fail("[analysis] ", what, ": base weight ", base_weight.sizes(), " and adapted weight ", weight.sizes(),
+    fail("[analyze] ", what, ": base weight ", base_weight.sizes(), " and adapted weight ", weight.sizes(),
          "; expected two matrices of one shape [out, in]");
   torch::NoGradGuard no_grad;
   const auto w0 = base_weight.detach().to(torch::kCPU, torch::kFloat64);
@@ -15,7 +15,7 @@ DecompositionChange decomposition_change(const torch::Tensor& base_weight, const
   for (const auto& [norms, name] : {std::make_pair(m0, "base"), std::make_pair(m, "adapted")}) {
     const auto zero = (norms == 0).nonzero();
     if (zero.numel() > 0)
-      fail("[analysis] ", what, ": row ", zero[0][0].item<int64_t>(), " of the ", name,
+      fail("[analyze] ", what, ": row ", zero[0][0].item<int64_t>(), " of the ", name,
            " weight has zero norm, so its direction is undefined; expected non-zero rows");
   }
   const auto direction_gap = (w / m.unsqueeze(1) - w0 / m0.unsqueeze(1)).pow(2).sum(1) / 2;

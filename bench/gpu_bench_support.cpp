@@ -88,8 +88,7 @@ void run_setting(multimodal::VisionLanguageModel& model, const multimodal::Forwa
         << ", rank: 16, alpha: 32, dropout: 0}]";
   const auto placement = adapters::parse_placement(YAML::Load(rules.str()), "gpu bench");
   const auto plan = adapters::plan_adapters(placement, adapters::linear_sites(*model));
-  auto set = adapters::build_adapter_set(setting.name, plan, /*seed=*/0);
-  set->attach();
+  const adapters::AttachedSet set(adapters::build_adapter_set(setting.name, plan, /*seed=*/0));
   set->train(true);
   const double lr = 1e-4, weight_decay = 0.01;
   training::FlatAdamW optimizer(set->named_parameters(), {lr, 0.9, 0.999, 1e-8, weight_decay},

@@ -52,7 +52,7 @@ std::string describe_exception(std::exception_ptr error) {
   } catch (const std::ios_base::failure& e) {
     return one_line(cat("[io] ", e.what()));
   } catch (const std::filesystem::filesystem_error& e) {
-    return one_line(cat("[file] ", e.what()));
+    return one_line(cat("[io] ", e.what()));
   } catch (const std::system_error& e) {
     return one_line(cat("[system] ", e.what()));
   } catch (const std::exception& e) {  // std::out_of_range, cv::Exception, ...: a check vltune lacks

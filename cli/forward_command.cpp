@@ -1,6 +1,7 @@
 // `vltune forward`: one forward pass on inputs from a safetensors file, outputs to another. This is
 // the parity tool: feed it the tensors you fed transformers and compare the files.
 #include <iostream>
+#include <optional>
 #include <set>
 
 #include "adapters/peft_io.h"
@@ -53,16 +54,20 @@ void run_forward(const ForwardArgs& args) {
   inputs.video_grid_thw = input("video_grid_thw", false);
   inputs.second_per_grid_ts = input("second_per_grid_ts", false);
 
-  std::unique_ptr<adapters::AdapterSet> set;
+  // Merged into the weights (and left so: the process ends), or attached for this command's scope.
+  std::unique_ptr<adapters::AdapterSet> merged;
+  std::optional<adapters::AttachedSet> attached;
   if (!args.adapter_dir.empty()) {
-    set = adapters::load_peft_adapter(args.adapter_dir, *loaded.model, loaded.config.multimodal());
+    auto set = adapters::load_peft_adapter(args.adapter_dir, *loaded.model, loaded.config.multimodal());
     if (args.merge) {
-      set->merge();
+      merged = std::move(set);
+      merged->merge();
     } else {
-      set->attach();
-      set->train(args.grads);  // gradients are taken in training mode, as PEFT's are
+      attached.emplace(std::move(set));
+      (*attached)->train(args.grads);  // gradients are taken in training mode, as PEFT's are
     }
   }
+  const adapters::AdapterSet* set = merged ? merged.get() : attached ? attached->set.get() : nullptr;
   if (args.grads && !inputs.labels.defined()) fail("[forward] --grads needs 'labels' in ", args.inputs);
 
   std::optional<torch::NoGradGuard> no_grad;

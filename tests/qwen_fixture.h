@@ -53,10 +53,8 @@ struct QwenFixture {
 // Within qwen_tolerance() x `scale`; the measured difference goes into --gtest_output=xml.
 inline void expect_close(const torch::Tensor& got, const torch::Tensor& want, const std::string& what,
                          double scale = 1.0) {
-  ASSERT_EQ(got.sizes(), want.sizes()) << what;
-  const double diff = max_abs_diff(got, want);
-  ::testing::Test::RecordProperty(what, cat(diff));
-  EXPECT_LT(diff, qwen_tolerance() * scale) << what;
+  ::testing::Test::RecordProperty(what, cat(max_abs_diff(got, want)));
+  EXPECT_TENSORS_NEAR(got, want, qwen_tolerance() * scale) << what;
 }
 
 inline void expect_loss(const torch::Tensor& loss, const std::string& key, const QwenFixture& f) {
@@ -77,7 +75,7 @@ inline std::size_t expect_peft_gradients(const adapters::AdapterSet& set, const 
       EXPECT_TRUE(grad.defined()) << name;
       if (!f.expected->find(name) || !grad.defined()) continue;
       const auto want = f.want(name);
-      expect_close(grad, want, name, want.abs().max().item<double>());
+      expect_close(grad, want, name, test::max_abs(want));
       ++compared;
     }
   return compared;

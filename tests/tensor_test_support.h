@@ -27,6 +27,24 @@ inline double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
   return (a.to(torch::kCPU, torch::kFloat64) - b.to(torch::kCPU, torch::kFloat64)).abs().max().item<double>();
 }
 
+// The largest |x| of `t`: the scale of a relative tolerance.
+inline double max_abs(const torch::Tensor& t) { return t.to(torch::kCPU, torch::kFloat64).abs().max().item<double>(); }
+
+// The one tensor comparison of the suites: same shape, and max |a - b| <= tolerance (in fp64 on
+// the CPU; a NaN anywhere fails). A failure names both tensors as the test wrote them, the
+// difference and the tolerance. Use it through EXPECT_TENSORS_NEAR / ASSERT_TENSORS_NEAR.
+inline ::testing::AssertionResult tensors_near(const char* a_text, const char* b_text, const char* tolerance_text,
+                                               const torch::Tensor& a, const torch::Tensor& b, double tolerance) {
+  if (a.sizes() != b.sizes())
+    return ::testing::AssertionFailure() << a_text << " is " << a.sizes() << " but " << b_text << " is " << b.sizes();
+  const double diff = max_abs_diff(a, b);
+  if (diff <= tolerance) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "max |" << a_text << " - " << b_text << "| = " << diff << ", above "
+                                       << tolerance_text << " = " << tolerance;
+}
+#define EXPECT_TENSORS_NEAR(a, b, tolerance) EXPECT_PRED_FORMAT3(::vltune::test::tensors_near, a, b, tolerance)
+#define ASSERT_TENSORS_NEAR(a, b, tolerance) ASSERT_PRED_FORMAT3(::vltune::test::tensors_near, a, b, tolerance)
+
 // A fixture's inputs.safetensors as forward() inputs on `device`: input_ids, attention_mask and
 // labels, and pixel_values when the file holds them (named fields: the struct grows by family).
 inline multimodal::ForwardInputs fixture_inputs(const safetensors::File& file, torch::Device device = torch::kCPU) {

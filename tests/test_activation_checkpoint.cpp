@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "adapters/adapter_set.h"
+#include "adapter_spec_builder.h"
 #include "adapters/lora.h"
 #include "adapters/placement.h"
 #include "core/activation_checkpoint.h"
@@ -51,7 +52,7 @@ int64_t checkpoint_nodes(const torch::Tensor& output) {
     auto* node = pending.back();
     pending.pop_back();
     if (!seen.insert(node).second) continue;
-    count += node->name().find("CheckpointedLayer") != std::string::npos;
+    count += test::contains(node->name(), "CheckpointedLayer");
     for (const auto& edge : node->next_edges())
       if (edge.function) pending.push_back(edge.function.get());
   }
@@ -98,7 +99,7 @@ TEST(CheckpointedForward, AdapterInFrozenLayerOverFrozenInputWithDropout) {
   TwoLinear layer(6);
   layer->freeze();
   auto generator = at::detail::createCPUGenerator(7);
-  adapters::AdapterSpec spec{adapters::Method::kLora, 2, 4, /*dropout=*/0.5};
+  const adapters::AdapterSpec spec = test::spec(adapters::Method::kLora).rank(2).alpha(4).dropout(0.5);
   auto lora = std::make_shared<adapters::LoraAdapter>(layer->first, spec, generator);
   {
     torch::NoGradGuard no_grad;
@@ -194,11 +195,12 @@ class FixtureCheckpointing : public ::testing::Test {
  protected:
   void build(const char* yaml) {
     const auto sites = adapters::linear_sites(*loaded.model);
-    set = adapters::build_adapter_set("ckpt", adapters::plan_adapters(adapters::parse_placement(YAML::Load(yaml)["adapters"], "test"), sites), 5);
+    auto built = adapters::build_adapter_set("ckpt", adapters::plan_adapters(adapters::parse_placement(YAML::Load(yaml)["adapters"], "test"), sites), 5);
     auto generator = at::detail::createCPUGenerator(9);
     torch::NoGradGuard no_grad;
-    for (auto& p : set->parameters()) p.add_(torch::randn(p.sizes(), generator) * 0.05);
-    set->attach();
+    for (auto& p : built->parameters()) p.add_(torch::randn(p.sizes(), generator) * 0.05);
+    attached = std::make_unique<adapters::AttachedSet>(std::move(built));
+    set = attached->set.get();
     set->train(true);
   }
 
@@ -239,7 +241,8 @@ class FixtureCheckpointing : public ::testing::Test {
 
   multimodal::LoadedModel loaded = multimodal::load_model(data_path("hf-tiny-llava-clip-llama/base"));
   std::shared_ptr<safetensors::File> file = safetensors::File::open(data_path("hf-tiny-llava-clip-llama/inputs.safetensors"));
-  std::unique_ptr<adapters::AdapterSet> set;
+  std::unique_ptr<adapters::AttachedSet> attached;  // detached before the model goes
+  adapters::AdapterSet* set = nullptr;               // attached->set
 };
 
 TEST_F(FixtureCheckpointing, DecoderOnlyDoraWithDropoutMatchesBitForBit) {

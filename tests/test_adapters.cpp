@@ -10,6 +10,7 @@
 #include "adapters/peft_io.h"
 #include "adapters/placement.h"
 #include "adapters/weight_norm.h"
+#include "adapter_spec_builder.h"
 #include "core/atomic_file.h"
 #include "core/safetensors.h"
 #include "multimodal/model_loader.h"
@@ -50,7 +51,7 @@ void expect_peft_parity(const std::string& adapter_dir, const std::string& expec
   set->attach();
   set->train(true);
   auto out = loaded.model->forward(inputs.forward(device));
-  EXPECT_LT(max_abs_diff(out.logits, expected->tensor("adapted_logits")), tolerance());
+  EXPECT_TENSORS_NEAR(out.logits, expected->tensor("adapted_logits"), tolerance());
   EXPECT_NEAR(out.loss.item<double>(), expected->tensor("adapted_loss").item<double>(), tolerance());
   out.loss.backward();
 
@@ -64,8 +65,7 @@ void expect_peft_parity(const std::string& adapter_dir, const std::string& expec
       // A module whose output never reaches the loss (CLIP's last layer with feature layer -2) gets
       // no gradient here and a zero one in PEFT.
       const auto got = grad.defined() ? grad : torch::zeros_like(want);
-      const double scale = std::max(want.abs().max().item<double>(), 1e-12);
-      EXPECT_LT(max_abs_diff(got, want) / scale, tolerance()) << name;
+      EXPECT_TENSORS_NEAR(got, want, tolerance() * std::max(test::max_abs(want), 1e-12)) << name;
       ++checked;
     }
   std::size_t expected_grads = 0;
@@ -78,13 +78,13 @@ void expect_peft_parity(const std::string& adapter_dir, const std::string& expec
   loaded.model->eval();
   {
     torch::NoGradGuard no_grad;
-    EXPECT_LT(max_abs_diff(loaded.model->forward(inputs.forward(device)).logits, expected->tensor("merged_logits")),
-              tolerance());
+    EXPECT_TENSORS_NEAR(loaded.model->forward(inputs.forward(device)).logits, expected->tensor("merged_logits"),
+                        tolerance());
   }
   set->unmerge();
   for (std::size_t i = 0; i < originals.size(); ++i) {
     const auto& w = set->entries()[i].adapter->base()->weight;
-    EXPECT_LT(max_abs_diff(w, originals[i]), 1e-5 * std::max(1.0, originals[i].abs().max().item<double>()))
+    EXPECT_TENSORS_NEAR(w, originals[i], 1e-5 * std::max(1.0, test::max_abs(originals[i])))
         << set->entries()[i].path;
   }
 }
@@ -137,13 +137,13 @@ struct SmallLayer {
 
 TEST(GradCheck, EveryMethodMatchesFiniteDifferences) {
   const std::vector<GradCase> cases = {
-      {"lora", {Method::kLora, 3, 6}},
-      {"lora rslora", {Method::kLora, 3, 6, 0, true}},
-      {"dora norm_grad", {Method::kDora, 3, 6, 0, false, true}},
-      {"magnitude", {Method::kMagnitude, 3, 6}},
-      {"vera", {Method::kVera, 3, 6}},
-      {"dvora norm_grad", {Method::kDvora, 3, 6, 0, false, true}},
-      {"full", {Method::kFull, 3, 6}},
+      {"lora", test::spec(Method::kLora).rank(3).alpha(6)},
+      {"lora rslora", test::spec(Method::kLora).rank(3).alpha(6).rslora()},
+      {"dora norm_grad", test::spec(Method::kDora).rank(3).alpha(6).norm_grad()},
+      {"magnitude", test::spec(Method::kMagnitude).rank(3).alpha(6)},
+      {"vera", test::spec(Method::kVera).rank(3).alpha(6)},
+      {"dvora norm_grad", test::spec(Method::kDvora).rank(3).alpha(6).norm_grad()},
+      {"full", test::spec(Method::kFull).rank(3).alpha(6)},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.label);
@@ -173,7 +173,7 @@ TEST(GradCheck, EveryMethodMatchesFiniteDifferences) {
         flat[k] = saved;
         numeric[k] = (up - down) / (2 * h);
       }
-      EXPECT_LT(max_abs_diff(grads[i].view({-1}), numeric), 1e-6 * std::max(1.0, numeric.abs().max().item<double>()))
+      EXPECT_TENSORS_NEAR(grads[i].view({-1}), numeric, 1e-6 * std::max(1.0, test::max_abs(numeric)))
           << "tensor " << i;
     }
   }
@@ -189,7 +189,7 @@ TEST(MethodTable, EveryRowDescribesTheAdapterItsFactoryBuilds) {
     EXPECT_EQ(parse_method(row.name, "test"), row.method);
     auto generator = at::detail::createCPUGenerator(11);
     const SmallLayer layer(generator);
-    const AdapterSpec spec{row.method, 3, 6};
+    const AdapterSpec spec = test::spec(row.method).rank(3).alpha(6);
     auto adapter = layer.adapter(spec, generator);
 
     std::vector<std::string> suffixes;
@@ -210,8 +210,8 @@ TEST(MethodTable, EveryRowDescribesTheAdapterItsFactoryBuilds) {
     torch::NoGradGuard no_grad;
     const auto merged = torch::nn::functional::linear(x, adapter->merged_weight(), layer.base->bias);
     // merged_weight() forms W' in fp32, as merge and export do.
-    EXPECT_LT(max_abs_diff(adapter->forward(x, layer.base->weight, layer.base->bias), merged),
-              1e-5 * std::max(1.0, merged.abs().max().item<double>()));
+    EXPECT_TENSORS_NEAR(adapter->forward(x, layer.base->weight, layer.base->bias), merged,
+                        1e-5 * std::max(1.0, test::max_abs(merged)));
   }
 }
 
@@ -222,11 +222,11 @@ TEST(MethodTable, LowRankMethodsTakeTheFusedPath) {
     SCOPED_TRACE(row.name);
     auto generator = at::detail::createCPUGenerator(5);
     const SmallLayer layer(generator);
-    auto adapter = layer.adapter(AdapterSpec{row.method, 3, 6}, generator);
+    auto adapter = layer.adapter(test::spec(row.method).rank(3).alpha(6), generator);
     const auto x = torch::randn({2, 5}, generator, torch::kFloat64).requires_grad_(true);
     const auto y = adapter->forward(x, layer.base->weight, layer.base->bias);
     ASSERT_TRUE(y.grad_fn());
-    const bool fused = y.grad_fn()->name().find("FusedLowRankLinear") != std::string::npos;
+    const bool fused = test::contains(y.grad_fn()->name(), "FusedLowRankLinear");
     EXPECT_EQ(fused, row.takes_rank) << y.grad_fn()->name();  // the methods with a rank are the low-rank ones
   }
 }
@@ -245,7 +245,7 @@ TEST(GradCheck, DetachedNormHoldsTheScaleConstant) {
       base->weight.copy_(torch::randn({4, 5}, generator, torch::kFloat64));
       if (with_bias) base->bias.copy_(torch::randn({4}, generator, torch::kFloat64));
     }
-    AdapterSpec spec{Method::kDora, 2, 4};
+    const AdapterSpec spec = test::spec(Method::kDora).rank(2).alpha(4);
     auto dora = std::make_shared<DoraAdapter>(base, spec, generator);
     dora->to(torch::kFloat64);
     perturb(*dora, generator);
@@ -259,7 +259,7 @@ TEST(GradCheck, DetachedNormHoldsTheScaleConstant) {
                           spec.scaling() * torch::matmul(torch::matmul(x, dora->lora_a.t()), dora->lora_b.t()));
     if (with_bias) reference = reference + base->bias;
     const auto want = torch::autograd::grad({(reference * probe).sum()}, wrt);
-    for (std::size_t i = 0; i < wrt.size(); ++i) EXPECT_LT(max_abs_diff(grads[i], want[i]), 1e-12) << "tensor " << i;
+    for (std::size_t i = 0; i < wrt.size(); ++i) EXPECT_TENSORS_NEAR(grads[i], want[i], 1e-12) << "tensor " << i;
   }
 }
 
@@ -270,12 +270,12 @@ TEST(WeightNorm, FactoredEqualsMaterialisedWithGradients) {
   auto b = torch::randn({40, 4}, generator, torch::kFloat64).requires_grad_(true);
   auto factored = factored_row_norm(w0, squared_row_norms(w0).to(torch::kFloat64), a, b, 0.7);
   auto reference = at::linalg_vector_norm(w0 + 0.7 * torch::matmul(b, a), 2, {1}, false, c10::nullopt);
-  EXPECT_LT(max_abs_diff(factored, reference), 1e-5);  // fp32 arithmetic inside
+  EXPECT_TENSORS_NEAR(factored, reference, 1e-5);  // fp32 arithmetic inside
   const auto probe = torch::randn({40}, generator, torch::kFloat64);
   const auto g1 = torch::autograd::grad({(factored * probe).sum()}, {a, b});
   const auto g2 = torch::autograd::grad({(reference * probe).sum()}, {a, b});
-  EXPECT_LT(max_abs_diff(g1[0], g2[0]), 1e-4 * g2[0].abs().max().item<double>());
-  EXPECT_LT(max_abs_diff(g1[1], g2[1]), 1e-4 * g2[1].abs().max().item<double>());
+  EXPECT_TENSORS_NEAR(g1[0], g2[0], 1e-4 * test::max_abs(g2[0]));
+  EXPECT_TENSORS_NEAR(g1[1], g2[1], 1e-4 * test::max_abs(g2[1]));
 }
 
 // ---- sets on one backbone ---------------------------------------------------------------------------
@@ -343,7 +343,7 @@ TEST(AdapterSets, MixedMethodSetsRoundTrip) {
     }
     reread->attach();
     reread->train(false);
-    EXPECT_LT(max_abs_diff(loaded.model->forward(inputs.forward(torch::kCPU)).logits, logits), 1e-6);
+    EXPECT_TENSORS_NEAR(loaded.model->forward(inputs.forward(torch::kCPU)).logits, logits, 1e-6);
     reread->detach();
   }
 }
@@ -389,7 +389,7 @@ TEST(AdapterSets, EvalNormCacheFollowsParameterUpdates) {
   const auto after = dora->magnitude_scale();
   const auto fresh = dora->magnitude / dora->weight_norm();
   EXPECT_GT(max_abs_diff(before, after), 1e-6);
-  EXPECT_LT(max_abs_diff(after, fresh), 1e-7);
+  EXPECT_TENSORS_NEAR(after, fresh, 1e-7);
 
   // The trainer's optimizer writes its arena, not the tensors themselves; the cache must see that too.
   training::FlatAdamW optimizer(set->named_parameters(), {1e-2}, [](const std::string&) { return training::ParamGroupOptions{}; });
@@ -398,7 +398,7 @@ TEST(AdapterSets, EvalNormCacheFollowsParameterUpdates) {
   optimizer.step(1e-2);
   const auto updated = dora->magnitude_scale();
   EXPECT_GT(max_abs_diff(cached, updated), 1e-6);
-  EXPECT_LT(max_abs_diff(updated, dora->magnitude / dora->weight_norm()), 1e-7);
+  EXPECT_TENSORS_NEAR(updated, dora->magnitude / dora->weight_norm(), 1e-7);
 }
 
 TEST(AdapterSets, RefreshedScalesFollowEveryStepAndEqualEachAdaptersOwn) {
@@ -420,9 +420,9 @@ TEST(AdapterSets, RefreshedScalesFollowEveryStepAndEqualEachAdaptersOwn) {
       torch::NoGradGuard no_grad;
       const auto norm = dora->weight_norm();
       const auto& scales = dora->detached_scales();
-      EXPECT_LT(max_abs_diff(scales.norm, norm), 1e-6) << "step " << step;
-      EXPECT_LT(max_abs_diff(scales.g, dora->magnitude / norm), 1e-6) << "step " << step;
-      EXPECT_LT(max_abs_diff(scales.magnitude_divisor, dora->magnitude), 1e-6) << "step " << step;
+      EXPECT_TENSORS_NEAR(scales.norm, norm, 1e-6) << "step " << step;
+      EXPECT_TENSORS_NEAR(scales.g, dora->magnitude / norm, 1e-6) << "step " << step;
+      EXPECT_TENSORS_NEAR(scales.magnitude_divisor, dora->magnitude, 1e-6) << "step " << step;
     }
     optimizer.grads().fill_(0.5);
     optimizer.step(1e-2);  // every parameter moves: the next refresh must see it
@@ -488,9 +488,9 @@ TEST(Placement, TheMoreSpecificRuleWinsAndPlanNamesIt) {
   const auto line_start = text.find("language_model.layers.0.self_attn.q_proj");
   ASSERT_NE(line_start, std::string::npos);
   const auto line = text.substr(line_start, text.find('\n', line_start) - line_start);
-  EXPECT_NE(line.find("lora"), std::string::npos) << line;
-  EXPECT_NE(line.find("rule 1 ("), std::string::npos) << line;
-  EXPECT_NE(text.find("preset attention_only, rule 1"), std::string::npos) << text;
+  EXPECT_THAT(line, HasSubstr("lora"));
+  EXPECT_THAT(line, HasSubstr("rule 1 ("));
+  EXPECT_THAT(text, HasSubstr("preset attention_only, rule 1"));
 }
 
 // Review finding: a plan held a pointer into its Placement, so a plan made from a temporary one
@@ -509,8 +509,8 @@ TEST(Placement, APlanOutlivesItsRules) {
   placement.reset();
   ASSERT_EQ(plan.size(), 4u);
   const auto text = describe_plan(plan, 1000);
-  EXPECT_EQ(text.find("overwritten"), std::string::npos) << text;
-  EXPECT_NE(text.find("rule 2 ("), std::string::npos) << text;
+  EXPECT_THAT(text, Not(HasSubstr("overwritten")));
+  EXPECT_THAT(text, HasSubstr("rule 2 ("));
   EXPECT_EQ(plan[0].vera_seed, 7);
   EXPECT_EQ(plan[3].vera_seed, 8);
   expect_error([&] { build_adapter_set("vera", plan, 1); }, {"projection_prng_key", "rule 1 (", "rule 2 ("});

@@ -148,15 +148,15 @@ TEST(SvgPlot, DrawsEveryDrawablePointAndEscapesText) {
   chart.fits.push_back({"fit <1>", 0.001, 0.5});
   const auto svg = svg::render(chart);
   EXPECT_EQ(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0), 0u);
-  EXPECT_NE(svg.find("A &lt;b&gt; &amp; &quot;c&quot;"), std::string::npos);
-  EXPECT_EQ(svg.find("<b>"), std::string::npos);
+  EXPECT_THAT(svg, HasSubstr("A &lt;b&gt; &amp; &quot;c&quot;"));
+  EXPECT_THAT(svg, Not(HasSubstr("<b>")));
   // lora: 2 drawable points (x = 0 is off a log axis, y = NaN is missing); dora: 2; legend: 2.
   EXPECT_EQ(test::count_occurrences(svg, "<circle"), 6u);
   EXPECT_EQ(test::count_occurrences(svg, "<polyline"), 2u);  // dora's line and the fit
-  EXPECT_NE(svg.find("fit &lt;1&gt;"), std::string::npos);
-  EXPECT_NE(svg.find(">r8<"), std::string::npos);
-  EXPECT_EQ(svg.find(">zero<"), std::string::npos);
-  EXPECT_NE(svg.find("params (log)"), std::string::npos);
+  EXPECT_THAT(svg, HasSubstr("fit &lt;1&gt;"));
+  EXPECT_THAT(svg, HasSubstr(">r8<"));
+  EXPECT_THAT(svg, Not(HasSubstr(">zero<")));
+  EXPECT_THAT(svg, HasSubstr("params (log)"));
   EXPECT_EQ(svg.substr(svg.size() - 7), "</svg>\n");
 }
 
@@ -166,15 +166,15 @@ TEST(SvgPlot, LargeTickLabelsAreShortAndExplicitTicksWin) {
   chart.y = {"rank", false, {4, 16, 64, 256}};
   chart.series.push_back({"a", {2e4, 3e6}, {4, 64}, {}});
   const auto svg = svg::render(chart);
-  for (const char* label : {">100k<", ">1M<", ">4<", ">16<", ">64<"}) EXPECT_NE(svg.find(label), std::string::npos) << label;
-  EXPECT_EQ(svg.find(">256<"), std::string::npos) << "a tick outside the data range";
-  EXPECT_EQ(svg.find("e+0"), std::string::npos);
+  for (const char* label : {">100k<", ">1M<", ">4<", ">16<", ">64<"}) EXPECT_THAT(svg, HasSubstr(label)) << label;
+  EXPECT_THAT(svg, Not(HasSubstr(">256<"))) << "a tick outside the data range";
+  EXPECT_THAT(svg, Not(HasSubstr("e+0")));
 }
 
 TEST(SvgPlot, EmptyChartsStillRenderAndBadSeriesAreErrors) {
   svg::Chart chart;
   chart.title = "nothing yet";
-  EXPECT_NE(svg::render(chart).find("nothing yet"), std::string::npos);
+  EXPECT_THAT(svg::render(chart), HasSubstr("nothing yet"));
   chart.series.push_back({"broken", {1, 2}, {1}, {}});
   test::expect_error([&] { svg::render(chart); }, {"broken", "2 x values", "1 y values"});
 }

@@ -91,7 +91,7 @@ TEST(AnalyzeCommand, WritesThePointsTheFitsAndThePlots) {
   const auto out = dir.path() / "out";
   const auto result = analyze(dir, dir.file("ft") + " " + dir.file("lora") + " " + dir.file("dora") + " --out " + out.string());
   ASSERT_EQ(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("Pearson r"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("Pearson r"));
 
   const auto rows = csv_rows(read_text_file(out / "analysis.csv"));
   ASSERT_EQ(rows.size(), 1 + 3 * 2 * 2 * num_layers);
@@ -116,11 +116,11 @@ TEST(AnalyzeCommand, WritesThePointsTheFitsAndThePlots) {
 
   const auto markdown = read_text_file(out / "analysis.md");
   for (const char* fragment : {"| full | all |", "| lora | all |", "| dora | q_proj |", "Pearson r", "analysis-dora.svg"})
-    EXPECT_NE(markdown.find(fragment), std::string::npos) << fragment << "\n" << markdown;
+    EXPECT_THAT(markdown, HasSubstr(fragment)) << fragment << "\n" << markdown;
   for (const char* method : {"full", "lora", "dora"}) {
     const auto svg = read_text_file(out / (std::string("analysis-") + method + ".svg"));
-    EXPECT_NE(svg.find("<svg"), std::string::npos);
-    EXPECT_NE(svg.find(std::string("Magnitude vs direction change: ") + method), std::string::npos);
+    EXPECT_THAT(svg, HasSubstr("<svg"));
+    EXPECT_THAT(svg, HasSubstr(std::string("Magnitude vs direction change: ") + method));
   }
 }
 
@@ -130,19 +130,19 @@ TEST(AnalyzeCommand, BadRunsAndOptionsFailWithAMessage) {
   std::ofstream(dir.path() / "empty" / "recipe.yaml") << "model:\n  path: " << kBase << "\n";
   auto result = analyze(dir, dir.file("empty") + " --out " + dir.file("out"));
   EXPECT_EQ(result.status, 1);
-  EXPECT_NE(result.output.find("no checkpoints"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("no checkpoints"));
 
   auto loaded = multimodal::load_model(kBase);
   write_run(loaded, dir.path() / "lora", kBase, "lora", add_noise);
   result = analyze(dir, dir.file("lora") + " --modules q_proj,nope_proj --out " + dir.file("out"));
   EXPECT_EQ(result.status, 1);
-  EXPECT_NE(result.output.find("no linear module named 'nope_proj'"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("no linear module named 'nope_proj'"));
   result = analyze(dir, dir.file("lora") + " --layers 0,x --out " + dir.file("out"));
   EXPECT_EQ(result.status, 1);
-  EXPECT_NE(result.output.find("--layers '0,x'"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("--layers '0,x'"));
   result = analyze(dir, dir.file("lora") + " --layers 99 --out " + dir.file("out"));
   EXPECT_EQ(result.status, 1);
-  EXPECT_NE(result.output.find("no layer 99"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("no layer 99"));
 }
 
 }  // namespace

@@ -12,7 +12,6 @@
 namespace vltune {
 namespace {
 
-using test::max_abs_diff;
 using test::test_device;
 
 double tolerance() { return test_device().is_cpu() ? 1e-5 : 1e-3; }
@@ -66,14 +65,14 @@ TEST(Attention, CausalGroupedEqualsTheExplicitMaskOverRepeatedHeads) {
   const auto additive = torch::zeros({9, 9}, options).masked_fill(future, std::numeric_limits<float>::lowest());
   auto scores = torch::matmul(q, k.repeat_interleave(4, 1).transpose(-2, -1)) * scale + additive;
   const auto reference = torch::matmul(torch::softmax(scores, -1), v.repeat_interleave(4, 1));
-  EXPECT_LT(max_abs_diff(fast, reference), tolerance());
+  EXPECT_TENSORS_NEAR(fast, reference, tolerance());
 }
 
 TEST(Attention, FusedRmsNormEqualsItsFormula) {
   torch::manual_seed(5);
   const auto x = torch::randn({3, 5, 32}, torch::TensorOptions().device(test_device())) * 3;
   const auto formula = x * torch::rsqrt(x.pow(2).mean(-1, /*keepdim=*/true) + 1e-6);
-  EXPECT_LT(max_abs_diff(compat::rms_normalize(x, 1e-6), formula), 1e-5);
+  EXPECT_TENSORS_NEAR(compat::rms_normalize(x, 1e-6), formula, 1e-5);
 }
 
 // The inputs a trainer keeps on the host (pinned on a GPU machine) give the same logits and loss as
@@ -97,7 +96,7 @@ TEST(Attention, HostInputsEqualDeviceInputs) {
     on_device.labels = host.labels.to(device);
     torch::NoGradGuard no_grad;
     const auto a = loaded.model->forward(host), b = loaded.model->forward(on_device);
-    EXPECT_EQ(max_abs_diff(a.logits, b.logits), 0.0) << name;
+    EXPECT_TENSORS_NEAR(a.logits, b.logits, 0.0) << name;
     EXPECT_EQ(a.loss.item<double>(), b.loss.item<double>()) << name;
   }
 }

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "test_support.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -60,7 +62,7 @@ std::vector<ObjectDeps> ninja_deps() {
 
 bool is_libtorch_header(const std::string& path) {
   for (const char* part : {"/ATen/", "/c10/", "/torch/csrc/", "/caffe2/"})
-    if (path.find(part) != std::string::npos) return true;
+    if (vltune::test::contains(path, part)) return true;
   return false;
 }
 
@@ -145,7 +147,7 @@ TEST_F(BuildHygiene, EveryCompiledSourceIsDeclaredPlainOrTorch) {
   std::set<std::string> compiled;
   for (const auto& object : objects_)
     for (const auto& input : object.inputs)
-      if (fs::path(input).extension() == ".cpp" && input.find("/tests/consumer/") == std::string::npos)
+      if (fs::path(input).extension() == ".cpp" && !vltune::test::contains(input, "/tests/consumer/"))
         compiled.insert(normal(input));
   EXPECT_GT(compiled.size(), 50u);
   for (const auto& source : compiled)

@@ -17,16 +17,18 @@ using test::TempDir;
 
 struct TrainingRun {
   multimodal::LoadedModel loaded = multimodal::load_model(data_path("hf-tiny-llava-clip-llama/base"));
-  std::unique_ptr<adapters::AdapterSet> set;
+  std::unique_ptr<adapters::AttachedSet> attached;  // detached before the model goes
+  adapters::AdapterSet* set = nullptr;               // attached->set
   std::unique_ptr<FlatAdamW> optimizer;
   multimodal::ForwardInputs inputs;
 
   TrainingRun(const std::string& yaml, uint64_t seed) {
-    set = adapters::build_adapter_set("run", adapters::plan_adapters(adapters::load_placement(yaml), adapters::linear_sites(*loaded.model)), seed);
-    set->attach();
+    attached = std::make_unique<adapters::AttachedSet>(adapters::build_adapter_set(
+        "run", adapters::plan_adapters(adapters::load_placement(yaml), adapters::linear_sites(*loaded.model)), seed));
+    set = attached->set.get();
     set->train(true);
     optimizer = std::make_unique<FlatAdamW>(set->named_parameters(), AdamWOptions{1e-2}, [](const std::string& name) {
-      return name.find("magnitude") != std::string::npos ? ParamGroupOptions{1.0, 0.0} : ParamGroupOptions{1.0, 0.01};
+      return test::contains(name, "magnitude") ? ParamGroupOptions{1.0, 0.0} : ParamGroupOptions{1.0, 0.01};
     });
     auto file = safetensors::File::open(data_path("hf-tiny-llava-clip-llama/inputs.safetensors"));
     inputs = test::fixture_inputs(*file);

@@ -14,7 +14,6 @@ namespace vltune {
 namespace {
 
 using test::data_path;
-using test::max_abs_diff;
 
 using test::run_vltune;
 
@@ -54,8 +53,8 @@ TEST(Cli, ForwardMatchesTransformers) {
   ASSERT_EQ(result.status, 0) << result.output;
   const auto out = safetensors::File::open(dir.file("out.safetensors"));
   const auto expected = safetensors::File::open(fixture + "/expected.safetensors");
-  EXPECT_LT(max_abs_diff(out->tensor("logits"), expected->tensor("base_logits")), 1e-4);
-  EXPECT_LT(max_abs_diff(out->tensor("image_features"), expected->tensor("image_features")), 1e-4);
+  EXPECT_TENSORS_NEAR(out->tensor("logits"), expected->tensor("base_logits"), 1e-4);
+  EXPECT_TENSORS_NEAR(out->tensor("image_features"), expected->tensor("image_features"), 1e-4);
   const double loss = out->tensor("loss").item<double>(), want = expected->tensor("base_loss").item<double>();
   EXPECT_NEAR(loss, want, 1e-5 * want);
 }
@@ -71,8 +70,8 @@ TEST(Cli, InspectListsComponentsAndTargets) {
   ASSERT_EQ(result.status, 0) << result.output;
   for (const char* fragment : {"llava (clip_vision_model + llama)", "transformers 5", "q_proj", "down_proj", "out_proj",
                                "linear_1", "25 visual tokens"})
-    EXPECT_NE(result.output.find(fragment), std::string::npos) << fragment << "\n" << result.output;
-  EXPECT_EQ(result.output.find("multi_modal_projector"), std::string::npos) << result.output;
+    EXPECT_THAT(result.output, HasSubstr(fragment)) << fragment << "\n" << result.output;
+  EXPECT_THAT(result.output, Not(HasSubstr("multi_modal_projector")));
   expect_components_are_rule_names(result.output, data_path("hf-tiny-llava-clip-llama/base"), {"vision", "projector", "language", "lm_head"});
   const auto siglip = run_vltune("inspect " + data_path("hf-tiny-llava-siglip-qwen2/base"));
   ASSERT_EQ(siglip.status, 0) << siglip.output;
@@ -90,8 +89,8 @@ TEST(Cli, QwenForwardTakesTransformersArguments) {
   ASSERT_EQ(result.status, 0) << result.output;
   const auto out = safetensors::File::open(dir.file("out.safetensors"));
   // row 0 has no padding (row 1's left pad is computed differently: tests/test_qwen2_5_vl.cpp)
-  EXPECT_LT(max_abs_diff(out->tensor("logits")[0], expected->tensor("adapted_logits")[0]), 1e-4);
-  EXPECT_LT(max_abs_diff(out->tensor("image_features"), expected->tensor("image_pooler_output")), 1e-4);
+  EXPECT_TENSORS_NEAR(out->tensor("logits")[0], expected->tensor("adapted_logits")[0], 1e-4);
+  EXPECT_TENSORS_NEAR(out->tensor("image_features"), expected->tensor("image_pooler_output"), 1e-4);
   EXPECT_TRUE(torch::equal(out->tensor("position_ids"), expected->tensor("position_ids")));
   EXPECT_TRUE(out->find("grad.base_model.model.model.language_model.layers.1.self_attn.v_proj.lora_magnitude_vector"))
       << result.output;
@@ -100,7 +99,7 @@ TEST(Cli, QwenForwardTakesTransformersArguments) {
   ASSERT_EQ(result.status, 0) << result.output;
   for (const char* fragment : {"qwen2_5_vl (qwen2_5_vl vision + qwen2_5_vl_text, M-RoPE)", "qwen2-vl hub",
                                "full attention in blocks 3", "mrope_section 2 3 3", "qkv", "gate_proj"})
-    EXPECT_NE(result.output.find(fragment), std::string::npos) << fragment << "\n" << result.output;
+    EXPECT_THAT(result.output, HasSubstr(fragment)) << fragment << "\n" << result.output;
   expect_components_are_rule_names(result.output, fixture + "/base", {"vision", "projector", "language", "lm_head"});
 }
 
@@ -111,7 +110,7 @@ TEST(Cli, BadInputsFailWithAMessage) {
   const auto result = run_vltune("forward --model " + fixture + "/base --inputs " + dir.file("in.safetensors") +
                                  " --out " + dir.file("out.safetensors"));
   EXPECT_EQ(result.status, 1);
-  EXPECT_NE(result.output.find("required tensor 'input_ids' is missing"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("required tensor 'input_ids' is missing"));
   EXPECT_FALSE(std::filesystem::exists(dir.file("out.safetensors")));
 }
 
@@ -123,7 +122,7 @@ TEST(Cli, ForwardWithAdapterMergeAndGradsMatchesPeft) {
   auto result = run_vltune(forward_args(fixture, dir.file("grads.safetensors")) + " --adapter " + fixture + "/adapter --grads");
   ASSERT_EQ(result.status, 0) << result.output;
   const auto grads = safetensors::File::open(dir.file("grads.safetensors"));
-  EXPECT_LT(max_abs_diff(grads->tensor("logits"), expected->tensor("adapted_logits")), 1e-4);
+  EXPECT_TENSORS_NEAR(grads->tensor("logits"), expected->tensor("adapted_logits"), 1e-4);
   std::size_t compared = 0;
   for (const auto& info : grads->tensors()) {
     if (info.name.rfind("grad.", 0) != 0) continue;
@@ -135,7 +134,7 @@ TEST(Cli, ForwardWithAdapterMergeAndGradsMatchesPeft) {
       name += ".default.weight";
     ASSERT_TRUE(expected->find(name)) << name;
     const auto want = expected->tensor(name);
-    EXPECT_LT(max_abs_diff(grads->tensor(info.name), want) / want.abs().max().item<double>(), 1e-4) << name;
+    EXPECT_TENSORS_NEAR(grads->tensor(info.name), want, 1e-4 * test::max_abs(want)) << name;
     ++compared;
   }
   EXPECT_EQ(compared, 42u);  // A, B and m of 7 modules x 2 layers
@@ -143,12 +142,12 @@ TEST(Cli, ForwardWithAdapterMergeAndGradsMatchesPeft) {
 
   result = run_vltune(forward_args(fixture, dir.file("merged.safetensors")) + " --adapter " + fixture + "/adapter --merge");
   ASSERT_EQ(result.status, 0) << result.output;
-  EXPECT_LT(max_abs_diff(safetensors::File::open(dir.file("merged.safetensors"))->tensor("logits"),
-                         expected->tensor("merged_logits")), 1e-4);
+  EXPECT_TENSORS_NEAR(safetensors::File::open(dir.file("merged.safetensors"))->tensor("logits"),
+                      expected->tensor("merged_logits"), 1e-4);
 
   result = run_vltune(forward_args(fixture, dir.file("x.safetensors")) + " --merge");
   EXPECT_EQ(result.status, 1);
-  EXPECT_NE(result.output.find("--merge and --grads need --adapter"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("--merge and --grads need --adapter"));
 }
 
 TEST(Cli, ExportWritesAMergedCheckpointAndLeavesTheBaseAlone) {
@@ -165,19 +164,20 @@ TEST(Cli, ExportWritesAMergedCheckpointAndLeavesTheBaseAlone) {
   result = run_vltune("forward --model " + dir.file("merged") + " --inputs " + fixture + "/inputs.safetensors --out " + dir.file("out.safetensors"));
   ASSERT_EQ(result.status, 0) << result.output;
   const auto expected = safetensors::File::open(fixture + "/expected.safetensors");
-  EXPECT_LT(max_abs_diff(safetensors::File::open(dir.file("out.safetensors"))->tensor("logits"), expected->tensor("merged_logits")), 1e-4);
+  EXPECT_TENSORS_NEAR(safetensors::File::open(dir.file("out.safetensors"))->tensor("logits"), expected->tensor("merged_logits"),
+                      1e-4);
 
   EXPECT_EQ(std::filesystem::last_write_time(fixture + "/base/model.safetensors"), base_before);
   EXPECT_TRUE(torch::equal(safetensors::File::open(fixture + "/base/model.safetensors")->tensor("language_model.model.layers.0.self_attn.q_proj.weight"), base_bytes));
 
   result = run_vltune("export --merged --model " + fixture + "/base --adapter " + fixture + "/adapter --out " + dir.file("merged"));
   EXPECT_EQ(result.status, 1);
-  EXPECT_NE(result.output.find("already holds model.safetensors"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("already holds model.safetensors"));
   for (const char* form : {"--merged", "--peft"}) {
     result = run_vltune(std::string("export --force ") + form + " --model " + fixture + "/base --adapter " + fixture + "/adapter --out " +
                         fixture + "/base");
     EXPECT_EQ(result.status, 1);
-    EXPECT_NE(result.output.find("is the folder being exported from"), std::string::npos) << result.output;
+    EXPECT_THAT(result.output, HasSubstr("is the folder being exported from"));
   }
 }
 
@@ -189,7 +189,7 @@ TEST(Cli, ExportNeverOverwritesSilentlyInEitherForm) {
   const std::string sources = " --model " + fixture + "/base --adapter " + fixture + "/adapter ";
   auto result = run_vltune("export" + sources + "--out " + dir.file("neither"));
   EXPECT_EQ(result.status, 1);
-  EXPECT_NE(result.output.find("say --merged (a full model folder) or --peft"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("say --merged (a full model folder) or --peft"));
   EXPECT_FALSE(std::filesystem::exists(dir.file("neither")));
   for (const std::string form : {"--merged", "--peft"}) {
     const auto out = dir.file("out" + form);
@@ -197,7 +197,7 @@ TEST(Cli, ExportNeverOverwritesSilentlyInEitherForm) {
     std::ofstream(out + "/notes.txt") << "mine";
     result = run_vltune("export " + form + sources + out);
     EXPECT_EQ(result.status, 1) << form;
-    EXPECT_NE(result.output.find("already holds notes.txt: an export never overwrites silently"), std::string::npos) << result.output;
+    EXPECT_THAT(result.output, HasSubstr("already holds notes.txt: an export never overwrites silently"));
     EXPECT_EQ(std::distance(std::filesystem::directory_iterator(out), std::filesystem::directory_iterator()), 1) << form;
     std::ofstream(out + "/stale-00002-of-00002.safetensors") << "old";
     result = run_vltune("export --force " + form + sources + out);
@@ -215,7 +215,7 @@ TEST(Cli, PlanPrintsModulesAndTotals) {
   ASSERT_EQ(result.status, 0) << result.output;
   for (const char* fragment : {"language_model.layers.0.self_attn.q_proj", "dora", "magnitude: 8 modules",
                                "dora: 6 modules", "total: 14 modules", "% of the model's 148800"})
-    EXPECT_NE(result.output.find(fragment), std::string::npos) << fragment << "\n" << result.output;
+    EXPECT_THAT(result.output, HasSubstr(fragment)) << fragment << "\n" << result.output;
 }
 
 TEST(Cli, AdapterConvertWritesAFolderThatGivesTheSameOutputs) {
@@ -225,13 +225,13 @@ TEST(Cli, AdapterConvertWritesAFolderThatGivesTheSameOutputs) {
   ASSERT_EQ(result.status, 0) << result.output;
   result = run_vltune(forward_args(fixture, dir.file("out.safetensors")) + " --adapter " + dir.file("converted"));
   ASSERT_EQ(result.status, 0) << result.output;
-  EXPECT_LT(max_abs_diff(safetensors::File::open(dir.file("out.safetensors"))->tensor("logits"),
-                         safetensors::File::open(fixture + "/expected.safetensors")->tensor("adapted_logits")), 1e-4);
+  EXPECT_TENSORS_NEAR(safetensors::File::open(dir.file("out.safetensors"))->tensor("logits"),
+                      safetensors::File::open(fixture + "/expected.safetensors")->tensor("adapted_logits"), 1e-4);
   // An adapter with vision-tower modules cannot fit a text-only model.
   result = run_vltune("adapter convert --model " + data_path("hf-tiny-llama3-text/base") + " --adapter " +
                       data_path("peft-lora-mixed/adapter") + " --out " + dir.file("x"));
   EXPECT_EQ(result.status, 1);
-  EXPECT_NE(result.output.find("does not fit the model"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("does not fit the model"));
 }
 
 // docs/recipes.md carries the schema table exactly as `vltune recipe keys` prints it.
@@ -240,7 +240,7 @@ TEST(Cli, RecipeDocsListEverySchemaKey) {
   ASSERT_EQ(result.status, 0) << result.output;
   std::ifstream docs(std::string(VLTUNE_TEST_DATA) + "/../../docs/recipes.md");
   const std::string text((std::istreambuf_iterator<char>(docs)), {});
-  EXPECT_NE(text.find(result.output), std::string::npos) << "regenerate the table with `vltune recipe keys`";
+  EXPECT_THAT(text, HasSubstr(result.output)) << "regenerate the table with `vltune recipe keys`";
 }
 
 TEST(Cli, RecipeCheckReportsProblems) {
@@ -249,13 +249,13 @@ TEST(Cli, RecipeCheckReportsProblems) {
                                        "train: {lr: 2e-4}\n";
   auto result = run_vltune("recipe check " + dir.file("r.yaml") + " --set train.schedule=step");
   EXPECT_EQ(result.status, 1);
-  EXPECT_NE(result.output.find("expected one of cosine, linear, constant"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("expected one of cosine, linear, constant"));
   // Right by the schema, but `train` would stop at once: there is no model folder m (a valid
   // recipe, checked end to end, is in test_recipe_check.cpp).
   result = run_vltune("recipe check " + dir.file("r.yaml") + " --set train.schedule=linear");
   EXPECT_EQ(result.status, 1) << result.output;
-  EXPECT_NE(result.output.find(dir.file("m")), std::string::npos) << result.output;
-  EXPECT_EQ(result.output.find("valid"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr(dir.file("m")));
+  EXPECT_THAT(result.output, Not(HasSubstr("valid")));
 }
 
 // Every shipped YAML under recipes/adapters plans cleanly on its model.
@@ -263,8 +263,8 @@ TEST(Cli, ShippedAdapterRecipesPlan) {
   const std::string recipe = std::string(VLTUNE_TEST_DATA) + "/../../recipes/adapters/dora-half-tiny.yaml";
   const auto result = run_vltune("plan " + recipe);
   ASSERT_EQ(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("lora: 2 modules"), std::string::npos) << result.output;
-  EXPECT_NE(result.output.find("magnitude: 8 modules"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("lora: 2 modules"));
+  EXPECT_THAT(result.output, HasSubstr("magnitude: 8 modules"));
 }
 
 // Every shipped training recipe (recipes/*.yaml and recipes/pretrain/*.yaml) validates and plans
@@ -277,7 +277,7 @@ TEST(Cli, ShippedTrainingRecipesPlan) {
       if (entry.path().extension() != ".yaml" || entry.path().filename() == "quickstart.yaml") continue;  // quickstart: a compare file
       const auto result = run_vltune("plan " + entry.path().string());
       EXPECT_EQ(result.status, 0) << entry.path() << "\n" << result.output;
-      EXPECT_NE(result.output.find("trainable"), std::string::npos) << entry.path() << "\n" << result.output;
+      EXPECT_THAT(result.output, HasSubstr("trainable")) << entry.path() << "\n" << result.output;
       ++planned;
     }
   EXPECT_GE(planned, 6);
@@ -320,10 +320,10 @@ TEST(Cli, TokenizerEncodesAndDecodesJsonLines) {
   std::ofstream(dir.file("bad.jsonl")) << "[1, 2]\n\"fine\"\n{oops\n";
   result = run_vltune("tokenizer encode --tokenizer " + folder + " --jsonl " + dir.file("bad.jsonl"));
   EXPECT_NE(result.status, 0);
-  EXPECT_NE(result.output.find("bad.jsonl:1: expected a JSON string"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("bad.jsonl:1: expected a JSON string"));
   result = run_vltune("tokenizer decode --tokenizer " + folder + " --ids '[1, 99999]'");
   EXPECT_NE(result.status, 0);
-  EXPECT_NE(result.output.find("99999 is outside the vocabulary"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("99999 is outside the vocabulary"));
 }
 
 }  // namespace

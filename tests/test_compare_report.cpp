@@ -9,12 +9,9 @@
 #include <sstream>
 
 #include "analysis/compare_report.h"
+#include "opencv_support.h"
 #include "test_support.h"
 
-#ifdef VLTUNE_TEST_MEDIA
-#include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
-#endif
 
 namespace vltune {
 namespace {
@@ -65,13 +62,13 @@ TEST(CompareReport, AggregatesSeedsIntoMeanAndSampleStd) {
   const double want = (2.0 / 1.5 + 2.0 / 1.6 + 0.01 + 2.0 / 1.7 + 0.02) / 3;
   EXPECT_NEAR(variants[0].loss_curve[0].second, want, 1e-12);
   const auto table = analysis::compare_table(variants, "accuracy");
-  EXPECT_NE(table.find("| lora-r4 | lora | attention_only | 4 | 3 | 16,384 |"), std::string::npos) << table;
-  EXPECT_NE(table.find("0.6 ± 0.1"), std::string::npos) << table;
-  EXPECT_NE(table.find("0.73 ± 0.014"), std::string::npos) << table;  // std to two digits
+  EXPECT_THAT(table, HasSubstr("| lora-r4 | lora | attention_only | 4 | 3 | 16,384 |"));
+  EXPECT_THAT(table, HasSubstr("0.6 ± 0.1"));
+  EXPECT_THAT(table, HasSubstr("0.73 ± 0.014"));  // std to two digits
   auto piped = hand_made_runs();
   piped.resize(1);
   piped[0].variant = "a|b";
-  EXPECT_NE(analysis::compare_table(analysis::summarize_variants(piped), "accuracy").find("| a\\|b |"), std::string::npos);
+  EXPECT_THAT(analysis::compare_table(analysis::summarize_variants(piped), "accuracy"), HasSubstr("| a\\|b |"));
 }
 
 TEST(CompareReport, InconsistentRunsAreErrors) {
@@ -115,10 +112,10 @@ TEST(CompareReport, AVariantKeepsOneColourAcrossPlotsAndLossReadsAsEvalLoss) {
   const auto rank = read_text_file(out / "metric_vs_rank.svg");
   EXPECT_NE(legend_colour(rank, "lora"), legend_colour(rank, "dora"));
   const auto md = read_text_file(out / "report.md");
-  EXPECT_NE(md.find("primary metric eval loss;"), std::string::npos) << md;
-  EXPECT_NE(md.find("| eval loss |"), std::string::npos) << md;
-  EXPECT_NE(params.find("eval loss against trainable parameters"), std::string::npos);
-  EXPECT_NE(read_text_file(out / "results.csv").find(",loss,"), std::string::npos);  // machine-readable names stay
+  EXPECT_THAT(md, HasSubstr("primary metric eval loss;"));
+  EXPECT_THAT(md, HasSubstr("| eval loss |"));
+  EXPECT_THAT(params, HasSubstr("eval loss against trainable parameters"));
+  EXPECT_THAT(read_text_file(out / "results.csv"), HasSubstr(",loss,"));  // machine-readable names stay
 }
 
 int chromium(const test::TempDir& dir, const std::string& args, const std::string& stdout_file) {
@@ -160,9 +157,9 @@ TEST(CompareReport, WritesFilesThatABrowserRenders) {
 
   // report.md: the table and the plots beside it.
   const auto markdown = read_text_file(out / "report.md");
-  EXPECT_NE(markdown.find("| variant | method | placement | rank | seeds | trainable params | % of model |"), std::string::npos);
+  EXPECT_THAT(markdown, HasSubstr("| variant | method | placement | rank | seeds | trainable params | % of model |"));
   for (const char* plot : {"metric_vs_params.svg", "loss_curves.svg", "metric_vs_rank.svg"}) {
-    EXPECT_NE(markdown.find(std::string("](") + plot + ")"), std::string::npos) << plot;
+    EXPECT_THAT(markdown, HasSubstr(std::string("](") + plot + ")")) << plot;
     EXPECT_EQ(read_text_file(out / plot).rfind("<svg", 0), 0u) << plot;
   }
 
@@ -178,12 +175,12 @@ TEST(CompareReport, WritesFilesThatABrowserRenders) {
   const auto url = "file://" + (out / "report.html").string();
   ASSERT_EQ(chromium(dir, "--dump-dom " + url, dir.file("dom.html")), 0) << read_text_file(dir.file("chromium.log"));
   const auto dom = read_text_file(dir.file("dom.html"));
-  EXPECT_NE(dom.find("<table id=\"results\">"), std::string::npos) << dom.substr(0, 2000);
+  EXPECT_THAT(dom, HasSubstr("<table id=\"results\">")) << dom.substr(0, 2000);
   EXPECT_EQ(count_occurrences(dom, "<tr>"), 1 + 5u);  // the header and one row per variant
-  EXPECT_NE(dom.find("LoRA vs DoRA &lt;tiny&gt;"), std::string::npos);
+  EXPECT_THAT(dom, HasSubstr("LoRA vs DoRA &lt;tiny&gt;"));
   EXPECT_EQ(count_occurrences(dom, "<svg"), 3u);
   for (const char* id : {"id=\"metric-vs-params\"", "id=\"loss-curves\"", "id=\"metric-vs-rank\""})
-    EXPECT_NE(dom.find(id), std::string::npos) << id;
+    EXPECT_THAT(dom, HasSubstr(id)) << id;
   EXPECT_GE(count_occurrences(dom, "<circle"), 5u + 4u);  // a point per variant in the first plot, per ranked variant in the third
   EXPECT_GE(count_occurrences(dom, "<polyline"), 5u + 2u);  // a loss curve per variant, a rank line per method
 
@@ -193,16 +190,11 @@ TEST(CompareReport, WritesFilesThatABrowserRenders) {
   const auto bytes = read_text_file(png);
   ASSERT_GT(bytes.size(), 8u);
   EXPECT_EQ(bytes.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
-#ifdef VLTUNE_TEST_MEDIA
-  const cv::Mat image = cv::imread(png, cv::IMREAD_GRAYSCALE);
-  ASSERT_FALSE(image.empty());
-  EXPECT_EQ(image.cols, 1280);
-  const double ink = 1.0 - static_cast<double>(cv::countNonZero(image > 250)) / image.total();
-  EXPECT_GT(ink, 0.01) << "the screenshot is (nearly) blank";
-  cv::Scalar mean, stddev;
-  cv::meanStdDev(image, mean, stddev);
-  EXPECT_GT(stddev[0], 10.0);
-#endif
+  if (!vltune::media::available()) return;  // the pixels are read with OpenCV
+  const auto grey = test::opencv_grey_statistics(png);
+  EXPECT_EQ(grey.width, 1280);
+  EXPECT_GT(grey.ink, 0.01) << "the screenshot is (nearly) blank";
+  EXPECT_GT(grey.stddev, 10.0);
 }
 
 }  // namespace

@@ -120,7 +120,7 @@ TEST(Safetensors, HostileFilesGetClearErrors) {
       ADD_FAILURE() << "opened a hostile file";
     } catch (const Error& e) {
       for (const auto& fragment : fragments)
-        EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what() << "\nlacks: " << fragment;
+        EXPECT_THAT(std::string(e.what()), HasSubstr(fragment)) << e.what() << "\nlacks: " << fragment;
     }
   }
 }

@@ -52,9 +52,9 @@ TEST(Formats, LlavaConversations) {
   EXPECT_EQ(samples[0].turns[2].text, "Colour?");
   EXPECT_EQ(samples[0].references, (std::vector<std::string>{"A bag.", "Red."}));
   ASSERT_EQ(bad.count(), 3);
-  EXPECT_NE(bad.messages()[0].find("d.json[1]: empty answer"), std::string::npos);
-  EXPECT_NE(bad.messages()[1].find("missing.png does not exist"), std::string::npos);
-  EXPECT_NE(bad.messages()[2].find("unknown field 'imgae'"), std::string::npos);
+  EXPECT_THAT(bad.messages()[0], HasSubstr("d.json[1]: empty answer"));
+  EXPECT_THAT(bad.messages()[1], HasSubstr("missing.png does not exist"));
+  EXPECT_THAT(bad.messages()[2], HasSubstr("unknown field 'imgae'"));
 }
 
 // Issue 14, item 7: a wrong media_root misses every sample's file; that is one warning with the
@@ -78,14 +78,11 @@ TEST(Formats, MissingMediaIsSummedUpInOneLine) {
   EXPECT_TRUE(samples.empty());
   EXPECT_EQ(bad.count(), 40);
   EXPECT_EQ(test::count_occurrences(printed, "\n"), 1u) << printed;
-  EXPECT_NE(printed.find("skipping 40 samples of " + dir.file("d.json") + ": their media file does not exist under " +
-                         dir.file("wrong-root")),
-            std::string::npos)
-      << printed;
-  EXPECT_NE(printed.find("img-0.png, " + dir.file("wrong-root") + "/img-1.png, " + dir.file("wrong-root") + "/img-2.png, ..."),
-            std::string::npos)
-      << printed;
-  EXPECT_NE(bad.messages().back().find("img-39.png does not exist"), std::string::npos);
+  EXPECT_THAT(printed, HasSubstr("skipping 40 samples of " + dir.file("d.json") +
+                                 ": their media file does not exist under " + dir.file("wrong-root")));
+  EXPECT_THAT(printed,
+              HasSubstr("img-0.png, " + dir.file("wrong-root") + "/img-1.png, " + dir.file("wrong-root") + "/img-2.png, ..."));
+  EXPECT_THAT(bad.messages().back(), HasSubstr("img-39.png does not exist"));
   BadSamples strict(OnBadSample::kError);  // on_bad_sample: error still stops at the first
   expect_error([&] { read_dataset(spec, strict); }, {"d.json[0]: media file", "img-0.png does not exist"});
 }
@@ -104,8 +101,8 @@ TEST(Formats, JsonlWithFieldMappingAndMessages) {
   EXPECT_EQ(samples[0].video, dir.file("v.mp4"));
   EXPECT_EQ(samples[0].turns[0].text, "<video>\nWhich way does it move?");
   ASSERT_EQ(bad.count(), 2);
-  EXPECT_NE(bad.messages()[0].find("d.jsonl:3: malformed JSON"), std::string::npos) << bad.messages()[0];
-  EXPECT_NE(bad.messages()[1].find("d.jsonl:4: unknown field 'extra'"), std::string::npos) << bad.messages()[1];
+  EXPECT_THAT(bad.messages()[0], HasSubstr("d.jsonl:3: malformed JSON"));
+  EXPECT_THAT(bad.messages()[1], HasSubstr("d.jsonl:4: unknown field 'extra'"));
 
   write_file_atomically(dir.file("m.jsonl"), R"({"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4"}]})" "\n");
   const auto chat = read("jsonl", dir.file("m.jsonl"), bad);
@@ -188,8 +185,8 @@ TEST(Registry, NewFormatsRegisterWithOneCall) {
   expect_error([&] { read("llava", dir.file("absent.json"), bad); }, {"absent.json", "does not exist"});
 }
 
-#ifdef VLTUNE_TEST_MEDIA
 TEST(FashionMnist, BuildsCaptionAndVqaFromDebiansFiles) {
+  SKIP_WITHOUT_MEDIA();
   if (!std::filesystem::exists(std::string(kFashionMnistSource) + "/t10k-images-idx3-ubyte.gz"))
     GTEST_SKIP() << "dataset-fashion-mnist is not installed (make deps installs it)";
   TempDir dir;
@@ -214,6 +211,7 @@ TEST(FashionMnist, BuildsCaptionAndVqaFromDebiansFiles) {
 
 // The synthetic clips: reproducible for a seed, decodable, and their captions true to the motion.
 TEST(SyntheticVideo, CaptionsDescribeWhatTheClipsShow) {
+  SKIP_WITHOUT_MEDIA();
   TempDir dir;
   const auto summary = build_synthetic_video({dir.file("a"), 12, 7});
   EXPECT_EQ(summary.train, 10);
@@ -228,7 +226,7 @@ TEST(SyntheticVideo, CaptionsDescribeWhatTheClipsShow) {
   int checked = 0;
   for (const auto& sample : captions) {
     const auto& caption = sample.references[0];
-    if (caption.find("then") != std::string::npos) continue;  // one shape: its centroid is the shape's
+    if (test::contains(caption, "then")) continue;  // one shape: its centroid is the shape's
     const auto video = media::decode_video(sample.video, {16});
     ASSERT_EQ(video.frames.size(), 16u);
     auto centroid = [](const media::Image& f) {
@@ -263,6 +261,7 @@ TEST(SyntheticVideo, CaptionsDescribeWhatTheClipsShow) {
 
 // Samples into tokens and pixels, live and through the prepared cache, which must agree exactly.
 TEST(Prepare, LiveAndCachedPixelsAgreeAndBadMediaIsSkipped) {
+  SKIP_WITHOUT_MEDIA();
   TempDir dir;
   build_synthetic_video({dir.file("video"), 3, 1});
   std::ofstream(dir.file("text.txt")) << "a red circle moves left and bounces\na blue square appears and moves up\nthen a green triangle moves down\na yellow circle moves right\n";
@@ -305,14 +304,14 @@ TEST(Prepare, LiveAndCachedPixelsAgreeAndBadMediaIsSkipped) {
   std::ofstream(dir.file("corrupt.png")) << "\x89PNG but then nothing";
   Sample image_sample{"img", {dir.file("corrupt.png")}, "", {{Role::kUser, "<image>"}, {Role::kAssistant, "a red circle"}}, {"a red circle"}};
   EXPECT_FALSE(live.prepare(image_sample, bad));
-  EXPECT_NE(bad.messages().back().find("corrupt.png"), std::string::npos) << bad.messages().back();
+  EXPECT_THAT(bad.messages().back(), HasSubstr("corrupt.png"));
 
   auto small = options;
   small.media.limits.max_width = 16;  // the fixture frames are 64 wide
   media::encode_image(dir.file("wide.png"), media::Image{40, 8, std::vector<uint8_t>(40 * 8 * 3, 9)});
   image_sample.images = {dir.file("wide.png")};
   EXPECT_FALSE(SamplePreparer(tokenizer, small).prepare(image_sample, bad));
-  EXPECT_NE(bad.messages().back().find("40x8 pixels, which exceed the limit of 16x8192"), std::string::npos) << bad.messages().back();
+  EXPECT_THAT(bad.messages().back(), HasSubstr("40x8 pixels, which exceed the limit of 16x8192"));
 
   std::ofstream(dir.file("corrupt.mp4")) << "not a video";
   Sample broken = clips[0];
@@ -320,9 +319,8 @@ TEST(Prepare, LiveAndCachedPixelsAgreeAndBadMediaIsSkipped) {
   const auto before = bad.count();
   EXPECT_FALSE(live.prepare(broken, bad));
   EXPECT_EQ(bad.count(), before + 1);
-  EXPECT_NE(bad.messages().back().find("corrupt.mp4"), std::string::npos) << bad.messages().back();
+  EXPECT_THAT(bad.messages().back(), HasSubstr("corrupt.mp4"));
 }
-#endif
 
 }  // namespace
 }  // namespace vltune::datasets

@@ -20,6 +20,7 @@
 
 #include "analysis/run_checkpoints.h"
 #include "core/safetensors.h"
+#include "tensor_test_support.h"
 #include "training/checkpoint_folders.h"
 #include "training_run.h"
 
@@ -116,7 +117,7 @@ double max_difference(const std::map<std::string, torch::Tensor>& a, const std::
   double most = 0;
   for (const auto& [name, tensor] : a) {
     EXPECT_TRUE(b.count(name)) << name;
-    if (b.count(name)) most = std::max(most, (tensor - b.at(name)).abs().max().item<double>());
+    if (b.count(name)) most = std::max(most, vltune::test::max_abs_diff(tensor, b.at(name)));
   }
   return most;
 }
@@ -192,14 +193,14 @@ TEST_F(DistributedTraining, TwoRanksTrainTheAdapterOfOneProcessWithTheSameGlobal
   for (const auto& entry : fs::directory_iterator(two)) event_files += entry.path().filename().string().rfind("events.out", 0) == 0;
   EXPECT_EQ(event_files, 1);
   EXPECT_EQ(vltune::test::count_occurrences(vltune::test::read_text_file(two + "/metrics.jsonl"), "\"kind\":\"train\""), 3u);
-  EXPECT_NE(ranks.logs[0].find("trained 3 steps"), std::string::npos) << ranks.logs[0];
-  EXPECT_EQ(ranks.logs[1].find("trained 3 steps"), std::string::npos) << ranks.logs[1];
-  EXPECT_NE(vltune::test::read_text_file(two + "/checkpoints/step-00000003/state.json").find("\"world_size\": 2"), std::string::npos);
+  EXPECT_THAT(ranks.logs[0], HasSubstr("trained 3 steps"));
+  EXPECT_THAT(ranks.logs[1], Not(HasSubstr("trained 3 steps")));
+  EXPECT_THAT(vltune::test::read_text_file(two + "/checkpoints/step-00000003/state.json"), HasSubstr("\"world_size\": 2"));
 
   // One process cannot resume what two trained (the batch is per process), even with the run's own recipe.
   const auto other_size = vltune::test::run_vltune("train " + two + " --resume");
   EXPECT_NE(other_size.status, 0);
-  EXPECT_NE(other_size.output.find("was written by a run of 2 process(es); this launch has 1"), std::string::npos) << other_size.output;
+  EXPECT_THAT(other_size.output, HasSubstr("was written by a run of 2 process(es); this launch has 1"));
 }
 
 TEST_F(DistributedTraining, AKilledRankEndsTheJobNamingItAndTheCheckpointResumesExactly) {
@@ -222,7 +223,7 @@ TEST_F(DistributedTraining, AKilledRankEndsTheJobNamingItAndTheCheckpointResumes
   EXPECT_NE(status, 0) << log;
   EXPECT_NE(status, -1) << "rank 0 still ran 60 s after rank 1 was killed:\n" << log;
   EXPECT_LE(seconds, 20.0) << "more than the process-group timeout";
-  EXPECT_NE(log.find("rank 1 did not answer"), std::string::npos) << log;
+  EXPECT_THAT(log, HasSubstr("rank 1 did not answer"));
   std::cerr << "rank 0 ended " << seconds << " s after rank 1 was killed\n";
 
   // Both ranks resume the run from its own recipe.yaml and newest checkpoint, two steps further

@@ -8,12 +8,10 @@
 #include "datasets/prepare.h"
 #include "multimodal/generate.h"
 #include "multimodal/model_loader.h"
+#include "opencv_support.h"
 #include "test_support.h"
 #include "vision/image_processor.h"
 
-#ifdef VLTUNE_TEST_MEDIA
-#include <opencv2/imgcodecs.hpp>
-#endif
 
 namespace vltune {
 namespace {
@@ -82,13 +80,13 @@ TEST(GenerateCli, BadInvocationsFailWithAMessage) {
   auto result = run_vltune("generate --model " + text_model + " --tokenizer " + tiny_tokenizer_path() + " --image " +
                            dir.file("x.png") + " --prompt hi");
   EXPECT_EQ(result.status, 1);
-  EXPECT_NE(result.output.find("text-only model"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("text-only model"));
   result = run_vltune("generate --model " + text_model + " --prompt hi");
   EXPECT_EQ(result.status, 1);
-  EXPECT_NE(result.output.find("tokenizer.model"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("tokenizer.model"));
   result = run_vltune("generate --model " + text_model + " --tokenizer " + tiny_tokenizer_path() + " --prompt hi --strategy nucleus");
   EXPECT_EQ(result.status, 1);
-  EXPECT_NE(result.output.find("unknown generation strategy 'nucleus'"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("unknown generation strategy 'nucleus'"));
 }
 
 // Review finding: the refusal of clips whose token count is not fixed (frames at fps, concatenated)
@@ -104,18 +102,16 @@ TEST(GenerateCli, ClipsWithoutAFixedTokenCountAreRefusedBeforeDecoding) {
   };
   auto result = generate("--num-frames 0 --temporal-pool concat");
   EXPECT_EQ(result.status, 1) << result.output;
-  EXPECT_NE(result.output.find("[generate] --num-frames / --temporal-pool: frames sampled at fps"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("[generate] --num-frames / --temporal-pool: frames sampled at fps"));
   result = generate("--num-frames 0 --temporal-pool mean");  // passes the check, then fails decoding the empty folder
   EXPECT_EQ(result.status, 1) << result.output;
-  EXPECT_EQ(result.output.find("frames sampled at fps"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, Not(HasSubstr("frames sampled at fps")));
 }
 
-#ifdef VLTUNE_TEST_MEDIA
 TEST(GenerateCli, ImagePromptAnswersAsTheLibraryDoes) {
+  SKIP_WITHOUT_MEDIA();
   test::TempDir dir;
-  cv::Mat image(40, 52, CV_8UC3, cv::Scalar(30, 140, 220));
-  image(cv::Rect(5, 5, 20, 12)).setTo(cv::Scalar(250, 10, 10));
-  ASSERT_TRUE(cv::imwrite(dir.file("photo.png"), image));
+  test::opencv_write_image(dir.file("photo.png"), 40, 52, 3, {30, 140, 220, 0}, {{5, 5, 20, 12, {250, 10, 10, 0}}});
   const std::string model = data_path("hf-tiny-llava-clip-llama/base");
   const auto result = run_vltune("generate --model " + model + " --tokenizer " + tiny_tokenizer_path() + " --image " +
                                  dir.file("photo.png") + " --prompt 'What colour is the shirt?' --max-new-tokens 6 --show-ids");
@@ -124,7 +120,6 @@ TEST(GenerateCli, ImagePromptAnswersAsTheLibraryDoes) {
             library_answer(model, "<image>\nWhat colour is the shirt?", dir.file("photo.png"), "llava_v1"))
       << result.output;
 }
-#endif
 
 }  // namespace
 }  // namespace vltune

@@ -24,7 +24,6 @@ using language::GenerationOptions;
 using language::KVCache;
 using test::data_path;
 using test::expect_error;
-using test::max_abs_diff;
 
 const char* kFixtures[] = {"hf-tiny-llava-clip-llama", "hf-tiny-llava-siglip-qwen2", "hf-tiny-llava-clip-mistral",
                            "hf-tiny-llama3-text"};
@@ -178,8 +177,7 @@ TEST(Generate, PreparedPromptEqualsTensorPrompt) {
 // caller's training mode comes back.
 TEST(Generate, AttachedAdapterAppliesInEvalMode) {
   FixtureModel f("hf-tiny-llava-clip-llama");
-  auto set = adapters::load_peft_adapter(data_path("hf-tiny-llava-clip-llama/adapter"), f.model(), true);
-  set->attach();
+  const adapters::AttachedSet set(adapters::load_peft_adapter(data_path("hf-tiny-llava-clip-llama/adapter"), f.model(), true));
   set->train(true);
   const auto prompt = f.prompt(f.prefix_length() + 2);
   const auto tokens = multimodal::generate(f.model(), prompt, f.features(), options_for("greedy", 6));

@@ -37,7 +37,7 @@ std::string reported(const BadSamples& bad) {
 
 void expect_reported(const BadSamples& bad, std::initializer_list<std::string> fragments) {
   const auto text = reported(bad);
-  for (const auto& fragment : fragments) EXPECT_NE(text.find(fragment), std::string::npos) << "lacks '" << fragment << "':\n" << text;
+  for (const auto& fragment : fragments) EXPECT_THAT(text, HasSubstr(fragment)) << "lacks '" << fragment << "':\n" << text;
 }
 
 constexpr const char* kGoodTurns = R"([{"from": "human", "value": "q"}, {"from": "gpt", "value": "a"}])";
@@ -193,7 +193,7 @@ TEST(HostileDatasets, ALoaderWhoseEverySampleIsSkippedEnds) {
     loader.next();
     ADD_FAILURE() << "expected NoUsableSample";
   } catch (const NoUsableSample& e) {
-    EXPECT_NE(std::string(e.what()).find("all 5 samples were skipped"), std::string::npos) << e.what();
+    EXPECT_THAT(std::string(e.what()), HasSubstr("all 5 samples were skipped")) << e.what();
   }
   // One usable sample among skipped ones is still served, epoch after epoch.
   DataLoader<int> sparse(5, [](int64_t i) { return i == 3 ? std::optional<int>(3) : std::nullopt; }, options);

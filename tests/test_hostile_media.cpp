@@ -72,7 +72,6 @@ TEST(HostilePreprocessor, SizesAreBoundedAndMustFitTheTower) {
   expect_error([&] { vision::image_processor_config(dir.path().string(), tower); }, {"'image_mean'", "three numbers"});
 }
 
-#ifdef VLTUNE_TEST_MEDIA
 uint32_t crc32(const std::string& bytes) {
   uint32_t crc = 0xFFFFFFFFu;
   for (unsigned char byte : bytes) {
@@ -100,6 +99,7 @@ std::string png_claiming(const TempDir& dir, uint32_t width, uint32_t height) {
 }
 
 TEST(HostileMedia, ImageSizeIsCheckedFromTheHeaderBeforeDecoding) {
+  SKIP_WITHOUT_MEDIA();
   TempDir dir;
   // 31 KB claiming 16000x16000 took 1.9 GB before; now refused from its first 24 bytes.
   const auto big = png_claiming(dir, 16000, 16000);
@@ -116,6 +116,7 @@ TEST(HostileMedia, ImageSizeIsCheckedFromTheHeaderBeforeDecoding) {
 }
 
 TEST(HostileMedia, HeaderReaderKnowsEachFormatOpenCvWrites) {
+  SKIP_WITHOUT_MEDIA();
   TempDir dir;
   for (const std::string extension : {".png", ".jpg", ".webp", ".bmp"}) {
     const auto path = dir.file("image" + extension);
@@ -136,12 +137,14 @@ TEST(HostileMedia, HeaderReaderKnowsEachFormatOpenCvWrites) {
 }
 
 TEST(HostileMedia, DecodingChecksTheFrameCountBeforeOpening) {
+  SKIP_WITHOUT_MEDIA();
   media::FrameSampling sampling;
   sampling.num_frames = 1000000000;
   expect_error([&] { media::decode_video("/nonexistent/clip.mp4", sampling); }, {"clip.mp4", "num_frames 1000000000"});
 }
 
 TEST(HostileMedia, FifoGivenAsImageOrVideoIsRefused) {
+  SKIP_WITHOUT_MEDIA();
   TempDir dir;
   ASSERT_EQ(::mkfifo(dir.file("image.png").c_str(), 0600), 0);
   ASSERT_EQ(::mkfifo(dir.file("clip.mp4").c_str(), 0600), 0);
@@ -185,6 +188,7 @@ struct CacheFixture {
 };
 
 TEST(HostileMediaCache, IndexEntriesAreTypeChecked) {
+  SKIP_WITHOUT_MEDIA();
   CacheFixture f;
   EXPECT_EQ(datasets::MediaCache::open(f.cache, f.settings).size(), 1u);
   f.set_index([&](auto& index) { index["media"][f.dir.file("a.png")] = {1, 2}; });
@@ -194,6 +198,7 @@ TEST(HostileMediaCache, IndexEntriesAreTypeChecked) {
 }
 
 TEST(HostileMediaCache, ShardsStayInsideTheCache) {
+  SKIP_WITHOUT_MEDIA();
   CacheFixture f;
   TempDir outside;
   fs::copy_file(f.cache + "/media-00000.safetensors", outside.file("x.safetensors"));
@@ -205,6 +210,7 @@ TEST(HostileMediaCache, ShardsStayInsideTheCache) {
 }
 
 TEST(HostileMediaCache, CachedTensorsMustBeThePixelsTheSettingsMake) {
+  SKIP_WITHOUT_MEDIA();
   CacheFixture f;
   for (const auto& tensor : {torch::zeros({1, 3, 8, 8}, torch::kFloat32), torch::zeros({1, 3, 9, 8}, torch::kUInt8),
                              torch::zeros({3, 8, 8}, torch::kUInt8), torch::zeros({0, 3, 8, 8}, torch::kUInt8)}) {
@@ -217,6 +223,7 @@ TEST(HostileMediaCache, CachedTensorsMustBeThePixelsTheSettingsMake) {
 // (28), and a frame rate after the tensor name that is not a positive finite number, or that the
 // frames layout (which has none) finds in its index.
 TEST(HostileMediaCache, PatchLayoutSizesAndFrameRatesAreChecked) {
+  SKIP_WITHOUT_MEDIA();
   CacheFixture f(true);
   EXPECT_EQ(datasets::MediaCache::open(f.cache, f.settings).size(), 1u);
   for (const auto& tensor : {torch::zeros({1, 3, 42, 56}, torch::kUInt8), torch::zeros({1, 3, 56, 30}, torch::kUInt8),
@@ -241,7 +248,6 @@ TEST(HostileMediaCache, PatchLayoutSizesAndFrameRatesAreChecked) {
   expect_error([&] { datasets::MediaCache::open(frames_layout.cache, frames_layout.settings); },
                {"index.json", "a.png", "expected [shard file, tensor name], found"});
 }
-#endif
 
 }  // namespace
 }  // namespace vltune

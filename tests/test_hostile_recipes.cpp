@@ -68,8 +68,8 @@ TEST(HostileRecipes, DottedKeysAndSectionsGivenAValueAreExplained) {
     ADD_FAILURE() << "expected an error";
   } catch (const Error& e) {
     const std::string message = e.what();
-    EXPECT_NE(message.find("key 'train': expected a map (the section of train.epochs"), std::string::npos) << message;
-    EXPECT_EQ(message.find("did you mean"), std::string::npos) << message;
+    EXPECT_THAT(message, HasSubstr("key 'train': expected a map (the section of train.epochs"));
+    EXPECT_THAT(message, Not(HasSubstr("did you mean")));
   }
 }
 
@@ -137,7 +137,7 @@ TEST(HostileRecipes, AnUnusableDeviceIsOneLine) {
   try {
     parse_device("cuda:99", "--device");
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+    EXPECT_THAT(std::string(e.what()), Not(HasSubstr("\n"))) << e.what();
   }
   EXPECT_TRUE(parse_device("cpu", "--device").is_cpu());
 }

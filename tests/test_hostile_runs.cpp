@@ -70,9 +70,9 @@ TEST_F(HostileRun, ADamagedStateJsonIsRefusedBeforeAnythingIsWritten) {
     const auto before = snapshot(run);
     const auto result = run_vltune(resume(run, ""));
     EXPECT_NE(result.status, 0) << replacement << "\n" << result.output;
-    EXPECT_NE(result.output.find("state.json"), std::string::npos) << result.output;
+    EXPECT_THAT(result.output, HasSubstr("state.json"));
     const auto key = replacement.substr(1, replacement.find('"', 1) - 1);
-    EXPECT_NE(result.output.find(key), std::string::npos) << key << "\n" << result.output;
+    EXPECT_THAT(result.output, HasSubstr(key)) << key << "\n" << result.output;
     EXPECT_TRUE(snapshot(run) == before) << replacement << ": the run folder changed";
   }
 }
@@ -122,9 +122,8 @@ TEST_F(HostileRun, ValuesMadeNonFiniteNeverPruneTheGoodCheckpoints) {
   const auto good = snapshot(run + "/checkpoints");
   result = run_vltune("train " + recipe_path + " --run-dir " + run + " --resume --override --set train.steps=8 --set output.save_every=1");
   EXPECT_NE(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("training stopped"), std::string::npos) << result.output;
-  EXPECT_NE(result.output.find("The last good checkpoint, " + run + "/checkpoints/step-00000004, is kept"), std::string::npos)
-      << result.output;
+  EXPECT_THAT(result.output, HasSubstr("training stopped"));
+  EXPECT_THAT(result.output, HasSubstr("The last good checkpoint, " + run + "/checkpoints/step-00000004, is kept"));
   EXPECT_TRUE(snapshot(run + "/checkpoints") == good) << "a good checkpoint was pruned or replaced";
 }
 
@@ -144,22 +143,22 @@ TEST_F(HostileRun, AResumeThatWouldChangeTheRecipeIsRefusedUnlessOverridden) {
   const auto before = snapshot(run);
   auto result = run_vltune("train " + recipe() + " --run-dir " + run + " --resume");
   EXPECT_NE(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("train.steps: 4 in the run, 12 now"), std::string::npos) << result.output;
-  EXPECT_NE(result.output.find("--override"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("train.steps: 4 in the run, 12 now"));
+  EXPECT_THAT(result.output, HasSubstr("--override"));
   result = run_vltune("train " + run + " --resume --set train.lr=0.02");
   EXPECT_NE(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("train.lr: 1e-2 in the run, 0.02 now (--set train.lr=0.02)"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("train.lr: 1e-2 in the run, 0.02 now (--set train.lr=0.02)"));
   EXPECT_TRUE(snapshot(run) == before) << "a refused resume changed the run folder";
 
   result = run_vltune("train " + recipe() + " --run-dir " + run + " --resume --set train.steps=4");  // the same recipe
   EXPECT_EQ(result.status, 0) << result.output;
   result = run_vltune("train " + run);
   EXPECT_NE(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("pass --resume"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("pass --resume"));
   result = run_vltune("train " + run + " --resume --override --set train.steps=6");
   ASSERT_EQ(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("trained 6 steps"), std::string::npos) << result.output;
-  EXPECT_NE(read_text_file(run + "/recipe.yaml").find("steps: 6"), std::string::npos);
+  EXPECT_THAT(result.output, HasSubstr("trained 6 steps"));
+  EXPECT_THAT(read_text_file(run + "/recipe.yaml"), HasSubstr("steps: 6"));
 }
 
 // A run stopped after logging steps 3 and 4 but before checkpointing step 4 (its step-4 checkpoint
@@ -170,7 +169,7 @@ TEST_F(HostileRun, AResumedRunLogsEachStepOnceAndEndsWhereTheUninterruptedOneDid
   fs::remove_all(run + "/checkpoints/step-00000004");
   const auto result = run_vltune("train " + run + " --resume");
   ASSERT_EQ(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("(step 2)"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("(step 2)"));
   EXPECT_EQ(tensors_of(run + "/checkpoints/step-00000004/adapter/adapter_model.safetensors"),
             tensors_of(dir_->file("good-run/checkpoints/step-00000004/adapter/adapter_model.safetensors")));
   std::vector<std::pair<std::string, int64_t>> logged;
@@ -189,7 +188,7 @@ TEST_F(HostileRun, ExportPeftNeverOverwritesAnAdapter) {
   const auto before = snapshot(own);
   auto result = run_vltune("export " + run + " --peft " + own);
   EXPECT_NE(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("is the folder being exported from"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("is the folder being exported from"));
   EXPECT_TRUE(snapshot(own) == before);
   fs::create_directories(dir_->file("other-adapter"));
   std::ofstream(dir_->file("other-adapter/adapter_config.json")) << "{}";
@@ -197,7 +196,7 @@ TEST_F(HostileRun, ExportPeftNeverOverwritesAnAdapter) {
   EXPECT_NE(result.status, 0) << result.output;
   EXPECT_EQ(read_text_file(dir_->file("other-adapter/adapter_config.json")), "{}");
   result = run_vltune("export --help");
-  EXPECT_NE(result.output.find("nothing is overwritten"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("nothing is overwritten"));
 }
 
 TEST_F(HostileRun, StrayFoldersAmongTheCheckpointsAreNotCheckpoints) {
@@ -210,7 +209,7 @@ TEST_F(HostileRun, StrayFoldersAmongTheCheckpointsAreNotCheckpoints) {
             tensors_of(run + "/checkpoints/step-00000004/adapter/adapter_model.safetensors"));
   result = run_vltune(resume(run, ""));
   ASSERT_EQ(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("(step 4)"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("(step 4)"));
   for (const char* name : {"step-zzzz", "step-00000006"}) EXPECT_TRUE(fs::exists(run + "/checkpoints/" + name)) << name;
   EXPECT_FALSE(fs::exists(run + "/checkpoints/step-00000002"));  // keep_last: 2 pruned the oldest real one
 }
@@ -223,8 +222,7 @@ TEST_F(HostileRun, PrepareThatSkippedEverySampleFails) {
   const auto result = run_vltune("prepare --dataset " + dir_->file("all-missing.json") + " --format llava --model " + dir_->file("model") +
                                  " --out " + dir_->file("all-missing-cache"));
   EXPECT_NE(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("no media file could be prepared: every one of the 2 bad samples was skipped"), std::string::npos)
-      << result.output;
+  EXPECT_THAT(result.output, HasSubstr("no media file could be prepared: every one of the 2 bad samples was skipped"));
 }
 
 TEST_F(HostileRun, ADatasetWithNoUsableSampleEndsWithTheReason) {
@@ -232,8 +230,8 @@ TEST_F(HostileRun, ADatasetWithNoUsableSampleEndsWithTheReason) {
   EXPECT_NE(result.status, 0) << result.output;
   // The checks before the first step (training/preflight.h) find it; the loader's own bound
   // ("no usable sample remains") is tested in test_hostile_datasets.
-  EXPECT_NE(result.output.find("none of the training dataset's 48 samples can be prepared"), std::string::npos) << result.output;
-  EXPECT_NE(result.output.find("the last reason: "), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("none of the training dataset's 48 samples can be prepared"));
+  EXPECT_THAT(result.output, HasSubstr("the last reason: "));
   EXPECT_LE(count_occurrences(result.output, "skipping sample"), 48u);  // each of the 48 samples once at most
   EXPECT_FALSE(std::filesystem::exists(dir_->file("no-usable"))) << "a run that fails its checks leaves no folder";
 }
@@ -246,7 +244,7 @@ TEST_F(HostileRun, AWrongMediaRootIsOneSummaryLineAndLeavesNoFolder) {
   const auto result = run_vltune("train " + dir_->file("wrong-root.yaml") + " --run-dir " + run);
   EXPECT_NE(result.status, 0) << result.output;
   EXPECT_EQ(count_occurrences(result.output, "skipping 48 samples of "), 1u) << result.output;
-  EXPECT_NE(result.output.find("does not exist under " + dir_->file("nowhere")), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("does not exist under " + dir_->file("nowhere")));
   EXPECT_EQ(count_occurrences(result.output, "skipping sample"), 0u) << result.output;
   EXPECT_LE(count_occurrences(result.output, "\n"), 3u) << result.output;
   EXPECT_FALSE(fs::exists(run)) << "a run that fails its checks leaves no folder";
@@ -258,7 +256,7 @@ TEST_F(HostileRun, RefusedSettingsFailInOneLineBeforeARunFolderExists) {
     const auto result = run_vltune("train " + recipe() + " --run-dir " + run + " " + sets);
     EXPECT_EQ(result.status, 1) << sets << "\n" << result.output;
     EXPECT_LE(count_occurrences(result.output, "\n"), 3u) << result.output;
-    EXPECT_NE(result.output.find(sets.substr(6, sets.find('=') - 6)), std::string::npos) << result.output;
+    EXPECT_THAT(result.output, HasSubstr(sets.substr(6, sets.find('=') - 6)));
     EXPECT_FALSE(fs::exists(run)) << sets;
   }
 }
@@ -268,7 +266,7 @@ TEST_F(HostileRun, WronglyTypedDatasetFieldsAreAMessageNotACrash) {
   const auto result = run_vltune("train " + recipe() + " --run-dir " + dir_->file("typed") + " --set data.on_bad_sample=error" +
                                  " --set 'data.train={format: llava, path: " + dir_->file("typed.json") + "}'");
   EXPECT_EQ(result.status, 1) << result.output;
-  EXPECT_NE(result.output.find("typed.json[0]: key 'conversations[0]': expected an object"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("typed.json[0]: key 'conversations[0]': expected an object"));
 }
 
 }  // namespace

@@ -16,7 +16,6 @@ using multimodal::ForwardInputs;
 using multimodal::load_model;
 using test::data_path;
 using test::expect_error;
-using test::max_abs_diff;
 using test::replace_prefix;
 using test::rewrite_checkpoint;
 using test::TempDir;
@@ -45,12 +44,12 @@ multimodal::ForwardOutput run(const Fixture& f, const std::string& model_dir, mu
 void expect_base_parity(const std::string& fixture_name) {
   const Fixture f(fixture_name);
   const auto out = run(f, f.base);
-  EXPECT_LT(max_abs_diff(out.logits, f.expected->tensor("base_logits")), tolerance());
+  EXPECT_TENSORS_NEAR(out.logits, f.expected->tensor("base_logits"), tolerance());
   const double loss = out.loss.item<double>(), expected_loss = f.expected->tensor("base_loss").item<double>();
   EXPECT_NEAR(loss, expected_loss, loss_tolerance() * std::abs(expected_loss));
   if (f.expected->find("image_features")) {
     ASSERT_TRUE(out.image_features.defined());
-    EXPECT_LT(max_abs_diff(out.image_features, f.expected->tensor("image_features")), tolerance());
+    EXPECT_TENSORS_NEAR(out.image_features, f.expected->tensor("image_features"), tolerance());
   }
 }
 
@@ -72,9 +71,8 @@ TEST(Parity, Llama3TextLeftPadded) {
   expect_base_parity("hf-tiny-llama3-text");
   const auto config = multimodal::read_model_config(f.base);
   EXPECT_EQ(config.text.rope.type, "llama3");
-  EXPECT_LT(max_abs_diff(language::rope_inv_freq(config.text.rope, config.text.head_dim),
-                         f.expected->tensor("rope_inv_freq")),
-            1e-6 * f.expected->tensor("rope_inv_freq").abs().max().item<double>());
+  EXPECT_TENSORS_NEAR(language::rope_inv_freq(config.text.rope, config.text.head_dim), f.expected->tensor("rope_inv_freq"),
+                      1e-6 * test::max_abs(f.expected->tensor("rope_inv_freq")));
 }
 
 // The towers' pooled embeddings: CLIP's post-LN CLS token, SigLIP's attention-pooling head.
@@ -87,7 +85,7 @@ TEST(Parity, VisionPooledOutput) {
     auto loaded = load_model(f.base, options);
     torch::NoGradGuard no_grad;
     const auto pooled = loaded.model->vision_tower->pooled(f.inputs->tensor("pixel_values").to(test::test_device()));
-    EXPECT_LT(max_abs_diff(pooled, f.expected->tensor("vision_pooled")), tolerance());
+    EXPECT_TENSORS_NEAR(pooled, f.expected->tensor("vision_pooled"), tolerance());
   }
 }
 
@@ -100,7 +98,7 @@ TEST(Layouts, HubLayoutInBf16) {
                      [](const std::string& n) { return replace_prefix(n, "vision_tower.", "vision_tower.vision_model."); },
                      torch::kBFloat16, 1);
   const auto expected = f.expected->tensor("base_logits");
-  const double scale = expected.abs().max().item<double>();
+  const double scale = test::max_abs(expected);
 
   auto loaded = load_model(dir.path().string());
   EXPECT_EQ(loaded.layout.name, "llava-hf hub");
@@ -108,13 +106,13 @@ TEST(Layouts, HubLayoutInBf16) {
   torch::NoGradGuard no_grad;
   const auto fp32 = loaded.model->forward(f.forward_inputs(torch::kCPU));
   // Weights rounded to bf16 (relative error <= 2^-9) move the logits by a few bf16 ulps at most.
-  EXPECT_LT(max_abs_diff(fp32.logits, expected), 4 * std::pow(2.0, -8) * scale);
+  EXPECT_TENSORS_NEAR(fp32.logits, expected, 4 * std::pow(2.0, -8) * scale);
 
   multimodal::LoadOptions bf16;
   bf16.dtype = torch::kBFloat16;
   const auto low = run(f, dir.path().string(), bf16);
   EXPECT_EQ(low.logits.scalar_type(), torch::kBFloat16);
-  EXPECT_LT(max_abs_diff(low.logits, expected), 8 * std::pow(2.0, -8) * scale);
+  EXPECT_TENSORS_NEAR(low.logits, expected, 8 * std::pow(2.0, -8) * scale);
 }
 
 // model.language_model.* / model.vision_tower.* / lm_head.*, split over three shards.
@@ -133,7 +131,7 @@ TEST(Layouts, NestedModelLayoutSharded) {
   EXPECT_EQ(loaded.layout.name, "model.*-nested");
   torch::NoGradGuard no_grad;
   const auto out = loaded.model->forward(f.forward_inputs(torch::kCPU));
-  EXPECT_LT(max_abs_diff(out.logits, f.expected->tensor("base_logits")), 1e-4);
+  EXPECT_TENSORS_NEAR(out.logits, f.expected->tensor("base_logits"), 1e-4);
 }
 
 // Without lm_head in the checkpoint the output projection is tied to the embeddings.
@@ -208,9 +206,9 @@ TEST(Video, FramesBecomePooledVisualTokens) {
   EXPECT_EQ(loaded.model->tokens_per_video(3, concat), 3);
   EXPECT_EQ(loaded.model->tokens_per_video(3, mean), 1);
   EXPECT_EQ(loaded.model->tokens_per_video(3, none), 75);
-  EXPECT_LT(max_abs_diff(loaded.model->video_features(frames, concat), per_frame.mean(1)), 1e-6);
-  EXPECT_LT(max_abs_diff(loaded.model->video_features(frames, mean), per_frame.mean(1).mean(0, true)), 1e-6);
-  EXPECT_LT(max_abs_diff(loaded.model->video_features(frames, none), per_frame.reshape({75, 64})), 1e-6);
+  EXPECT_TENSORS_NEAR(loaded.model->video_features(frames, concat), per_frame.mean(1), 1e-6);
+  EXPECT_TENSORS_NEAR(loaded.model->video_features(frames, mean), per_frame.mean(1).mean(0, true), 1e-6);
+  EXPECT_TENSORS_NEAR(loaded.model->video_features(frames, none), per_frame.reshape({75, 64}), 1e-6);
   expect_error([&] { loaded.model->tokens_per_video(3, {2, "concat"}); }, {"spatial_pool 2 must divide the 5x5 patch grid"});
   expect_error([&] { loaded.model->tokens_per_video(3, {1, "max"}); }, {"concat or mean"});
 }

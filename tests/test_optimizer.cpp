@@ -19,7 +19,7 @@ TEST(FlatAdamW, MatchesTorchAdamWExactly) {
   // Two groups: decay on the matrices, none (and half the lr) on the vector.
   FlatAdamW flat({{"a.weight", ours[0]}, {"b.magnitude", ours[1]}, {"c.weight", ours[2]}}, {1e-2, 0.9, 0.999, 1e-8},
                  [](const std::string& name) {
-                   return name.find("magnitude") != std::string::npos ? ParamGroupOptions{0.5, 0.0} : ParamGroupOptions{1.0, 0.1};
+                   return test::contains(name, "magnitude") ? ParamGroupOptions{0.5, 0.0} : ParamGroupOptions{1.0, 0.1};
                  });
   EXPECT_EQ(flat.num_groups(), 2u);
   torch::optim::AdamW decayed({theirs[0], theirs[2]}, torch::optim::AdamWOptions(1e-2).weight_decay(0.1));

@@ -24,7 +24,6 @@ namespace {
 
 using namespace adapters;
 using test::data_path;
-using test::max_abs_diff;
 using test::TempDir;
 
 const std::string kBase = "hf-tiny-llava-clip-llama/base";
@@ -92,10 +91,10 @@ TEST(PeftExport, AMixIsWrittenAsPeftDoraThatGivesTheSameLogits) {
     ASSERT_TRUE(file->find(peft_key(layout, entry.path, "lora_magnitude_vector")));
     if (spec.method == Method::kLora) {
       const auto norm = materialized_row_norm(entry.adapter->base()->weight, tensor("lora_A.weight"), tensor("lora_B.weight"), spec.scaling());
-      EXPECT_LT(max_abs_diff(tensor("lora_magnitude_vector"), norm), 1e-6 * norm.abs().max().item<double>());
+      EXPECT_TENSORS_NEAR(tensor("lora_magnitude_vector"), norm, 1e-6 * test::max_abs(norm));
     } else if (spec.method == Method::kMagnitude) {
-      EXPECT_EQ(tensor("lora_A.weight").abs().max().item<double>(), 0.0);
-      EXPECT_EQ(tensor("lora_B.weight").abs().max().item<double>(), 0.0);
+      EXPECT_EQ(test::max_abs(tensor("lora_A.weight")), 0.0);
+      EXPECT_EQ(test::max_abs(tensor("lora_B.weight")), 0.0);
       EXPECT_TRUE(torch::equal(tensor("lora_magnitude_vector"), entry.adapter->file_tensors()[0].second));
     }
   }
@@ -103,8 +102,8 @@ TEST(PeftExport, AMixIsWrittenAsPeftDoraThatGivesTheSameLogits) {
   auto reread = load_peft_adapter(dir.file("peft"), *fixture.loaded.model, true, "reread");
   ASSERT_EQ(reread->entries().size(), set->entries().size());
   for (const auto& entry : reread->entries()) EXPECT_EQ(entry.adapter->spec().method, Method::kDora) << entry.path;
-  EXPECT_LT(max_abs_diff(fixture.logits(*reread), logits), 1e-6);
-  EXPECT_LT(max_abs_diff(fixture.logits(*reread, true), merged), 1e-6);
+  EXPECT_TENSORS_NEAR(fixture.logits(*reread), logits, 1e-6);
+  EXPECT_TENSORS_NEAR(fixture.logits(*reread, true), merged, 1e-6);
 
   if (const char* out = std::getenv("VLTUNE_PEFT_EXPORT_OUT"); out && *out) {
     namespace fs = std::filesystem;
@@ -123,9 +122,9 @@ TEST(PeftExport, TheCommittedMixStillHolds) {
   const auto expected = safetensors::File::open(data_path(kCommitted + "/expected.safetensors"));
   auto source = load_peft_adapter(data_path(kCommitted + "/vltune"), *fixture.loaded.model, true, "source");
   auto exported = load_peft_adapter(data_path(kCommitted + "/peft"), *fixture.loaded.model, true, "exported");
-  EXPECT_LT(max_abs_diff(fixture.logits(*source), expected->tensor("adapted_logits")), 1e-5);
-  EXPECT_LT(max_abs_diff(fixture.logits(*exported), expected->tensor("adapted_logits")), 1e-5);
-  EXPECT_LT(max_abs_diff(fixture.logits(*exported, true), expected->tensor("merged_logits")), 1e-5);
+  EXPECT_TENSORS_NEAR(fixture.logits(*source), expected->tensor("adapted_logits"), 1e-5);
+  EXPECT_TENSORS_NEAR(fixture.logits(*exported), expected->tensor("adapted_logits"), 1e-5);
+  EXPECT_TENSORS_NEAR(fixture.logits(*exported, true), expected->tensor("merged_logits"), 1e-5);
 }
 
 TEST(PeftExport, OneMethodSetsAreWrittenAsTheyAre) {
@@ -139,7 +138,7 @@ TEST(PeftExport, OneMethodSetsAreWrittenAsTheyAre) {
     EXPECT_EQ(config["use_dora"], dora) << method;
     EXPECT_FALSE(config.contains("vltune_methods")) << method;
     auto reread = load_peft_adapter(out, *fixture.loaded.model, true, "reread");
-    EXPECT_LT(max_abs_diff(fixture.logits(*reread), fixture.logits(*set)), 1e-6) << method;
+    EXPECT_TENSORS_NEAR(fixture.logits(*reread), fixture.logits(*set), 1e-6) << method;
   }
 }
 
@@ -153,7 +152,7 @@ TEST(PeftExport, MagnitudeAloneBecomesDoraWithZeroFactors) {
   EXPECT_EQ(config["use_dora"], true);
   EXPECT_EQ(config["r"], 2);
   auto reread = load_peft_adapter(dir.file("peft"), *fixture.loaded.model, true, "reread");
-  EXPECT_LT(max_abs_diff(fixture.logits(*reread), fixture.logits(*set)), 1e-6);
+  EXPECT_TENSORS_NEAR(fixture.logits(*reread), fixture.logits(*set), 1e-6);
 }
 
 TEST(PeftExport, RefusesWhatPeftCannotExpress) {
@@ -175,7 +174,7 @@ TEST(PeftExport, RefusesWhatPeftCannotExpress) {
       export_peft_adapter(*set, out, true);
       ADD_FAILURE() << "exported";
     } catch (const Error& e) {
-      for (const auto& fragment : fragments) EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+      for (const auto& fragment : fragments) EXPECT_THAT(std::string(e.what()), HasSubstr(fragment)) << e.what();
     }
     EXPECT_FALSE(std::filesystem::exists(out + "/adapter_config.json"));
   }

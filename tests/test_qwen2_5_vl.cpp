@@ -24,7 +24,6 @@ using multimodal::ForwardInputs;
 using multimodal::load_model;
 using test::data_path;
 using test::expect_error;
-using test::max_abs_diff;
 using test::TempDir;
 
 const std::string kFixture = "hf-tiny-qwen2_5-vl";
@@ -91,10 +90,10 @@ TEST(QwenGrid, SegmentAttentionIsBlockDiagonal) {
     mask.slice(0, start, start + lengths[i]).slice(1, start, start + lengths[i]).zero_();
   const auto scores = torch::matmul(q.transpose(0, 1), k.transpose(0, 1).transpose(1, 2)) * 0.5 + mask;
   const auto want = torch::matmul(torch::softmax(scores, -1), v.transpose(0, 1)).transpose(0, 1);
-  EXPECT_LT(max_abs_diff(got, want), 1e-6);
+  EXPECT_TENSORS_NEAR(got, want, 1e-6);
   const auto g1 = torch::autograd::grad({got.sum()}, {q})[0];
   const auto g2 = torch::autograd::grad({want.sum()}, {q})[0];
-  EXPECT_LT(max_abs_diff(g1, g2), 1e-6);
+  EXPECT_TENSORS_NEAR(g1, g2, 1e-6);
 }
 
 // --- the fixture ----------------------------------------------------------------------------
@@ -247,12 +246,12 @@ TEST(QwenProcessor, PixelValuesFromThePngs) {
   EXPECT_EQ(image.grid.t, 1);
   EXPECT_EQ(image.grid.h, 6);
   EXPECT_EQ(image.grid.w, 4);
-  EXPECT_LT(max_abs_diff(image.pixel_values, f.inputs->tensor("pixel_values")), 1e-5);
+  EXPECT_TENSORS_NEAR(image.pixel_values, f.inputs->tensor("pixel_values"), 1e-5);
   std::vector<media::Image> frames;
   for (int i = 0; i < 4; ++i) frames.push_back(media::decode_image(data_path(cat(kFixture, "/media/frame", i, ".png"))));
   const auto clip = vision::qwen_preprocess(frames, processor, "frames");
   EXPECT_EQ(clip.grid.t, 2);
-  EXPECT_LT(max_abs_diff(clip.pixel_values, f.inputs->tensor("pixel_values_videos")), 1e-5);
+  EXPECT_TENSORS_NEAR(clip.pixel_values, f.inputs->tensor("pixel_values_videos"), 1e-5);
   // An odd count repeats the last frame: three frames give the same two temporal patches as 0, 1, 2, 2.
   const std::vector<media::Image> three(frames.begin(), frames.begin() + 3);
   const std::vector<media::Image> padded = {frames[0], frames[1], frames[2], frames[2]};

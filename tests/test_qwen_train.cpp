@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <tuple>
 
 #include <nlohmann/json.hpp>
@@ -173,7 +174,7 @@ TEST_F(QwenTraining, BadMediaIsReportedNamingTheSampleAndTheFile) {
   // An MP4 whose index lists frames but whose data is gone: zero decodable frames.
   ASSERT_TRUE(test::run_ffmpeg("-f lavfi -i testsrc=size=64x48:rate=10 -t 1 -c:v libx264 -movflags +faststart " + hollow));
   const auto bytes = test::read_text_file(hollow);
-  ASSERT_NE(bytes.find("mdat"), std::string::npos);
+  ASSERT_THAT(bytes, HasSubstr("mdat"));
   fs::resize_file(hollow, bytes.find("mdat") + 4);
 
   datasets::BadSamples skip(datasets::OnBadSample::kSkip);
@@ -185,9 +186,9 @@ TEST_F(QwenTraining, BadMediaIsReportedNamingTheSampleAndTheFile) {
   for (const auto& [message, fragment, file] :
        {std::tuple{messages[0], "both sides must be at least 28 px", small},
         std::tuple{messages[1], "aspect ratio above 200", strip}, std::tuple{messages[2], "no decodable frames", hollow}}) {
-    EXPECT_NE(message.find("qa.json:3"), std::string::npos) << message;
-    EXPECT_NE(message.find(file), std::string::npos) << message;
-    EXPECT_NE(message.find(fragment), std::string::npos) << message;
+    EXPECT_THAT(message, HasSubstr("qa.json:3"));
+    EXPECT_THAT(message, HasSubstr(file));
+    EXPECT_THAT(message, HasSubstr(fragment));
   }
   datasets::BadSamples stop(datasets::OnBadSample::kError);
   test::expect_error([&] { s.preparer->prepare(sample("<image> What?", {small}), stop); },
@@ -234,11 +235,8 @@ std::map<int64_t, double> train_losses(const std::string& run_dir) {
 torch::Tensor logits_with(const std::string& model_dir, const std::string& adapter, const multimodal::ForwardInputs& in) {
   auto loaded = multimodal::load_model(model_dir);
   loaded.model->eval();
-  std::unique_ptr<adapters::AdapterSet> set;
-  if (!adapter.empty()) {
-    set = adapters::load_peft_adapter(adapter, *loaded.model, loaded.config.multimodal());
-    set->attach();
-  }
+  std::optional<adapters::AttachedSet> attached;
+  if (!adapter.empty()) attached.emplace(adapters::load_peft_adapter(adapter, *loaded.model, loaded.config.multimodal()));
   torch::NoGradGuard no_grad;
   return loaded.model->forward(in).logits;
 }
@@ -247,7 +245,7 @@ TEST_F(QwenTraining, TrainsResumesExactlyAndExportsAPeftAdapter) {
   const auto straight = dir_->file("straight"), killed = dir_->file("killed");
   auto result = run_vltune("train " + recipe() + " --run-dir " + straight);
   ASSERT_EQ(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("trained 8 steps"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("trained 8 steps"));
   const auto losses = train_losses(straight);
   ASSERT_EQ(losses.size(), 8u);
   EXPECT_LT(losses.at(7) + losses.at(8), losses.at(1) + losses.at(2)) << "the loss did not fall";
@@ -279,15 +277,15 @@ TEST_F(QwenTraining, TrainsResumesExactlyAndExportsAPeftAdapter) {
   const auto exported = logits_with(kBase, dir_->file("peft"), in);
   EXPECT_TRUE(torch::equal(trained, exported));
   EXPECT_GT(test::max_abs_diff(trained, logits_with(kBase, "", in)), 1e-3) << "the adapter changed nothing";
-  EXPECT_LT(test::max_abs_diff(trained, logits_with(dir_->file("merged"), "", in)), 1e-4);
+  EXPECT_TENSORS_NEAR(trained, logits_with(dir_->file("merged"), "", in), 1e-4);
 
   result = run_vltune("eval " + straight);
   ASSERT_EQ(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("\"loss\""), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("\"loss\""));
   result = run_vltune("generate --model " + kBase + " --adapter " + dir_->file("peft") + " --video " + clip(3) +
                       " --prompt 'Which way?' --template chatml --num-frames 4 --max-new-tokens 3 --show-ids");
   ASSERT_EQ(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("ids:"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("ids:"));
 }
 
 // The media cache in the patch layout: `vltune prepare` caches each image and clip resized at its own
@@ -307,7 +305,7 @@ TEST_F(QwenTraining, MediaCacheGivesTheSameRunAndChangedSettingsRefuseIt) {
   for (const char* changed : {" --set data.max_pixels=4000", " --set data.min_pixels=1000", " --set data.num_frames=2"}) {
     result = run_vltune("train " + recipe() + " --run-dir " + dir_->file("refused") + two_steps + " --set data.cache=" + cache + changed);
     EXPECT_EQ(result.status, 1) << changed << "\n" << result.output;
-    EXPECT_NE(result.output.find("prepare it again"), std::string::npos) << changed << "\n" << result.output;
+    EXPECT_THAT(result.output, HasSubstr("prepare it again")) << changed << "\n" << result.output;
   }
 }
 
@@ -329,7 +327,7 @@ TEST(QwenRecipes, ShippedRecipesCheckOnAQwenFolder) {
     const auto path = (root / name).string();
     const auto opening = test::read_text_file(path).substr(0, 200);
     EXPECT_EQ(opening.rfind("# vltune ", 0), 0u) << path << " does not open with its command";
-    EXPECT_NE(test::read_text_file(path).find("Qwen/Qwen2.5-VL-3B-Instruct"), std::string::npos) << path;
+    EXPECT_THAT(test::read_text_file(path), HasSubstr("Qwen/Qwen2.5-VL-3B-Instruct")) << path;
     const auto result = run_vltune("recipe check " + path + " --set model.path=" + kBase + " --set model.device=cpu" + datasets.at(name));
     EXPECT_EQ(result.status, 0) << path << "\n" << result.output;
     ++checked;
@@ -383,7 +381,7 @@ TEST(QwenCompare, GranularitiesOnAQwenFolderReportTheRunsOwnNumbers) {
   EXPECT_LT(params.at("dora_half"), params.at("attention_only"));
   const auto report = test::read_text_file(out + "/report.md");
   for (const char* variant : {"| attention_only", "| dora_half", "| magnitude_only"})
-    EXPECT_NE(report.find(variant), std::string::npos) << variant << "\n" << report;
+    EXPECT_THAT(report, HasSubstr(variant)) << variant << "\n" << report;
 }
 
 }  // namespace

@@ -116,7 +116,7 @@ TEST(Recipe, ExtendsSetAndDefaults) {
   EXPECT_FALSE(recipe.boolean("train.gradient_checkpointing"));
   // Paths resolve against the file that set them.
   EXPECT_EQ(recipe.file_path("model.path"), (dir.path() / "models/tiny").lexically_normal().string());
-  EXPECT_NE(recipe.where("train.batch_size").find("exp.yaml:2:"), std::string::npos) << recipe.where("train.batch_size");
+  EXPECT_THAT(recipe.where("train.batch_size"), HasSubstr("exp.yaml:2:"));
   EXPECT_EQ(recipe.where("train.lr"), "--set train.lr=1e-4");
 }
 

@@ -33,11 +33,11 @@ class RecipeCheck : public TrainingRun {
     const auto run_dir = dir_->file("runs/" + fs::path(recipe).stem().string());
     const auto checked = run_vltune("recipe check " + recipe);
     EXPECT_EQ(checked.status, 1) << checked.output;
-    EXPECT_NE(checked.output.find(fragment), std::string::npos) << checked.output;
-    EXPECT_EQ(checked.output.find("valid"), std::string::npos) << checked.output;
+    EXPECT_THAT(checked.output, HasSubstr(fragment));
+    EXPECT_THAT(checked.output, Not(HasSubstr("valid")));
     const auto trained = run_vltune("train " + recipe);
     EXPECT_EQ(trained.status, 1) << trained.output;
-    EXPECT_NE(trained.output.find(fragment), std::string::npos) << trained.output;
+    EXPECT_THAT(trained.output, HasSubstr(fragment));
     EXPECT_FALSE(fs::exists(run_dir)) << run_dir;
   }
 };
@@ -46,9 +46,9 @@ TEST_F(RecipeCheck, AValidRecipeIsCheckedWithoutTrainingOrWritingTheRun) {
   const auto recipe = write_recipe("valid", "{format: llava, path: fm/vqa_train.json}");
   const auto result = run_vltune("recipe check " + recipe);
   ASSERT_EQ(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find(": valid; model "), std::string::npos) << result.output;
-  EXPECT_NE(result.output.find("48 training samples (0 for evaluation), 0 skipped"), std::string::npos) << result.output;
-  EXPECT_NE(result.output.find("8 adapted modules"), std::string::npos) << result.output;  // q, k, v, o in 2 layers
+  EXPECT_THAT(result.output, HasSubstr(": valid; model "));
+  EXPECT_THAT(result.output, HasSubstr("48 training samples (0 for evaluation), 0 skipped"));
+  EXPECT_THAT(result.output, HasSubstr("8 adapted modules"));  // q, k, v, o in 2 layers
   EXPECT_FALSE(fs::exists(dir_->file("runs/valid")));
   EXPECT_FALSE(fs::exists(dir_->file("runs")));
 }

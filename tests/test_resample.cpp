@@ -64,7 +64,7 @@ TEST(Resample, RoundsAndClampsEachPass) {
 TEST(Resample, SameSizeIsUnchangedAndBadSizesAreErrors) {
   const auto image = grey(3, 2, {1, 2, 3, 4, 5, 6});
   EXPECT_EQ(resize_bicubic_antialias(image, 2, 3).rgb, image.rgb);
-  test::expect_error([&] { resize_bicubic_antialias(image, 0, 3); }, {"[resize] cannot resize an image to 3x0"});
+  test::expect_error([&] { resize_bicubic_antialias(image, 0, 3); }, {"[image] cannot resize an image to 3x0"});
   auto short_of_bytes = image;
   short_of_bytes.rgb.pop_back();
   test::expect_error([&] { resize_bicubic_antialias(short_of_bytes, 4, 4); }, {"must hold width*height*3 bytes"});

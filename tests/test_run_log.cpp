@@ -175,6 +175,7 @@ TEST(RunHeader, SaysWhatTheRunWillDo) {
   header.run_dir = "runs/quickstart";
   header.train_samples = 48;
   header.eval_samples = 16;
+  header.eval_scored = 16;
   header.bad_samples = 2;
   header.trainable_params = 12288;
   header.model_params = 2359296;
@@ -189,7 +190,11 @@ TEST(RunHeader, SaysWhatTheRunWillDo) {
   header.bad_samples = 1;
   const auto resumed = run_header_text(header);
   EXPECT_EQ(resumed.substr(0, resumed.find('\n')), "run runs/quickstart (resumed at step 20)");
-  EXPECT_NE(resumed.find("(1 bad sample skipped)"), std::string::npos) << resumed;
+  EXPECT_THAT(resumed, HasSubstr("(1 bad sample skipped)"));
+  // Issue 14, item 7: eval.max_samples caps what is scored, and the header says so.
+  header.eval_samples = 400;
+  header.eval_scored = 100;
+  EXPECT_THAT(run_header_text(header), HasSubstr("(1 bad sample skipped), eval 100 of 400 samples\n"));
 }
 
 // Issue 14, item 7: progress through an evaluation; a few lines when not on a terminal.
@@ -256,10 +261,10 @@ TEST(RunLog, MetricsJsonlEventsAndConsole) {
   EXPECT_EQ(scalars[8].value, 0.5f);
 
   const std::string text = console.str();
-  EXPECT_NE(text.find("vltune: info: step 1/10 loss 2.750 lr 1.0e-04 1000 tok/s ETA "), std::string::npos) << text;
-  EXPECT_NE(text.find("vltune: info: step 2/10 loss 2.500 lr 2.0e-04 1100 tok/s ETA "), std::string::npos) << text;
-  EXPECT_NE(text.find("vltune: info: eval at step 2: exact_match 0.5\n"), std::string::npos) << text;
-  EXPECT_EQ(text.find('\r'), std::string::npos);
+  EXPECT_THAT(text, HasSubstr("vltune: info: step 1/10 loss 2.750 lr 1.0e-04 1000 tok/s ETA "));
+  EXPECT_THAT(text, HasSubstr("vltune: info: step 2/10 loss 2.500 lr 2.0e-04 1100 tok/s ETA "));
+  EXPECT_THAT(text, HasSubstr("vltune: info: eval at step 2: exact_match 0.5\n"));
+  EXPECT_THAT(text, Not(HasSubstr("\r")));
 }
 
 TEST(RunLog, LiveLineIsRewrittenInPlace) {
@@ -272,7 +277,7 @@ TEST(RunLog, LiveLineIsRewrittenInPlace) {
   }
   const std::string text = console.str();
   EXPECT_EQ(text.rfind("\rstep 1/3 loss 1.000 ETA ", 0), 0u) << text;
-  EXPECT_NE(text.find("\x1b[K\rstep 2/3 loss 0.500 ETA "), std::string::npos) << text;
+  EXPECT_THAT(text, HasSubstr("\x1b[K\rstep 2/3 loss 0.500 ETA "));
   EXPECT_EQ(text.back(), '\n');  // the destructor ends the live line
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1);
 }
@@ -390,9 +395,9 @@ TEST(RunLog, SummaryIsPrintedAndWritten) {
   EXPECT_FALSE(summary.contains("peak_device_allocated_bytes"));
 
   const std::string text = console.str();
-  EXPECT_NE(text.find("vltune: info: run summary: 2 steps in 00:00:"), std::string::npos) << text;
-  EXPECT_NE(text.find("3 bad samples skipped\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("vltune: info: final metrics: exact_match 0.75, loss 1.25\n"), std::string::npos) << text;
+  EXPECT_THAT(text, HasSubstr("vltune: info: run summary: 2 steps in 00:00:"));
+  EXPECT_THAT(text, HasSubstr("3 bad samples skipped\n"));
+  EXPECT_THAT(text, HasSubstr("vltune: info: final metrics: exact_match 0.75, loss 1.25\n"));
 }
 
 TEST(RunLog, ReservedScalarNamesAreRefused) {

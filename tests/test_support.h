@@ -1,5 +1,6 @@
 // Shared helpers for the vltune test suites; torch-free (tensor_test_support.h adds the tensor ones).
 #pragma once
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <array>
@@ -12,8 +13,23 @@
 
 #include "core/error.h"
 #include "language/tokenizer.h"
+#include "vision/media/media.h"
+
+// A test that decodes, encodes or writes media skips in a build without media support (vltune
+// configured with VLTUNE_WITH_MEDIA=OFF, as on the GPU machine): the first line of its body.
+#define SKIP_WITHOUT_MEDIA()                                                                        \
+  if (!::vltune::media::available())                                                               \
+  GTEST_SKIP() << "built without media support (VLTUNE_WITH_MEDIA=OFF or OpenCV/FFmpeg missing)"
+
+// Text checks read as what they expect: EXPECT_THAT(output, HasSubstr("trained 12 steps")) and
+// EXPECT_THAT(output, Not(HasSubstr("valid"))); a failure prints the whole text.
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 namespace vltune::test {
+
+// Whether `text` contains `part`, for the tests' own logic (assertions use HasSubstr).
+inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 inline std::string data_path(const std::string& relative) { return std::string(VLTUNE_TEST_DATA) + "/" + relative; }
 
@@ -42,7 +58,7 @@ void expect_error(Body&& body, std::initializer_list<std::string> fragments) {
   } catch (const Error& e) {
     const std::string message = e.what();
     for (const auto& fragment : fragments)
-      EXPECT_NE(message.find(fragment), std::string::npos) << "message lacks '" << fragment << "':\n" << message;
+      EXPECT_THAT(message, HasSubstr(fragment)) << "message lacks '" << fragment << "':\n" << message;
   }
 }
 
@@ -120,7 +136,7 @@ inline std::string peft_in_memory_name(const std::string& key) {
   const std::string weight = ".weight";
   if (key.size() >= weight.size() && key.compare(key.size() - weight.size(), weight.size(), weight) == 0)
     return key.substr(0, key.size() - weight.size()) + ".default" + weight;
-  if (key.find("lora_magnitude_vector") != std::string::npos) return key + ".default.weight";
+  if (test::contains(key, "lora_magnitude_vector")) return key + ".default.weight";
   return key + ".default";
 }
 

@@ -147,7 +147,7 @@ TEST(ChatTemplate, TruncationNeverCutsVisualTokensSilently) {
   options.max_length = 6;  // BOS + 10 visual tokens do not fit
   std::string why;
   EXPECT_FALSE(encode_chat(pieces, tok, options, "t", &why));
-  EXPECT_NE(why.find("would remove visual tokens"), std::string::npos) << why;
+  EXPECT_THAT(why, HasSubstr("would remove visual tokens"));
   options.truncation = TruncationPolicy::kError;
   expect_error([&] { encode_chat(pieces, tok, options, "sample 7"); }, {"sample 7", "would remove visual tokens"});
   options.max_length = 14;  // visual tokens fit; the answer is cut but some of it trains
@@ -157,7 +157,7 @@ TEST(ChatTemplate, TruncationNeverCutsVisualTokensSilently) {
   options.max_length = 12;  // only BOS, visuals and "\n" fit: nothing left to train
   options.truncation = TruncationPolicy::kDrop;
   EXPECT_FALSE(encode_chat(pieces, tok, options, "t", &why));
-  EXPECT_NE(why.find("no answer token left"), std::string::npos) << why;
+  EXPECT_THAT(why, HasSubstr("no answer token left"));
 }
 
 TEST(ChatTemplate, BadConversationsAreNamed) {

@@ -10,6 +10,7 @@
 
 #include "core/safetensors.h"
 #include "run_control.h"
+#include "tensor_test_support.h"
 #include "test_support.h"
 #include "training_run.h"
 
@@ -24,16 +25,16 @@ TEST_F(TrainingRun, KilledAndResumedEndsBitIdenticalToAnUninterruptedRun) {
   const auto straight = dir_->file("straight"), killed = dir_->file("killed");
   auto result = run_vltune("train " + recipe() + " --run-dir " + straight);
   ASSERT_EQ(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("trained 12 steps"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("trained 12 steps"));
 
   ASSERT_TRUE(train_and_kill(recipe(), killed)) << "the run finished before it could be killed";
   ASSERT_FALSE(fs::exists(killed + "/checkpoints/step-00000012"));
   result = run_vltune("train " + recipe() + " --run-dir " + killed);
   EXPECT_NE(result.status, 0);
-  EXPECT_NE(result.output.find("--resume"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("--resume"));
   result = run_vltune("train " + recipe() + " --run-dir " + killed + " --resume");
   ASSERT_EQ(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("resuming"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("resuming"));
 
   const auto expected = adapter_tensors(straight, "step-00000012");
   const auto resumed = adapter_tensors(killed, "step-00000012");
@@ -46,7 +47,7 @@ TEST_F(TrainingRun, KilledAndResumedEndsBitIdenticalToAnUninterruptedRun) {
   // The adapter did train: DoRA's B starts at zero.
   bool trained = false;
   for (const auto& [name, tensor] : expected)
-    if (name.find("lora_B") != std::string::npos) trained |= tensor.abs().max().item<double>() > 0;
+    if (vltune::test::contains(name, "lora_B")) trained |= vltune::test::max_abs(tensor) > 0;
   EXPECT_TRUE(trained);
   // keep_last: 2
   int checkpoints = 0;
@@ -59,15 +60,16 @@ TEST_F(TrainingRun, RunDirectoryEvaluatesAndExports) {
   auto result = run_vltune("train " + recipe() + " --run-dir " + run + " --set train.steps=4");
   ASSERT_EQ(result.status, 0) << result.output;
   // Issue 14, item 7: the run's size before its first step, and the evaluation's progress.
-  const auto header = result.output.find("run " + run + " (a new run)\n  data      48 training samples (0 bad samples skipped), 48 evaluation");
+  // The eval set holds 48 samples, of which eval.max_samples: 16 are scored.
+  const auto header = result.output.find("run " + run + " (a new run)\n  data      48 training samples (0 bad samples skipped), eval 16 of 48 samples\n");
   EXPECT_NE(header, std::string::npos) << result.output;
   EXPECT_LT(header, result.output.find("step 1/4")) << result.output;
-  EXPECT_NE(result.output.find("schedule  4 steps of 8 samples = 0.67 epochs"), std::string::npos) << result.output;
-  EXPECT_NE(result.output.find("eval 16/16"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("schedule  4 steps of 8 samples = 0.67 epochs"));
+  EXPECT_THAT(result.output, HasSubstr("eval 16/16"));
   for (const char* file : {"recipe.yaml", "metrics.jsonl", "summary.json"}) EXPECT_TRUE(fs::exists(run + "/" + file)) << file;
   std::ifstream metrics(run + "/metrics.jsonl");
   int train_lines = 0;
-  for (std::string line; std::getline(metrics, line);) train_lines += line.find("\"kind\":\"train\"") != std::string::npos;
+  for (std::string line; std::getline(metrics, line);) train_lines += vltune::test::contains(line, "\"kind\":\"train\"");
   EXPECT_EQ(train_lines, 4);
 
   result = run_vltune("eval " + run);
@@ -81,7 +83,7 @@ TEST_F(TrainingRun, RunDirectoryEvaluatesAndExports) {
   result = run_vltune("generate --model " + dir_->file("model") + " --adapter " + adapter + " --image " +
                       dir_->file("fm/images/test/00000.png") + " --prompt 'What is this item?' --max-new-tokens 4 --show-ids");
   ASSERT_EQ(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("ids:"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("ids:"));
 
   result = run_vltune("export " + run + " --merged " + dir_->file("merged"));
   ASSERT_EQ(result.status, 0) << result.output;
@@ -96,18 +98,18 @@ TEST_F(TrainingRun, RunDirectoryEvaluatesAndExports) {
 TEST_F(TrainingRun, AScheduleMostlyInWarmUpIsWarnedAbout) {
   auto result = run_vltune("train " + recipe() + " --run-dir " + dir_->file("short") + " --set train.steps=4 --set output.save_every=0");
   EXPECT_EQ(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("train.warmup_steps (2) is at least half of the run's 4 steps"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("train.warmup_steps (2) is at least half of the run's 4 steps"));
   result = run_vltune("train " + recipe() + " --run-dir " + dir_->file("short5") + " --set train.steps=5 --set output.save_every=0");
   EXPECT_EQ(result.status, 0) << result.output;
-  EXPECT_EQ(result.output.find("warmup_steps"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, Not(HasSubstr("warmup_steps")));
 }
 
 TEST_F(TrainingRun, ADivergingLossStopsNamingTheStepAndKeepsTheLastCheckpoint) {
   const auto run = dir_->file("diverged");
   const auto result = run_vltune("train " + recipe() + " --run-dir " + run + " --set train.lr=1e30 --set train.clip_grad_norm=0");
   EXPECT_NE(result.status, 0);
-  EXPECT_NE(result.output.find("training stopped"), std::string::npos) << result.output;
-  EXPECT_NE(result.output.find("step "), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("training stopped"));
+  EXPECT_THAT(result.output, HasSubstr("step "));
 }
 
 TEST_F(TrainingRun, CompareTrainsTwoVariantsOnOneBackboneAndWritesTheReport) {
@@ -124,20 +126,20 @@ variants:
   const auto out = dir_->file("compare-out");
   const auto result = run_vltune("compare " + dir_->file("compare.yaml") + " --out " + out);
   ASSERT_EQ(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("| lora"), std::string::npos) << result.output;
-  EXPECT_NE(result.output.find("report.html"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("| lora"));
+  EXPECT_THAT(result.output, HasSubstr("report.html"));
   for (const char* file : {"report.md", "report.html", "results.csv", "results.json", "metric_vs_params.svg", "loss_curves.svg"})
     EXPECT_TRUE(fs::exists(out + "/" + file)) << file;
   // Issue 14, item 10: both variants have rank 4, so no rank plot; run paths are relative to the report.
   EXPECT_FALSE(fs::exists(out + "/metric_vs_rank.svg"));
   const auto report = vltune::test::read_text_file(out + "/report.md");
-  EXPECT_NE(report.find("- lora seed 0: `runs/lora-seed0`"), std::string::npos) << report;
+  EXPECT_THAT(report, HasSubstr("- lora seed 0: `runs/lora-seed0`"));
   std::ifstream csv(out + "/results.csv");
   std::string header;
   std::getline(csv, header);
   for (const char* column : {"variant", "method", "placement", "trainable_params", "trainable_percent", "peak_memory_mib",
                              "step_time_ms", "tokens_per_s", "loss"})
-    EXPECT_NE(header.find(column), std::string::npos) << column << " missing from " << header;
+    EXPECT_THAT(header, HasSubstr(column)) << column << " missing from " << header;
   int rows = 0;
   for (std::string line; std::getline(csv, line);) rows += !line.empty();
   EXPECT_EQ(rows, 4);  // 2 variants x 2 seeds
@@ -184,7 +186,7 @@ variants:
   std::ofstream(out + "/runs/lora-seed0/compare_run.json") << R"({"variant": "lora"})";  // a damaged record
   result = compare("");
   EXPECT_NE(result.status, 0);
-  EXPECT_NE(result.output.find("lora-seed0/compare_run.json: not a finished run's record"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("lora-seed0/compare_run.json: not a finished run's record"));
 
   result = compare(" --set train.steps=3");  // another recipe: both train again
   ASSERT_EQ(result.status, 0) << result.output;
@@ -193,7 +195,7 @@ variants:
 
   result = compare(" --shard 3/2");
   EXPECT_NE(result.status, 0);
-  EXPECT_NE(result.output.find("expected K/N with 1 <= K <= N"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("expected K/N with 1 <= K <= N"));
 }
 
 TEST_F(TrainingRun, TextOnlyModelTrainsOnAlpacaDataWithTheSameEngine) {
@@ -202,7 +204,7 @@ TEST_F(TrainingRun, TextOnlyModelTrainsOnAlpacaDataWithTheSameEngine) {
   const auto refused = run_vltune("train " + dir_->file("text.yaml") + " --run-dir " + dir_->file("text-run-2") +
                                   " --set 'data.train={format: llava, path: " + dir_->file("fm/vqa_train.json") + "}'");
   EXPECT_NE(refused.status, 0);
-  EXPECT_NE(refused.output.find("text-only model"), std::string::npos) << refused.output;
+  EXPECT_THAT(refused.output, HasSubstr("text-only model"));
 }
 
 // A folder whose only tokenizer is a tokenizer.json (byte-level BPE with ChatML specials, 300 ids
@@ -212,7 +214,7 @@ TEST_F(TrainingRun, TextModelTrainsWithOnlyATokenizerJson) {
   const auto tokenizer = data_path("tokenizer-goldens/tiny-chatml/");
   const auto output = train_text_model(
       "json", {{tokenizer + "tokenizer.json", "tokenizer.json"}, {tokenizer + "tokenizer_config.json", "tokenizer_config.json"}}, "");
-  EXPECT_NE(output.find("data.template auto: chatml"), std::string::npos) << output;
+  EXPECT_THAT(output, HasSubstr("data.template auto: chatml"));
 }
 
 TEST_F(TrainingRun, GradientCheckpointingTrainsTheSameAdapter) {
@@ -231,7 +233,7 @@ TEST_F(TrainingRun, PreparedCacheFollowsTheRecipeAndTrainsTheSameAdapter) {
   std::ofstream(dir_->file("child.yaml")) << "extends: recipe.yaml\ntrain: {steps: 2}\n";
   auto result = run_vltune("prepare " + dir_->file("child.yaml") + " --out " + dir_->file("media-cache"));
   ASSERT_EQ(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("prepared "), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("prepared "));
   const auto live = dir_->file("live-run"), cached = dir_->file("cached-run");
   result = run_vltune("train " + dir_->file("child.yaml") + " --run-dir " + live);
   ASSERT_EQ(result.status, 0) << result.output;
@@ -260,8 +262,8 @@ train: {steps: 2}
   // Concatenated in time, clips of other lengths would get other token counts: refused up front.
   result = run_vltune("train " + dir_->file("fps.yaml") + " --run-dir " + dir_->file("fps-run-2") + " --set data.temporal=concat");
   EXPECT_NE(result.status, 0);
-  EXPECT_NE(result.output.find("fps.yaml"), std::string::npos) << result.output;
-  EXPECT_NE(result.output.find("data.temporal: mean"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("fps.yaml"));
+  EXPECT_THAT(result.output, HasSubstr("data.temporal: mean"));
 }
 
 // Issue 14, defect 3: generate and eval with an adapter from a run take the run's chat template,
@@ -294,7 +296,7 @@ eval: {metrics: [loss, exact_match], max_new_tokens: 4}
   const auto clip = " --video " + dir_->file("gen-clips/videos/clip_00000.mp4") + " --prompt 'What moves?' --max-new-tokens 4 --show-ids";
   result = run_vltune("generate --model " + model + clip);
   EXPECT_NE(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("128 positions"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("128 positions"));
 
   const auto from_run = run_vltune("generate --adapter " + run + clip);
   ASSERT_EQ(from_run.status, 0) << from_run.output;
@@ -305,10 +307,10 @@ eval: {metrics: [loss, exact_match], max_new_tokens: 4}
 
   result = run_vltune("eval " + dir_->file("gen-video.yaml") + " --adapter " + run);
   ASSERT_EQ(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("exact_match"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("exact_match"));
   result = run_vltune("eval " + run + " --set data.num_frames=8");
   EXPECT_NE(result.status, 0) << result.output;
-  EXPECT_NE(result.output.find("128 positions"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("128 positions"));
 }
 
 TEST_F(TrainingRun, BadCompareFilesFailBeforeAnythingTrains) {
@@ -318,16 +320,16 @@ TEST_F(TrainingRun, BadCompareFilesFailBeforeAnythingTrains) {
   };
   auto result = write_and_run("recipe: recipe.yaml\nvariants: [{name: a, adapters: {preset: attention_only}}]\nseed: [0]\n");
   EXPECT_NE(result.status, 0);
-  EXPECT_NE(result.output.find("seed"), std::string::npos) << result.output;
-  EXPECT_NE(result.output.find("seeds"), std::string::npos) << "no did-you-mean:\n" << result.output;
+  EXPECT_THAT(result.output, HasSubstr("seed"));
+  EXPECT_THAT(result.output, HasSubstr("seeds")) << "no did-you-mean:\n" << result.output;
   result = write_and_run("recipe: missing.yaml\nvariants: [{name: a}]\n");
   EXPECT_NE(result.status, 0);
-  EXPECT_NE(result.output.find("does not exist"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("does not exist"));
   result = write_and_run("recipe: recipe.yaml\n");
   EXPECT_NE(result.status, 0);
-  EXPECT_NE(result.output.find("no variants"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("no variants"));
   result = write_and_run("recipe: recipe.yaml\nvariants: [{name: a}, {name: b, set: {model.dtype: bfloat16}}]\n");
   EXPECT_NE(result.status, 0);
-  EXPECT_NE(result.output.find("variant 'b' changes model.dtype"), std::string::npos) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("variant 'b' changes model.dtype"));
   EXPECT_FALSE(fs::exists(dir_->file("bad-compare-out/runs")));
 }

@@ -21,9 +21,8 @@ class TrainingRun : public ::testing::Test {
  protected:
   // Built once, by the first test; a failure here fails that test (and the next ones try again).
   void SetUp() override {
-#ifndef VLTUNE_TEST_MEDIA
-    GTEST_SKIP() << "built without media support: the built-in Fashion-MNIST images need OpenCV";
-#endif
+    if (!vltune::media::available())
+      GTEST_SKIP() << "built without media support: the built-in Fashion-MNIST images need OpenCV";
     if (!ready_) build_inputs();
     ASSERT_TRUE(ready_);
   }
@@ -49,7 +48,7 @@ eval: {metrics: [loss, exact_match], max_samples: 8, max_new_tokens: 4}
     const auto run = dir_->file(name + "-run");
     const auto result = vltune::test::run_vltune("train " + dir_->file(name + ".yaml") + " --run-dir " + run);
     EXPECT_EQ(result.status, 0) << result.output;
-    EXPECT_NE(result.output.find("exact_match"), std::string::npos) << result.output;
+    EXPECT_THAT(result.output, HasSubstr("exact_match"));
     std::ifstream answers(run + "/eval/step-3.jsonl");
     int lines = 0;
     for (std::string line; std::getline(answers, line);) lines += nlohmann::json::parse(line).contains("prediction");

@@ -130,8 +130,7 @@ EvalResult evaluate(Backbone& backbone, const RunData& data, const EvalSettings&
   if (data.eval.empty()) fail("[eval] the recipe has no data.eval dataset to evaluate on");
   torch::NoGradGuard no_grad;
   auto& model = backbone.model();
-  const auto count = settings.max_samples > 0 ? std::min<int64_t>(settings.max_samples, data.eval.size())
-                                              : static_cast<int64_t>(data.eval.size());
+  const auto count = scored_eval_samples(settings, static_cast<int64_t>(data.eval.size()));
   EvalResult result;
   double loss_sum = 0;
   int64_t target_tokens = 0;

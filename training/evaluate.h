@@ -4,6 +4,8 @@
 //               answer to each sample's conversation up to its last answer, scored against the
 //               sample's references (training/metrics.h).
 #pragma once
+#include <algorithm>
+#include <cstdint>
 #include <iosfwd>
 #include <map>
 #include <string>
@@ -28,6 +30,12 @@ struct EvalSettings {
 };
 
 EvalSettings eval_settings(const Recipe& recipe, const Backbone& backbone);
+
+// How many of the eval set's `available` samples an evaluation scores: all, or the first
+// eval.max_samples of them.
+inline int64_t scored_eval_samples(const EvalSettings& settings, int64_t available) {
+  return settings.max_samples > 0 ? std::min(settings.max_samples, available) : available;
+}
 
 struct GeneratedAnswer {
   std::string id, prediction;

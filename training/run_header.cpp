@@ -26,7 +26,9 @@ std::string fixed(double value, int digits) {
 std::string run_header_text(const RunHeader& h) {
   std::string text = cat("run ", h.run_dir, h.start_step > 0 ? cat(" (resumed at step ", h.start_step, ")") : std::string(" (a new run)"));
   text += cat("\n  data      ", grouped(h.train_samples), " training samples (", grouped(h.bad_samples), " bad sample",
-              h.bad_samples == 1 ? "" : "s", " skipped), ", grouped(h.eval_samples), " evaluation samples");
+              h.bad_samples == 1 ? "" : "s", " skipped), ",
+              h.eval_scored < h.eval_samples ? cat("eval ", grouped(h.eval_scored), " of ", grouped(h.eval_samples), " samples")
+                                             : cat(grouped(h.eval_samples), " evaluation samples"));
   const double share = h.model_params > 0 ? 100.0 * static_cast<double>(h.trainable_params) / static_cast<double>(h.model_params) : 0.0;
   text += cat("\n  adapters  ", grouped(h.trainable_params), " trainable parameters (", fixed(share, share < 0.01 ? 4 : 2),
               "% of the model's ", grouped(h.model_params), ")");

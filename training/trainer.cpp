@@ -147,8 +147,10 @@ TrainingRun::TrainingRun(Backbone& backbone, const Recipe& recipe, const TrainRe
   open_loader_and_log(request);
   if (group_.is_main())  // the global batch: every rank's micro-batches
     log_info(run_header_text({result_.run_dir, state_.step, static_cast<int64_t>(data_.train.size()),
-                              static_cast<int64_t>(data_.eval.size()), data_.bad->count(), result_.trainable_params,
-                              result_.model_params, steps_, settings_.batch_size * settings_.grad_accum * group_.size()}));
+                              static_cast<int64_t>(data_.eval.size()),
+                              scored_eval_samples(eval_, static_cast<int64_t>(data_.eval.size())), data_.bad->count(),
+                              result_.trainable_params, result_.model_params, steps_,
+                              settings_.batch_size * settings_.grad_accum * group_.size()}));
 
   attached_->set->train(true);
   reset_peak_memory(backbone_.device);

@@ -57,7 +57,7 @@ void resample_pass(const std::vector<uint8_t>& in, std::vector<uint8_t>& out, co
 }  // namespace
 
 ResampleTaps bicubic_antialias_taps(int64_t in, int64_t out) {
-  if (in < 1 || out < 1) fail("[resize] cannot resize ", in, " pixels to ", out);
+  if (in < 1 || out < 1) fail("[image] cannot resize ", in, " pixels to ", out);
   const double scale = static_cast<double>(in) / static_cast<double>(out);
   const double support = scale >= 1.0 ? 2.0 * scale : 2.0;
   const double stretch = scale >= 1.0 ? 1.0 / scale : 1.0;
@@ -79,7 +79,7 @@ ResampleTaps bicubic_antialias_taps(int64_t in, int64_t out) {
     t.count.push_back(count);
   }
   t.precision = fixed_point_precision(largest);
-  if (t.precision < 1) fail("[resize] no fixed-point precision for resizing ", in, " pixels to ", out);
+  if (t.precision < 1) fail("[image] no fixed-point precision for resizing ", in, " pixels to ", out);
   const double unit = static_cast<double>(1 << t.precision);
   t.taps.reserve(weights.size());
   for (double w : weights) t.taps.push_back(round_half_away(w * unit));
@@ -88,9 +88,9 @@ ResampleTaps bicubic_antialias_taps(int64_t in, int64_t out) {
 
 media::Image resize_bicubic_antialias(const media::Image& image, int height, int width) {
   if (image.width < 1 || image.height < 1 || image.rgb.size() != static_cast<std::size_t>(image.width) * image.height * 3)
-    fail("[resize] an image of ", image.width, "x", image.height, " must hold width*height*3 bytes, holds ",
+    fail("[image] an image of ", image.width, "x", image.height, " must hold width*height*3 bytes, holds ",
          image.rgb.size());
-  if (height < 1 || width < 1) fail("[resize] cannot resize an image to ", width, "x", height);
+  if (height < 1 || width < 1) fail("[image] cannot resize an image to ", width, "x", height);
   media::Image current = image;
   if (width != current.width) {  // along each row
     media::Image next{width, current.height, std::vector<uint8_t>(static_cast<std::size_t>(width) * current.height * 3)};
