@@ -21,7 +21,7 @@ PACKAGES := cmake g++ ninja-build ccache pkg-config python3 \
   libtorch-dev libgloo-dev libopenblas0-pthread libprotobuf-dev zlib1g-dev \
   libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev \
   libsentencepiece-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libpcre2-dev libicu-dev \
-  libre2-dev libgtest-dev googletest ffmpeg dataset-fashion-mnist chromium
+  libre2-dev libgtest-dev libgmock-dev googletest ffmpeg dataset-fashion-mnist chromium
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")

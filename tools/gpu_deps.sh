@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The GPU machine lacks three of Debian's development libraries vltune builds with: RE2 (adapter
-# target_modules regexes), PCRE2 and ICU (tokenizer.json). It cannot reach a package server, so
+# target_modules regexes), PCRE2 and ICU (tokenizer.json); gmock's headers (the tests' matchers) travel
+# too, for where its GoogleTest has none. It cannot reach a package server, so
 # they travel as Debian 12 packages in .deps/ (git-ignored; carry it in the device call).
 #   here:  bash tools/gpu_deps.sh fetch            downloads the packages into .deps/
 #   there: eval "$(bash tools/gpu_deps.sh install)" unpacks them into /opt/vltune-deps and prints
 #          the exports that let CMake (pkg-config) and the built programs find them.
 set -euo pipefail
-packages="libre2-9 libre2-dev libpcre2-dev libpcre2-8-0 libpcre2-16-0 libpcre2-32-0 libpcre2-posix3 libicu-dev libicu72"
+packages="libre2-9 libre2-dev libpcre2-dev libpcre2-8-0 libpcre2-16-0 libpcre2-32-0 libpcre2-posix3 libicu-dev libicu72 libgmock-dev"
 root=/opt/vltune-deps
 case "${1:-}" in
   fetch)
