@@ -20,7 +20,7 @@ ScaledGradients scale_columns_backward(const torch::Tensor& dy, const torch::Ten
 void write_scales(const torch::Tensor& base_sq, const FactoredNormParts& parts, const torch::Tensor& magnitude,
                   torch::Tensor& norm, torch::Tensor& g, torch::Tensor& divisor) {
   if (kernels::write_scales(base_sq, parts, magnitude, norm, g, divisor)) return;
-  norm.copy_(parts.b.defined() ? norm_from_parts(base_sq, parts) : base_sq.sqrt());
+  norm.copy_(norm_from_parts(base_sq, parts));
   g.copy_(magnitude / norm);
   divisor.copy_(magnitude.masked_fill(magnitude == 0, 1));
 }

@@ -23,11 +23,12 @@ std::vector<int64_t> WeightDecomposedAdapter::current_versions() {
   return versions;
 }
 
-torch::Tensor WeightDecomposedAdapter::weight_norm() {
+FactoredNormParts WeightDecomposedAdapter::norm_parts() {
   const auto f = factors();
-  if (!f.a.defined()) return base_sq_.sqrt();
-  return factored_row_norm(base_->weight, base_sq_, f.a, f.b, f.scale);
+  return f.a.defined() ? factored_norm_parts(base_->weight, f.a, f.b, f.scale) : FactoredNormParts{};
 }
+
+torch::Tensor WeightDecomposedAdapter::weight_norm() { return norm_from_parts(base_sq_, norm_parts()); }
 
 bool WeightDecomposedAdapter::scale_buffers_match() const {
   const auto& weight = base_->weight;
@@ -57,9 +58,7 @@ std::vector<const void*> WeightDecomposedAdapter::scale_storage() {
 void WeightDecomposedAdapter::compute_scales() {
   torch::NoGradGuard no_grad;
   allocate_scale_buffers();
-  const auto f = factors();
-  const auto parts = f.a.defined() ? factored_norm_parts(base_->weight, f.a, f.b, f.scale) : FactoredNormParts{};
-  write_scales(base_sq_, parts, magnitude, scales_.norm, scales_.g, scales_.magnitude_divisor);
+  write_scales(base_sq_, norm_parts(), magnitude, scales_.norm, scales_.g, scales_.magnitude_divisor);
 }
 
 void WeightDecomposedAdapter::mark_scales_fresh() { scales_key_ = current_versions(); }

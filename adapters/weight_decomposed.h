@@ -11,6 +11,7 @@
 // base weight changes.
 #pragma once
 #include "adapters/low_rank_adapter.h"
+#include "adapters/weight_norm.h"
 
 namespace vltune::adapters {
 
@@ -55,6 +56,7 @@ class WeightDecomposedAdapter : public LowRankAdapter {
   std::vector<int64_t> current_versions();
   bool scale_buffers_match() const;  // allocated, on the base's and the magnitude's device and dtype
   void allocate_scale_buffers();     // (again) when they do not match
+  FactoredNormParts norm_parts();    // of this step's factors; empty without A (magnitude only)
 };
 
 }  // namespace vltune::adapters

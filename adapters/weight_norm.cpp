@@ -24,6 +24,7 @@ FactoredNormParts factored_norm_parts(const torch::Tensor& w0, const torch::Tens
 }
 
 torch::Tensor norm_from_parts(const torch::Tensor& base_sq, const FactoredNormParts& parts) {
+  if (!parts.b.defined()) return base_sq.sqrt();
   // The row dots and the sum as one batched GEMM: [out, 1, 1].
   auto squared = torch::baddbmm(base_sq.to(parts.mixed.scalar_type()).view({-1, 1, 1}), parts.b.unsqueeze(1),
                                 parts.mixed.unsqueeze(2));

@@ -19,6 +19,7 @@ struct FactoredNormParts {
   torch::Tensor b, mixed;
 };
 FactoredNormParts factored_norm_parts(const torch::Tensor& w0, const torch::Tensor& a, const torch::Tensor& b, double scale);
+// √base_sq where `parts` is empty (a magnitude-only adapter has no B·A).
 torch::Tensor norm_from_parts(const torch::Tensor& base_sq, const FactoredNormParts& parts);
 
 // The same norm by forming W0 + s·B·A, as PEFT does: the reference for tests and the benchmark.
