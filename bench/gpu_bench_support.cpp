@@ -47,6 +47,13 @@ struct Timings {
   std::map<std::string, std::vector<double>> phases;  // forward, backward, optimizer
 };
 
+// One training step: the loss, its backward, AdamW, zeroed gradients.
+void train_step(const std::function<torch::Tensor()>& loss_of_step, training::FlatAdamW& optimizer, double lr) {
+  loss_of_step().backward();
+  optimizer.step(lr);
+  optimizer.zero_grad();
+}
+
 // The timed steps of one setting, then 3 steps synchronised after each phase.
 Timings time_steps(const std::function<torch::Tensor()>& loss_of_step, training::FlatAdamW& optimizer, double lr,
                    const BenchOptions& options) {
@@ -54,9 +61,7 @@ Timings time_steps(const std::function<torch::Tensor()>& loss_of_step, training:
   for (int64_t i = 0; i < options.steps; ++i) {
     torch::cuda::synchronize();
     const auto start = Clock::now();
-    loss_of_step().backward();
-    optimizer.step(lr);
-    optimizer.zero_grad();
+    train_step(loss_of_step, optimizer, lr);
     torch::cuda::synchronize();
     if (i >= options.warmup) t.steps.push_back(ms_since(start));
   }
@@ -102,24 +107,20 @@ void run_setting(multimodal::VisionLanguageModel& model, const multimodal::Forwa
   };
   const auto t = time_steps(loss_of_step, optimizer, lr, options);
   if (!options.profile.empty())
-    trace_steps([&] {
-      loss_of_step().backward();
-      optimizer.step(lr);
-      optimizer.zero_grad();
-    }, 3, options.profile + "-" + setting.name + ".json");
-    const double step_ms = median(t.steps);
-    const double peak_gib = static_cast<double>(compat::peak_device_allocated_bytes(device).value_or(-1)) / (1 << 30);
-    const double tflop = run.tflop(plan, setting.kind);
-    const int64_t batch = inputs.input_ids.size(0);
-    std::printf("{\"kind\": \"%s\", \"shape\": \"%s\", \"targets\": \"%s\", \"batch\": %ld, \"seq\": %ld, "
-                "\"trainable\": %ld, \"step_ms_median\": %.2f, \"step_ms_min\": %.2f, \"peak_gib\": %.3f, "
-                "\"model_tflop\": %.3f, \"mfu\": %.4f, \"forward_ms\": %.2f, \"backward_ms\": %.2f, "
-                "\"optimizer_ms\": %.2f, \"logits\": \"%s\"}\n",
-                setting.kind.c_str(), run.shape.c_str(), setting.modules.c_str(), static_cast<long>(batch),
-                static_cast<long>(run.seq), static_cast<long>(set->num_trainable()), step_ms,
-                *std::min_element(t.steps.begin(), t.steps.end()), peak_gib, tflop,
-                tflop / (step_ms / 1000.0) / kPeakTflops, median(t.phases.at("forward")),
-                median(t.phases.at("backward")), median(t.phases.at("optimizer")), options.logits.c_str());
+    trace_steps([&] { train_step(loss_of_step, optimizer, lr); }, 3, options.profile + "-" + setting.name + ".json");
+  const double step_ms = median(t.steps);
+  const double peak_gib = static_cast<double>(compat::peak_device_allocated_bytes(device).value_or(-1)) / (1 << 30);
+  const double tflop = run.tflop(plan, setting.kind);
+  const int64_t batch = inputs.input_ids.size(0);
+  std::printf("{\"kind\": \"%s\", \"shape\": \"%s\", \"targets\": \"%s\", \"batch\": %ld, \"seq\": %ld, "
+              "\"trainable\": %ld, \"step_ms_median\": %.2f, \"step_ms_min\": %.2f, \"peak_gib\": %.3f, "
+              "\"model_tflop\": %.3f, \"mfu\": %.4f, \"forward_ms\": %.2f, \"backward_ms\": %.2f, "
+              "\"optimizer_ms\": %.2f, \"logits\": \"%s\"}\n",
+              setting.kind.c_str(), run.shape.c_str(), setting.modules.c_str(), static_cast<long>(batch),
+              static_cast<long>(run.seq), static_cast<long>(set->num_trainable()), step_ms,
+              *std::min_element(t.steps.begin(), t.steps.end()), peak_gib, tflop,
+              tflop / (step_ms / 1000.0) / kPeakTflops, median(t.phases.at("forward")),
+              median(t.phases.at("backward")), median(t.phases.at("optimizer")), options.logits.c_str());
   std::fflush(stdout);
 }  // the set detaches as it goes
 
