@@ -126,12 +126,14 @@ void run_setting(multimodal::VisionLanguageModel& model, const multimodal::Forwa
 
 }  // namespace
 
-std::optional<BenchOptions> parse_bench_options(int argc, char** argv, const std::string& program) {
-  std::map<std::string, std::string> opt = {{"--batch", "4"}, {"--steps", "13"}, {"--warmup", "3"}, {"--only", ""}, {"--logits", "fused"}, {"--profile", ""}};
+std::optional<BenchOptions> parse_bench_options(int argc, char** argv, const std::string& program,
+                                                const std::vector<std::string>& shapes) {
+  std::map<std::string, std::string> opt = {{"--batch", "4"}, {"--steps", "13"}, {"--warmup", "3"}, {"--only", ""},
+                                            {"--logits", "fused"}, {"--profile", ""}, {"--shape", shapes.at(0)}};
   for (int i = 1; i < argc; i += 2) {
     if (!opt.count(argv[i]) || i + 1 >= argc) {
       std::cerr << program << ": unknown option or missing value '" << argv[i]
-                << "' (expected --batch N, --steps N, --warmup N, --only a,b, --logits fused|whole, --profile PATH)\n";
+                << "' (expected --batch N, --steps N, --warmup N, --only a,b, --logits fused|whole, --profile PATH, --shape NAME)\n";
       return std::nullopt;
     }
     opt[argv[i]] = argv[i + 1];
@@ -148,6 +150,13 @@ std::optional<BenchOptions> parse_bench_options(int argc, char** argv, const std
   o.only = opt["--only"];
   o.logits = opt["--logits"];
   o.profile = opt["--profile"];
+  o.shape = opt["--shape"];
+  if (std::find(shapes.begin(), shapes.end(), o.shape) == shapes.end()) {
+    std::cerr << program << ": --shape takes";
+    for (const auto& name : shapes) std::cerr << ' ' << name;
+    std::cerr << ", not '" << o.shape << "'\n";
+    return std::nullopt;
+  }
   if (o.logits != "fused" && o.logits != "whole") {
     std::cerr << program << ": --logits takes fused or whole, not '" << o.logits << "'\n";
     return std::nullopt;

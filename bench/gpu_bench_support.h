@@ -37,11 +37,15 @@ struct BenchOptions {
   std::string logits = "fused";
   // Where set, PATH-<setting>.json gets a Kineto trace of 3 more steps (bench/gpu_trace.h).
   std::string profile;
+  // The model's shape, one of the names the bench offers (parse_bench_options' `shapes`).
+  std::string shape;
 };
 
-// --batch, --steps, --warmup, --only, --logits fused|whole, --profile PATH. On a bad option prints why (naming `program`) and returns
+// --batch, --steps, --warmup, --only, --logits fused|whole, --profile PATH, --shape NAME (one of
+// `shapes`, the first the default). On a bad option prints why (naming `program`) and returns
 // nullopt: the program exits with status 2.
-std::optional<BenchOptions> parse_bench_options(int argc, char** argv, const std::string& program);
+std::optional<BenchOptions> parse_bench_options(int argc, char** argv, const std::string& program,
+                                                const std::vector<std::string>& shapes);
 
 // False, after saying so, when LibTorch sees no CUDA device. The benches read their config first,
 // so that a CPU build checks it.

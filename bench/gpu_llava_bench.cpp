@@ -1,7 +1,8 @@
 // Training steps on a LLaVA-1.5-shaped model on one GPU, to set beside PEFT's (GPU issue).
 //
 // The workload of bench/peft_llava_baseline.py (a copy of ../shared/bench/): a CLIP ViT-L/14-336
-// tower, a 2-layer MLP projector and a TinyLlama-1.1B-shaped decoder, random init, bf16 and frozen;
+// tower, a 2-layer MLP projector and a TinyLlama-1.1B-shaped decoder (--shape 7b: Vicuna-7B's, as
+// LLaVA-1.5-7B has), random init, bf16 and frozen;
 // batch 4 x (576 image + 512 text) tokens; AdamW lr 1e-4, weight decay 0.01 (torch's default).
 // Settings: LoRA and DoRA (r 16, alpha 32, dropout 0) on all decoder linears or on attention only,
 // and full fine-tuning of the decoder's linears; bench/gpu_bench_support.h runs and times them
@@ -18,7 +19,7 @@
 // counts them; the vision tower (the 23 layers its feature layer -2 needs) and the projector
 // forward only. MFU divides by the step time and 989 TFLOP/s (H200 dense bf16).
 //
-// Usage: vltune_bench_gpu_llava [--batch 4] [--steps 13] [--warmup 3] [--only lora-all,...]
+// Usage: vltune_bench_gpu_llava [--shape tinyllama|7b] [--batch 4] [--steps 13] [--warmup 3] [--only lora-all,...]
 // Prints one JSON line per setting (bench/gpu_bench_support.h lists the fields); then, on stderr,
 // DoRA's backward-only kernels timed alone (time_dora_backward_parts).
 #include <torch/cuda.h>
@@ -27,6 +28,7 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,17 +41,25 @@ namespace {
 constexpr int64_t kImageToken = 32000;
 constexpr int64_t kTextTokens = 512;
 
-// The PEFT script's LlavaConfig, as the config.json transformers would write for it.
-const char* kConfigJson = R"({
+// The PEFT script's LlavaConfig, as the config.json transformers would write for it, with the
+// decoder of --shape: TinyLlama-1.1B (the default) or Vicuna-7B, LLaVA-1.5-7B's (the script's SHAPE=7b).
+const std::map<std::string, std::string> kTextConfigs = {
+    {"tinyllama", R"("hidden_size": 2048, "intermediate_size": 5632, "num_hidden_layers": 22,
+                     "num_attention_heads": 32, "num_key_value_heads": 4)"},
+    {"7b", R"("hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32,
+              "num_attention_heads": 32, "num_key_value_heads": 32)"}};
+
+std::string config_json(const std::string& shape) {
+  return R"({
   "model_type": "llava", "torch_dtype": "bfloat16", "image_token_index": 32000,
   "vision_feature_layer": -2, "vision_feature_select_strategy": "default", "projector_hidden_act": "gelu",
   "vision_config": {"model_type": "clip_vision_model", "hidden_size": 1024, "intermediate_size": 4096,
                     "num_hidden_layers": 24, "num_attention_heads": 16, "image_size": 336, "patch_size": 14,
                     "projection_dim": 768},
-  "text_config": {"model_type": "llama", "hidden_size": 2048, "intermediate_size": 5632, "num_hidden_layers": 22,
-                  "num_attention_heads": 32, "num_key_value_heads": 4, "vocab_size": 32064,
+  "text_config": {"model_type": "llama", )" + kTextConfigs.at(shape) + R"(, "vocab_size": 32064,
                   "max_position_embeddings": 4096}
 })";
+}
 
 const std::vector<bench::Setting> kSettings = {{"lora-all", "lora", "all_linear"},
                                                {"dora-all", "dora", "all_linear"},
@@ -105,9 +115,9 @@ void time_dora_backward_parts(const language::DecoderConfig& text, int64_t rows,
 }  // namespace
 
 int main(int argc, char** argv) {
-  const auto options = bench::parse_bench_options(argc, argv, "vltune_bench_gpu_llava");
+  const auto options = bench::parse_bench_options(argc, argv, "vltune_bench_gpu_llava", {"tinyllama", "7b"});
   if (!options) return 2;
-  const auto config = bench::write_and_read_config(kConfigJson, "vltune-gpu-llava-bench");
+  const auto config = bench::write_and_read_config(config_json(options->shape), "vltune-gpu-llava-bench");
   if (!bench::require_cuda("vltune_bench_gpu_llava")) return 2;
   const int64_t batch = options->batch;
   const torch::Device device(torch::kCUDA, 0);
@@ -129,7 +139,7 @@ int main(int argc, char** argv) {
   inputs.pixel_values = torch::randn({batch, 3, config.vision->image_size, config.vision->image_size},
                                      torch::TensorOptions().dtype(torch::kBFloat16).device(device));
 
-  bench::BenchRun run{"llava-1.5-clip336-tinyllama", seq, [&](const auto& plan, const std::string& kind) {
+  bench::BenchRun run{"llava-1.5-clip336-" + options->shape, seq, [&](const auto& plan, const std::string& kind) {
                         return step_tflop(config, batch, seq, plan, kind);
                       }};
   bench::run_settings(model, inputs, kSettings, *options, run);

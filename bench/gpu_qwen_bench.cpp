@@ -79,7 +79,7 @@ double vision_tflop(const vision::QwenVisionConfig& v, const std::vector<vision:
 }  // namespace
 
 int main(int argc, char** argv) {
-  const auto options = bench::parse_bench_options(argc, argv, "vltune_bench_gpu_qwen");
+  const auto options = bench::parse_bench_options(argc, argv, "vltune_bench_gpu_qwen", {"3b"});
   if (!options) return 2;
   const auto config = bench::write_and_read_config(kConfigJson, "vltune-gpu-qwen-bench");
   const auto& v = *config.qwen_vision;
