@@ -1,6 +1,7 @@
 #include "adapters/fused_low_rank_linear.h"
 
 #include "adapters/decomposed_elementwise.h"
+#include "adapters/low_rank.h"
 
 namespace vltune::adapters {
 
@@ -17,8 +18,6 @@ enum Input : size_t { kX, kWeight, kA, kB, kMagnitude, kBias, kG, kMagnitudeDivi
 
 torch::Tensor value_or_undefined(const OptionalTensor& t) { return t.has_value() ? *t : torch::Tensor(); }
 
-torch::Tensor rows(const torch::Tensor& t) { return t.reshape({-1, t.size(-1)}); }
-
 class FusedLowRankLinear : public torch::autograd::Function<FusedLowRankLinear> {
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& weight,
@@ -30,7 +29,7 @@ class FusedLowRankLinear : public torch::autograd::Function<FusedLowRankLinear> 
     const auto dtype = x.scalar_type();
     const auto u = torch::matmul(x, a.to(dtype).t());  // [..., r]
     auto z = torch::matmul(x, weight.t());             // [..., out]
-    rows(z).addmm_(rows(u), b.to(dtype).t(), /*beta=*/1.0, /*alpha=*/scale);
+    as_rows(z).addmm_(as_rows(u), b.to(dtype).t(), /*beta=*/1.0, /*alpha=*/scale);
     torch::Tensor g, scaled, y;
     if (magnitude.defined()) {
       g = g_or_none->to(dtype);
@@ -51,17 +50,17 @@ class FusedLowRankLinear : public torch::autograd::Function<FusedLowRankLinear> 
                &magnitude_divisor = saved[6], &scaled = saved[7];
     const double scale = ctx->saved_data["scale"].toDouble();
     const auto dtype = x.scalar_type();
-    const auto dy = rows(grad_outputs[0]);
+    const auto dy = as_rows(grad_outputs[0]);
     ScaledGradients scaled_grads;
-    if (g.defined()) scaled_grads = scale_columns_backward(dy, g, rows(scaled), magnitude_divisor);
+    if (g.defined()) scaled_grads = scale_columns_backward(dy, g, as_rows(scaled), magnitude_divisor);
     const auto h = g.defined() ? scaled_grads.h : dy;
     const auto a_cast = a.to(dtype);
     const auto hb = torch::mm(h, b.to(dtype)).mul_(scale);  // s·(h B) [T, r]
 
     variable_list grads(kNumInputs);
     if (ctx->needs_input_grad(kX)) grads[kX] = torch::mm(h, weight).addmm_(hb, a_cast).view(x.sizes());
-    if (ctx->needs_input_grad(kA)) grads[kA] = torch::mm(hb.t(), rows(x)).to(a.scalar_type());
-    if (ctx->needs_input_grad(kB)) grads[kB] = torch::mm(h.t(), rows(u)).mul_(scale).to(b.scalar_type());
+    if (ctx->needs_input_grad(kA)) grads[kA] = torch::mm(hb.t(), as_rows(x)).to(a.scalar_type());
+    if (ctx->needs_input_grad(kB)) grads[kB] = torch::mm(h.t(), as_rows(u)).mul_(scale).to(b.scalar_type());
     if (magnitude_divisor.defined() && ctx->needs_input_grad(kMagnitude))
       grads[kMagnitude] = scaled_grads.magnitude_grad;
     return grads;

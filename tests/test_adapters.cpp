@@ -6,6 +6,7 @@
 
 #include "adapters/adapter_set.h"
 #include "adapters/dora.h"
+#include "adapters/full.h"
 #include "adapters/method_table.h"
 #include "adapters/peft_io.h"
 #include "adapters/placement.h"
@@ -235,6 +236,38 @@ TEST(MethodTable, LowRankMethodsTakeTheFusedPath) {
 // node (fused_low_rank_linear.h) whose gradients for x, A, B and m must equal those of
 // g ⊙ (W0 x + s B A x) + b with g's norm held constant; with a bias and without (the magnitude's
 // gradient is rebuilt from the output then).
+// Full fine-tuning's node keeps x only and forms W0 + ΔW again in its backward (adapters/full.h):
+// in a bf16 model with an fp32 ΔW its output and gradients are autograd's own linear's, bit for bit.
+TEST(FullAdapter, NodeEqualsAutogradsLinearInBf16WithoutKeepingTheWeight) {
+  auto generator = at::detail::createCPUGenerator(3);
+  Linear base{LinearOptions{64, 48, true, torch::kBFloat16}};
+  {
+    torch::NoGradGuard no_grad;
+    base->weight.copy_(torch::randn({48, 64}, generator, torch::kFloat32));
+    base->bias.copy_(torch::randn({48}, generator, torch::kFloat32));
+  }
+  auto adapter = std::dynamic_pointer_cast<FullAdapter>(make_adapter(base, test::spec(Method::kFull), generator, nullptr));
+  ASSERT_TRUE(adapter);
+  {
+    torch::NoGradGuard no_grad;
+    adapter->delta.copy_(0.01 * torch::randn({48, 64}, generator, torch::kFloat32));
+  }
+  const auto x = torch::randn({2, 7, 64}, generator, torch::kFloat32).to(torch::kBFloat16).requires_grad_(true);
+  const auto probe = torch::randn({2, 7, 48}, generator, torch::kFloat32).to(torch::kBFloat16);
+
+  const auto y = adapter->forward(x, base->weight, base->bias);
+  EXPECT_THAT(y.grad_fn()->name(), ::testing::HasSubstr("FullLinear"));
+  const auto grads = torch::autograd::grad({(y * probe).sum()}, {x, adapter->delta});
+
+  const auto delta = adapter->delta.detach().clone().requires_grad_(true);
+  const auto expected = torch::nn::functional::linear(x, base->weight + delta.to(torch::kBFloat16), base->bias);
+  const auto expected_grads = torch::autograd::grad({(expected * probe).sum()}, {x, delta});
+  EXPECT_TRUE(torch::equal(y, expected));
+  EXPECT_TRUE(torch::equal(grads[0], expected_grads[0]));
+  EXPECT_TRUE(torch::equal(grads[1], expected_grads[1]));
+  EXPECT_EQ(grads[1].scalar_type(), torch::kFloat32);
+}
+
 TEST(GradCheck, DetachedNormHoldsTheScaleConstant) {
   for (const bool with_bias : {false, true}) {
     SCOPED_TRACE(with_bias ? "bias" : "no bias");
