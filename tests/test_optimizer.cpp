@@ -2,6 +2,7 @@
 // parameters as views, groups by options; clipping and the schedules by hand.
 #include <cmath>
 
+#include "core/torch_compat.h"
 #include "test_support.h"
 #include "training/flat_adamw.h"
 
@@ -55,6 +56,25 @@ TEST(FlatAdamW, AnUpdateChangesTheParametersVersions) {
   torch::NoGradGuard no_grad;
   flat.values().copy_(torch::zeros({3}));  // as a checkpoint's restore writes the arena
   EXPECT_GT(a._version(), restored);
+}
+
+// The arena takes the parameters' values before it allocates gradients and moments, and each
+// tensor's own storage is freed once it points into the arena: at no time do the parameters exist
+// twice beside the gradients and moments (full fine-tuning's peak; regression: the arena used to
+// allocate all four buffers first, 5 copies of the parameters at once).
+TEST(FlatAdamW, TheParametersOwnStorageIsFreedBeforeTheGradientsAndMomentsExist) {
+  const torch::Device device = torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  auto weight = torch::randn({256, 1024}, torch::TensorOptions().device(device)).requires_grad_(true);
+  const c10::weak_intrusive_ptr<c10::StorageImpl> original(weight.storage().getWeakStorageImpl());
+  compat::reset_peak_device_allocated_bytes(device);
+  const auto before = compat::peak_device_allocated_bytes(device);
+  training::FlatAdamW optimizer({{"weight", weight}}, {}, [](const std::string&) { return training::ParamGroupOptions{}; });
+  EXPECT_TRUE(original.expired()) << "the parameter's first storage outlived its move into the arena";
+  const auto peak = compat::peak_device_allocated_bytes(device);
+  if (!before || !peak) GTEST_SKIP() << "no allocator statistics on " << device;
+  // Beyond the parameter itself: its move into the arena, then gradients and moments in its place.
+  const int64_t bytes = weight.numel() * 4;
+  EXPECT_LE(*peak - *before, 3 * bytes + (1 << 16)) << "a second copy of the parameters sat beside the moments";
 }
 
 TEST(FlatAdamW, ClipsTheGlobalNorm) {

@@ -21,10 +21,10 @@ FlatAdamW::FlatAdamW(const std::vector<std::pair<std::string, torch::Tensor>>& p
   int64_t total = 0;
   for (const auto& p : params) total += p.second.numel();
   const auto device = params.front().second.device();
+  // The values first: each tensor's own storage is freed as it moves into the arena, so the
+  // gradients and moments, allocated after, never sit beside a second copy of the parameters
+  // (4 bytes per trained value less at the peak: full fine-tuning of a 7B decoder, 24 GiB).
   values_ = torch::empty({total}, torch::TensorOptions().dtype(torch::kFloat32).device(device));
-  grads_ = torch::zeros_like(values_);
-  exp_avg_ = torch::zeros_like(values_);
-  exp_avg_sq_ = torch::zeros_like(values_);
   step_number_ = torch::zeros({1}, values_.options());
 
   torch::NoGradGuard no_grad;
@@ -43,12 +43,21 @@ FlatAdamW::FlatAdamW(const std::vector<std::pair<std::string, torch::Tensor>>& p
       // the arena (an update, a restored checkpoint) counts as a change of the parameter, which
       // caches keyed on versions (DoRA's norm) rely on.
       tensor.unsafeGetTensorImpl()->set_version_counter(value_view.unsafeGetTensorImpl()->version_counter());
-      tensor.mutable_grad() = grads_.narrow(0, offset, n).view(tensor.sizes());
       offset += n;
     }
     group.end = offset;
     groups_.push_back(group);
   }
+  grads_ = torch::zeros_like(values_);
+  exp_avg_ = torch::zeros_like(values_);
+  exp_avg_sq_ = torch::zeros_like(values_);
+  offset = 0;
+  for (const auto& [key, indices] : members)
+    for (std::size_t i : indices) {
+      auto tensor = params[i].second;
+      tensor.mutable_grad() = grads_.narrow(0, offset, tensor.numel()).view(tensor.sizes());
+      offset += tensor.numel();
+    }
 }
 
 double FlatAdamW::clip_grad_norm(double max_norm) {
