@@ -6,17 +6,14 @@
 
 #include <algorithm>
 
+#include "core/cuda_numbers.cuh"
+
 namespace vltune::adapters::cuda {
 
 namespace {
 
-__device__ __forceinline__ float widen(float v) { return v; }
-__device__ __forceinline__ float widen(__half v) { return __half2float(v); }
-__device__ __forceinline__ float widen(__nv_bfloat16 v) { return __bfloat162float(v); }
-template <typename T> __device__ __forceinline__ T narrow(float v);
-template <> __device__ __forceinline__ float narrow<float>(float v) { return v; }
-template <> __device__ __forceinline__ __half narrow<__half>(float v) { return __float2half_rn(v); }
-template <> __device__ __forceinline__ __nv_bfloat16 narrow<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
+using ::vltune::cuda::narrow;
+using ::vltune::cuda::widen;
 
 // VEC consecutive elements of one row, moved as one load or store (16 bytes where VEC · sizeof(T) is).
 template <typename T, int VEC>

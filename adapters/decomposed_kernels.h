@@ -7,9 +7,11 @@
 #pragma once
 #include <cstdint>
 
+#include "core/cuda_element.h"
+
 namespace vltune::adapters::cuda {
 
-enum class Element { kFloat32, kFloat16, kBFloat16 };
+using Element = ::vltune::cuda::Element;
 
 // scaled[t, j] = g[j] · z[t, j], written over z; where `bias` is given, also y[t, j] = scaled[t, j] + bias[j].
 // Each product is formed in fp32 and rounded once, as ATen's multiplication of that type rounds it.

@@ -1,5 +1,7 @@
 #include "language/rope.h"
 
+#include "language/rope_kernels_launch.h"
+
 #include <cmath>
 
 namespace vltune::language {
@@ -30,7 +32,31 @@ std::pair<torch::Tensor, torch::Tensor> rope_cos_sin(const torch::Tensor& inv_fr
   return {emb.cos().to(dtype), emb.sin().to(dtype)};
 }
 
+namespace {
+
+// RoPE on the CUDA kernel (rope_kernels.h), forward and backward; cos and sin are constants.
+class RopeOnKernel : public torch::autograd::Function<RopeOnKernel> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& cos,
+                               const torch::Tensor& sin) {
+    ctx->save_for_backward({cos, sin});
+    return kernels::rope(x, cos, sin, /*backward=*/false);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    return {kernels::rope(grad_outputs[0], saved[0], saved[1], /*backward=*/true), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
 torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
+  if (kernels::rope_applies(x, cos, sin)) return RopeOnKernel::apply(x, cos, sin);
+  return apply_rope_composite(x, cos, sin);
+}
+
+torch::Tensor apply_rope_composite(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
   const int64_t half = x.size(-1) / 2;
   auto rotated = torch::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
   return x * cos + rotated * sin;

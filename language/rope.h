@@ -16,6 +16,10 @@ torch::Tensor rope_inv_freq(const RopeConfig& rope, int64_t head_dim);  // [head
 std::pair<torch::Tensor, torch::Tensor> rope_cos_sin(const torch::Tensor& inv_freq, const torch::Tensor& positions,
                                                      torch::Dtype dtype);
 
+// x [B, H, L, head_dim] rotated by cos and sin (rope_cos_sin's, or any broadcastable to x). On CUDA
+// with vltune's kernels, one kernel each way (language/rope_kernels.h), bit for bit the composite's.
 torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin);
+// The same as ATen ops (negation, concatenation, products, sum): every other device and layout.
+torch::Tensor apply_rope_composite(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin);
 
 }  // namespace vltune::language
