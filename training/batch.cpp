@@ -2,15 +2,25 @@
 
 #include <algorithm>
 
+#include "adapters/adapter.h"
 #include "training/packing.h"
 
 namespace vltune::training {
 
 namespace {
 
+// Whether anything in `module` trains: its own parameters, or those of an adapter attached to one of
+// its linears (adapters are not registered in the model, so parameters() does not list them).
 bool any_trainable(torch::nn::Module& module) {
-  for (const auto& p : module.parameters())
-    if (p.requires_grad()) return true;
+  auto trains = [](const std::vector<torch::Tensor>& params) {
+    return std::any_of(params.begin(), params.end(), [](const torch::Tensor& p) { return p.requires_grad(); });
+  };
+  if (trains(module.parameters())) return true;
+  for (const auto& child : module.modules()) {
+    const auto* linear = dynamic_cast<const LinearImpl*>(child.get());
+    const auto* adapter = linear ? dynamic_cast<const adapters::Adapter*>(linear->adapter) : nullptr;
+    if (adapter && trains(adapter->parameters())) return true;
+  }
   return false;
 }
 
@@ -79,7 +89,8 @@ torch::Tensor visual_tokens(multimodal::VisionLanguageModelImpl& model, const Ba
                             const multimodal::VideoPooling& pooling) {
   std::vector<torch::Tensor> parts;
   if (!model.vision_tower) return {};
-  torch::AutoGradMode grad(any_trainable(*model.vision_tower) || any_trainable(*model.multi_modal_projector));
+  torch::AutoGradMode grad(torch::GradMode::is_enabled() &&
+                           (any_trainable(*model.vision_tower) || any_trainable(*model.multi_modal_projector)));
   for (std::size_t i = 0; i < batch.pixels.size(); ++i) {
     if (!batch.pixels[i].defined()) continue;
     const auto dtype = model.multi_modal_projector->parameters().front().scalar_type();
