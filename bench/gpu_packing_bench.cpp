@@ -25,7 +25,7 @@
 // one line with the packed / padded tokens/s ratio and issue 15's goal (>= 1.5).
 //
 // Usage: vltune_bench_gpu_packing [--device cuda|cpu] [--shape tinyllama|7b|tiny] [--samples 16]
-//        [--steps 8] [--warmup 2] [--pack-length N (default 2048; tiny: 256)] [--seed 0] [--spatial-pool 2]
+//        [--steps 8] [--warmup 2] [--pack-length N (default 2048; tiny: 512)] [--seed 0] [--spatial-pool 2]
 #include <torch/cuda.h>
 #include <torch/torch.h>
 #include <yaml-cpp/yaml.h>
@@ -113,7 +113,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
     std::cerr << "vltune_bench_gpu_packing: --samples, --steps, --warmup, --pack-length, --seed and --spatial-pool take whole numbers\n";
     return std::nullopt;
   }
-  if (o.pack_length == 0) o.pack_length = o.shape == "tiny" ? 256 : 2048;
+  if (o.pack_length == 0) o.pack_length = o.shape == "tiny" ? 512 : 2048;
   if ((o.device != "cuda" && o.device != "cpu") || o.samples < 1 || o.warmup < 0 || o.steps <= o.warmup || o.pack_length < 1 ||
       (o.spatial_pool != 1 && o.spatial_pool != 2 && o.spatial_pool != 4)) {
     std::cerr << "vltune_bench_gpu_packing: --device is cuda or cpu; --samples >= 1, --steps > --warmup >= 0, --pack-length >= 1, --spatial-pool 1, 2 or 4\n";
