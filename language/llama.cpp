@@ -30,13 +30,14 @@ AttentionMask build_attention_mask(const torch::Tensor& attention_mask, const st
   // Real keys a query may see, counted per query as a difference of running sums over the keys:
   // a row with none is an empty row. Decided where the mask lives: on the CPU, without a device sync.
   const auto real = attention_mask.to(torch::kBool);
+  const auto samples = attention_mask.to(torch::kInt64);  // packed rows number their samples 1, 2, ...
   const auto seen = real.to(torch::kInt64).cumsum(1);
   auto visible = seen.narrow(1, past, queries);
   if (windowed) visible = visible - torch::constant_pad_nd(seen, {span, 0}).narrow(1, past, queries);
   const auto empty_rows = visible == 0;  // [B, L - past]
-  const auto flags = torch::stack({real.all(), empty_rows.any()}).cpu();  // one read-back (none on the CPU)
-  const bool all_real = flags[0].item<bool>(), any_empty = flags[1].item<bool>();
-  if (all_real && !windowed && past == 0) return {};  // plain causal
+  const auto flags = torch::stack({real.all(), empty_rows.any(), (samples > 1).any()}).cpu();  // one read-back (none on the CPU)
+  const bool all_real = flags[0].item<bool>(), any_empty = flags[1].item<bool>(), packed = flags[2].item<bool>();
+  if (all_real && !windowed && past == 0 && !packed) return {};  // plain causal
 
   const auto options = torch::TensorOptions().device(target);
   auto positions = torch::arange(length, options.dtype(torch::kInt64));
@@ -46,6 +47,11 @@ AttentionMask build_attention_mask(const torch::Tensor& attention_mask, const st
   if (windowed) allowed = allowed & (key > query - span);
   const auto real_keys = attention_mask.to(target, /*non_blocking=*/true).to(torch::kBool);
   allowed = allowed.unsqueeze(0) & real_keys.unsqueeze(1);  // [B, L - past, L]
+  if (packed) {  // a query sees its own sample's keys only (a padding query, sample 0, keeps what it saw)
+    const auto key_samples = samples.to(target, /*non_blocking=*/true);
+    const auto query_samples = key_samples.narrow(1, past, queries).unsqueeze(2);
+    allowed = allowed & (query_samples == key_samples.unsqueeze(1)).logical_or(query_samples == 0);
+  }
   auto additive = torch::zeros(allowed.sizes(), options.dtype(dtype));
   AttentionMask mask{additive.masked_fill(allowed.logical_not(), lowest_value(dtype)).unsqueeze(1), {}};
   if (any_empty) mask.empty_rows = empty_rows.to(target, /*non_blocking=*/true).view({empty_rows.size(0), 1, -1, 1});

@@ -26,6 +26,9 @@ namespace vltune::language {
 // uniform average over all keys, or SDPA's zeros); `empty_rows` [B, 1, T - past, 1] marks those rows
 // so every attention kernel agrees on them (undefined when there are none). When nothing but causality applies (no padding, no window
 // shorter than T, past 0) both are undefined and attention takes the fused causal kernel.
+// Packed rows (training/packing.h) number their samples in attention_mask: 1, 2, ... for the
+// tokens of the row's first, second, ... sample, 0 for padding; a query then sees only the keys of
+// its own sample (a block-diagonal causal mask), and a 0/1 mask is the one-sample case.
 // Which case applies is read back from where attention_mask lives: a mask on the CPU (moved to
 // `device` without blocking) costs no device synchronisation, one on the device costs one.
 struct AttentionMask {
@@ -90,7 +93,7 @@ class LlamaDecoderImpl : public torch::nn::Module {
 
   torch::Tensor embed(const torch::Tensor& input_ids) { return embed_tokens(input_ids); }
   // inputs_embeds [B, L, hidden], attention_mask [B, L] (1 = token, 0 = padding; undefined = all
-  // tokens) -> [B, L, hidden]. Without padding this is the fused causal attention. The mask may stay
+  // tokens; packed rows: 1, 2, ... per sample, see build_attention_mask) -> [B, L, hidden]. Without padding this is the fused causal attention. The mask may stay
   // on the CPU (pinned, ideally) when the model is on a GPU: the step then never waits for the device.
   // With `cache`, the L positions follow the cache's (positions past..past+L-1, attending to the
   // cached keys too) and are appended to it; the outputs equal those of one forward over all.

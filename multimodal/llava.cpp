@@ -125,7 +125,8 @@ torch::Tensor VisionLanguageModelImpl::decoder_hidden(const ForwardInputs& input
   out.image_features = visual_tokens.image_features;
   out.position_ids = visual_tokens.position_ids;
   auto embeds = embed_inputs(inputs.input_ids, visual_tokens.image, visual_tokens.video);
-  return language_model->forward(embeds, inputs.attention_mask, nullptr, out.position_ids);
+  const auto& positions = out.position_ids.defined() ? out.position_ids : inputs.position_ids;
+  return language_model->forward(embeds, inputs.attention_mask, nullptr, positions);
 }
 
 ForwardOutput VisionLanguageModelImpl::forward(const ForwardInputs& inputs) {

@@ -37,7 +37,10 @@ struct VideoPooling {
 // device.
 struct ForwardInputs {
   torch::Tensor input_ids;       // [B, L] int64
-  torch::Tensor attention_mask;  // [B, L]; undefined = all ones
+  torch::Tensor attention_mask;  // [B, L]; undefined = all ones; packed rows number their samples 1, 2, ...
+  // [B, L] int64 positions (packed rows: restarting at 0 per sample); undefined = 0..L-1. M-RoPE
+  // families compute their own [3, B, L] from the ids, grids and mask whenever images or videos are given.
+  torch::Tensor position_ids;
   torch::Tensor pixel_values;    // [N, C, H, W]; undefined = no images
   torch::Tensor labels;          // [B, L] int64 with -100 = ignored; undefined = no loss
   // Qwen2-VL's inputs, named as transformers names them: pixel_values is then [patches, values].

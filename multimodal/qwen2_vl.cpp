@@ -120,18 +120,29 @@ torch::Tensor qwen2_vl_position_ids(const ModelConfig& c, const torch::Tensor& i
   const auto id = ids.accessor<int64_t, 2>();
   const auto keep = mask.accessor<int64_t, 2>();
   for (int64_t b = 0; b < batch; ++b) {
-    std::vector<language::TokenKind> kinds;
-    std::vector<int64_t> where;
-    for (int64_t i = 0; i < length; ++i) {
-      if (keep[b][i] == 0) continue;
-      where.push_back(i);
-      kinds.push_back(id[b][i] == c.image_token_index   ? language::TokenKind::kImage
-                      : id[b][i] == c.video_token_index ? language::TokenKind::kVideo
-                                                        : language::TokenKind::kText);
+    // Each sample of the row on its own (a packed row's mask numbers them 1, 2, ...; a plain row has one).
+    for (int64_t start = 0; start < length;) {
+      const int64_t sample = keep[b][start];
+      if (sample == 0) {
+        ++start;
+        continue;
+      }
+      std::vector<language::TokenKind> kinds;
+      std::vector<int64_t> where;
+      int64_t i = start;
+      for (; i < length && (keep[b][i] == sample || keep[b][i] == 0); ++i) {
+        if (keep[b][i] == 0) continue;
+        where.push_back(i);
+        kinds.push_back(id[b][i] == c.image_token_index   ? language::TokenKind::kImage
+                        : id[b][i] == c.video_token_index ? language::TokenKind::kVideo
+                                                          : language::TokenKind::kText);
+      }
+      const auto row = language::mrope_row_positions(
+          kinds, queue, sample > 1 ? cat("[qwen] batch row ", b, ", packed sample ", sample) : cat("[qwen] batch row ", b));
+      for (int axis = 0; axis < 3; ++axis)
+        for (std::size_t k = 0; k < where.size(); ++k) out[axis][b][where[k]] = row.axes[axis][k];
+      start = i;
     }
-    const auto row = language::mrope_row_positions(kinds, queue, cat("[qwen] batch row ", b));
-    for (int axis = 0; axis < 3; ++axis)
-      for (std::size_t k = 0; k < where.size(); ++k) out[axis][b][where[k]] = row.axes[axis][k];
   }
   if (queue.next_image != images.size() || queue.next_video != videos.size())
     fail("[qwen] ", images.size(), " images and ", videos.size(), " videos were given, but input_ids hold runs of ",

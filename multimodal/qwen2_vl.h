@@ -25,7 +25,8 @@ vision::QwenProcessorConfig qwen2_vl_processor(const ModelConfig& config, const 
 // A grid_thw tensor [n, 3] as patch grids; `what` names it in errors. Undefined -> none.
 std::vector<vision::PatchGrid> patch_grids(const torch::Tensor& grid_thw, const std::string& what);
 
-// get_rope_index: [3, B, L] int64 on the ids' device. attention_mask may be undefined (all tokens).
+// get_rope_index: [3, B, L] int64 on the ids' device. attention_mask may be undefined (all tokens);
+// a packed row's (samples numbered 1, 2, ...: training/packing.h) gives each sample its own positions.
 // second_per_grid_ts (may be undefined) gives each video's seconds per temporal patch.
 torch::Tensor qwen2_vl_position_ids(const ModelConfig& config, const torch::Tensor& input_ids,
                                     const torch::Tensor& attention_mask, const std::vector<vision::PatchGrid>& images,

@@ -135,6 +135,18 @@ TEST(Recipe, EveryProblemAtOnceWithWhereItWasWritten) {
                 "required key 'model.path' is missing", "unknown preset 'atention_only'", "unknown key 'pth'"});
 }
 
+TEST(Recipe, PackingIsOffByDefaultAndTakesOnlyABoolean) {
+  TempDir dir;
+  const std::string body = "model: {path: m}\nadapters: {preset: attention_only}\ndata:\n  train: {format: llava, path: t.json}\n";
+  write_file_atomically(dir.file("r.yaml"), body);
+  EXPECT_FALSE(Recipe::load(dir.file("r.yaml")).boolean("data.packing"));
+  EXPECT_TRUE(Recipe::load(dir.file("r.yaml"), {"data.packing=true"}).boolean("data.packing"));
+  write_file_atomically(dir.file("bad.yaml"), body + "  packing: 2048\n");
+  expect_error([&] { Recipe::load(dir.file("bad.yaml")); }, {"bad.yaml:5:", "key 'data.packing': expected true or false"});
+  expect_error([&] { Recipe::load(dir.file("r.yaml"), {"data.packing=sometimes"}); },
+               {"--set data.packing=sometimes: key 'data.packing': expected true or false"});
+}
+
 TEST(Recipe, BadFilesAndOverrides) {
   TempDir dir;
   write_file_atomically(dir.file("a.yaml"), "extends: b.yaml\n");

@@ -228,6 +228,29 @@ TEST_F(TrainingRun, GradientCheckpointingTrainsTheSameAdapter) {
   for (const auto& [name, tensor] : expected) EXPECT_TRUE(torch::equal(tensor, got.at(name))) << name;
 }
 
+// data.packing: the first step's loss (before any update) is the padded batches' to fp32 rounding,
+// and the packed run trains to the end. Dropout off: its draws follow the batch's shape.
+TEST_F(TrainingRun, PackedBatchesTrainWithThePaddedBatchesLoss) {
+  const auto padded = dir_->file("padded-run"), packed = dir_->file("packed-run");
+  const std::string common = " --set train.steps=2 --set adapters.dropout=0 --set eval.max_samples=4";
+  auto result = run_vltune("train " + recipe() + " --run-dir " + padded + common);
+  ASSERT_EQ(result.status, 0) << result.output;
+  result = run_vltune("train " + recipe() + " --run-dir " + packed + common + " --set data.packing=true");
+  ASSERT_EQ(result.status, 0) << result.output;
+  auto first_loss = [](const std::string& run) {
+    std::ifstream metrics(run + "/metrics.jsonl");
+    for (std::string line; std::getline(metrics, line);) {
+      const auto record = nlohmann::json::parse(line);
+      if (record.value("kind", "") == "train" && record.value("step", 0) == 1) return record.at("loss").get<double>();
+    }
+    return -1.0;
+  };
+  const double want = first_loss(padded);
+  ASSERT_GT(want, 0.0);
+  EXPECT_NEAR(first_loss(packed), want, 1e-5 * want);
+  EXPECT_FALSE(adapter_tensors(packed, "step-00000002").empty());
+}
+
 TEST_F(TrainingRun, PreparedCacheFollowsTheRecipeAndTrainsTheSameAdapter) {
   // A recipe that only extends the fixture's: prepare must find model.path and data through `extends`.
   std::ofstream(dir_->file("child.yaml")) << "extends: recipe.yaml\ntrain: {steps: 2}\n";

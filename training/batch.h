@@ -6,6 +6,10 @@
 // batch, so image and video samples mix freely in one batch. In the patch layout (datasets/prepare.h)
 // the samples' patches and grids are concatenated the same way, as transformers batches them, and
 // the model's own forward encodes them (with its position ids).
+//
+// Packed (data.packing, training/packing.h): the samples are laid end to end in rows of at most
+// `pack_length` tokens; the mask numbers each row's samples 1, 2, ..., position_ids restart at 0 per
+// sample, each sample's first label is -100, and the visual tokens follow the samples' row-major order.
 #pragma once
 #include <torch/torch.h>
 
@@ -18,6 +22,7 @@ namespace vltune::training {
 
 struct Batch {
   torch::Tensor input_ids, attention_mask, labels;  // [B, L] on the model's device
+  torch::Tensor position_ids;                       // [B, L] when packed (undefined: 0..L-1 per row)
   std::vector<torch::Tensor> pixels;                // per sample (undefined for text-only samples)
   std::vector<bool> video;
   // The patch layout: every sample's patches and grids, concatenated in batch order (undefined: none).
@@ -26,7 +31,9 @@ struct Batch {
   int64_t target_tokens = 0;   // tokens whose label trains (the loss' denominator)
 };
 
-Batch collate(const std::vector<datasets::PreparedSample>& samples, int64_t pad_id, const torch::Device& device);
+// One padded row per sample, or with `pack_length` > 0 the samples packed into rows of at most that many tokens.
+Batch collate(const std::vector<datasets::PreparedSample>& samples, int64_t pad_id, const torch::Device& device,
+              int64_t pack_length = 0);
 
 // The batch's visual tokens [1, total, hidden] in image-token order (undefined when it has none).
 // Runs without autograd when nothing in the vision tower or projector trains.

@@ -18,6 +18,7 @@ const std::vector<SchemaKey>& recipe_schema() {
       {"data.eval", T::kMap, "", {}, "the evaluation dataset(s), same keys"},
       {"data.template", T::kEnum, "auto", {"auto", "plain", "llava_v1", "llama2", "chatml"}, "chat template (auto: the model folder's, else llava_v1)"},
       {"data.max_length", T::kInt, "2048", {}, "tokens per sample, visual tokens included"},
+      {"data.packing", T::kBool, "false", {}, "training packs each micro-batch's samples into rows of at most max_length tokens, each attending only to itself"},
       {"data.truncation", T::kEnum, "drop", {"drop", "error"}, "what happens to a sample whose visual tokens would be cut"},
       {"data.on_bad_sample", T::kEnum, "skip", {"skip", "error"}, "missing, corrupt or malformed samples: skip with a warning, or stop"},
       {"data.num_frames", T::kInt, "8", {}, "frames sampled uniformly from each clip (0: use fps)"},

@@ -29,6 +29,7 @@ TrainSettings train_settings(const Recipe& recipe) {
   s.keep_last = static_cast<int>(recipe.integer("output.keep_last"));
   s.workers = static_cast<int>(recipe.integer("data.workers"));
   s.prefetch = static_cast<int>(recipe.integer("data.prefetch"));
+  s.pack_length = recipe.boolean("data.packing") ? recipe.integer("data.max_length") : 0;
   return s;
 }
 

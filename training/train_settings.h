@@ -23,6 +23,7 @@ struct TrainSettings {
   int64_t save_every = 0, eval_every = 0, log_every = 1;  // log_every at least 1
   int keep_last = 3;
   int workers = 2, prefetch = 8;  // the data loader's
+  int64_t pack_length = 0;        // data.packing: rows of at most data.max_length tokens (0: not packed)
 };
 
 TrainSettings train_settings(const Recipe& recipe);

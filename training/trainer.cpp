@@ -228,7 +228,7 @@ std::vector<Batch> TrainingRun::next_micro_batches() {
       const auto reasons = data_.bad->messages();
       fail("[train] ", result_.run_dir, ": ", e.what(), reasons.empty() ? std::string() : "; the last reason: " + reasons.back());
     }
-    micro_batches.push_back(collate(samples, backbone_.tokenizer.pad_id(), backbone_.device));
+    micro_batches.push_back(collate(samples, backbone_.tokenizer.pad_id(), backbone_.device, settings_.pack_length));
   }
   return micro_batches;
 }
