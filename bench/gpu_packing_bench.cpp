@@ -21,8 +21,9 @@
 // over the step's target tokens, backward, AdamW, zero gradients) is timed between device
 // synchronisations. Prints one JSON line per mode (mode, shape, device, samples, pack_length, rows
 // and row length per step, real and padded-slot tokens per step, tokens_per_s = real tokens /
-// time, step_ms_median, peak_gib: the most memory tensors held during the mode, -1 on the CPU), then
-// one line with the packed / padded tokens/s ratio and issue 15's goal (>= 1.5).
+// time, the same at the median step, step_ms_median, peak_gib: the most memory tensors held during
+// the mode, -1 on the CPU), then one line with the packed / padded tokens/s ratio at the median step
+// (and over all timed steps) and issue 15's goal (>= 1.5).
 //
 // Usage: vltune_bench_gpu_packing [--device cuda|cpu] [--shape tinyllama|7b|tiny] [--samples 16]
 //        [--steps 8] [--warmup 2] [--pack-length N (default 2048; tiny: 512)] [--seed 0] [--spatial-pool 2]
@@ -159,8 +160,10 @@ void synchronize(const torch::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize();
 }
 
+// Real tokens per second over all timed steps (mean) and at the median step: the mean carries what
+// a shape seen for the first time costs (padded rows change length every step), the median does not.
 struct ModeResult {
-  double tokens_per_s = 0;
+  double tokens_per_s = 0, tokens_per_s_median = 0;
 };
 
 // One mode (pack_length 0: padded) over every drawn step; prints its JSON line.
@@ -196,13 +199,14 @@ ModeResult run_mode(multimodal::VisionLanguageModel& model, const std::vector<st
   }
   const double timed = static_cast<double>(step_ms.size());
   const double peak_gib = static_cast<double>(compat::peak_device_allocated_bytes(device).value_or(-(1 << 30))) / (1 << 30);
-  ModeResult result{real / seconds};
+  ModeResult result{real / seconds, real / timed / (bench::median(step_ms) / 1000)};
   std::printf("{\"mode\": \"%s\", \"shape\": \"%s\", \"device\": \"%s\", \"samples\": %ld, \"pack_length\": %ld, "
               "\"rows\": %.2f, \"row_length\": %.1f, \"real_tokens\": %.1f, \"slot_tokens\": %.1f, \"tokens_per_s\": %.1f, "
+              "\"tokens_per_s_median_step\": %.1f, "
               "\"step_ms_median\": %.2f, \"peak_gib\": %.3f}\n",
               pack_length > 0 ? "packed" : "padded", o.shape.c_str(), o.device.c_str(), static_cast<long>(o.samples),
               static_cast<long>(pack_length), rows / timed, row_length / timed, real / timed, slots / timed,
-              result.tokens_per_s, bench::median(step_ms), peak_gib);
+              result.tokens_per_s, result.tokens_per_s_median, bench::median(step_ms), peak_gib);
   std::fflush(stdout);
   return result;
 }
@@ -234,8 +238,11 @@ int main(int argc, char** argv) {
       }
   const auto padded = run_mode(model, steps, 0, *options, device);
   const auto packed = run_mode(model, steps, options->pack_length, *options, device);
-  const double ratio = packed.tokens_per_s / padded.tokens_per_s;
-  std::printf("{\"shape\": \"%s\", \"packed_over_padded_tokens_per_s\": %.3f, \"goal\": 1.5, \"met\": %s}\n",
-              options->shape.c_str(), ratio, ratio >= 1.5 ? "true" : "false");
+  // Judged at the median step, where a first-seen shape's cost (cuDNN plans, the allocator's growth)
+  // does not count: over 6 timed steps it made padded batches look 1.9x slower than their median.
+  const double ratio = packed.tokens_per_s_median / padded.tokens_per_s_median;
+  std::printf("{\"shape\": \"%s\", \"packed_over_padded_tokens_per_s\": %.3f, \"over_all_timed_steps\": %.3f, "
+              "\"goal\": 1.5, \"met\": %s}\n",
+              options->shape.c_str(), ratio, packed.tokens_per_s / padded.tokens_per_s, ratio >= 1.5 ? "true" : "false");
   return 0;
 }
