@@ -24,6 +24,15 @@ void AdapterSet::add(std::string path, std::shared_ptr<Adapter> adapter) {
   entries_.push_back({std::move(path), std::move(adapter)});
 }
 
+void AdapterSet::train_in_place(TensorSite site) {
+  for (const auto& other : in_place_)
+    if (other.module == site.module) fail("[adapters] set '", name_, "' already trains ", site.module);
+  if (site.weight.scalar_type() != torch::kFloat32)
+    fail("[adapters] ", site.module, " is ", site.weight.scalar_type(), ": training it whole (embeddings: train) needs the backbone in float32");
+  site.weight.set_requires_grad(true);
+  in_place_.push_back(std::move(site));
+}
+
 void AdapterSet::attach() {
   for (const auto& entry : entries_) {
     auto* current = entry.adapter->base()->adapter;
@@ -45,6 +54,7 @@ std::vector<std::pair<std::string, torch::Tensor>> AdapterSet::named_parameters(
   std::vector<std::pair<std::string, torch::Tensor>> named;
   for (const auto& entry : entries_)
     for (const auto& item : entry.adapter->named_parameters()) named.emplace_back(entry.path + "." + item.key(), item.value());
+  for (const auto& site : in_place_) named.emplace_back(site.module + ".weight", site.weight);
   return named;
 }
 
@@ -62,6 +72,7 @@ int64_t AdapterSet::num_trainable() const {
 
 void AdapterSet::train(bool on) {
   for (const auto& entry : entries_) entry.adapter->train(on);
+  for (const auto& site : in_place_) site.weight.set_requires_grad(on);
 }
 
 void AdapterSet::refresh_scales() {

@@ -36,7 +36,14 @@ class AdapterSet {
   void detach();
   bool attached() const { return attached_; }
 
-  // "path.lora_A", ... for every trainable tensor; parameters() in the same order.
+  // A model tensor that trains whole (`embeddings: train`, placement.h's TensorSite). Unlike an
+  // adapter it changes the backbone itself, in place: the set saves it whole (PEFT's
+  // modules_to_save) and loading one copies it back into the model. Needs an fp32 tensor.
+  void train_in_place(TensorSite site);
+  const std::vector<TensorSite>& trained_in_place() const { return in_place_; }
+
+  // "path.lora_A", ... for every trainable tensor, then "module.weight" for those trained in
+  // place; parameters() in the same order.
   std::vector<std::pair<std::string, torch::Tensor>> named_parameters() const;
   std::vector<torch::Tensor> parameters() const;
   int64_t num_trainable() const;
@@ -61,6 +68,7 @@ class AdapterSet {
  private:
   std::string name_;
   std::vector<Entry> entries_;
+  std::vector<TensorSite> in_place_;
   bool attached_ = false;
   ReplayedWork scales_work_;
 };

@@ -62,6 +62,9 @@ std::shared_ptr<Adapter> as_dora(Adapter& source, const AdapterSpec& magnitude_s
 
 std::unique_ptr<AdapterSet> peft_equivalent(AdapterSet& set) {
   if (set.entries().empty()) fail("[export] set '", set.name(), "' is empty: nothing to export");
+  if (!set.trained_in_place().empty())
+    fail("[export] set '", set.name(), "' trains the embeddings whole (embeddings: train), which --peft does not carry; "
+         "export it --merged");
   check_expressible(set);
   const auto first = set.entries().front().adapter->spec().method;
   bool one_method = true;

@@ -26,7 +26,7 @@ const std::string kPrefix = "base_model.model.";
 // Config fields that change the computation and that vltune does not implement: each must be
 // absent or at its neutral value.
 const std::vector<std::string> kUnsupportedFields = {
-    "fan_in_fan_out", "modules_to_save", "layers_to_transform", "layers_pattern", "layer_replication",
+    "fan_in_fan_out", "layers_to_transform", "layers_pattern", "layer_replication",
     "use_qalora", "lora_bias", "target_parameters", "trainable_token_indices", "alora_invocation_tokens",
     "use_bdlora", "exclude_modules", "megatron_config"};
 
@@ -282,6 +282,48 @@ std::shared_ptr<Adapter> load_module(const Resolved& r, const AdapterFile& file,
   return adapter;
 }
 
+std::string checkpoint_module(const KeyLayout& layout, const std::string& module) {
+  const auto key = layout.to_checkpoint(module + ".weight");
+  return key.substr(0, key.size() - 7);
+}
+
+void copy_whole(const TensorSite& site, const torch::Tensor& value, const std::string& where) {
+  if (value.sizes() != site.weight.sizes())
+    fail("[adapters] ", where, ": shape ", value.sizes(), " does not fit ", site.module, " ", site.weight.sizes(),
+         "; was it trained on a different base model?");
+  torch::NoGradGuard no_grad;
+  site.weight.copy_(value.to(site.weight.options()));
+}
+
+// The tensors a set trained whole (modules_to_save: embed_tokens, ...): copied into the model's
+// own, and taken out of `file` so that what is left are the adapters' tensors.
+std::vector<TensorSite> take_in_place(const JsonView& config, AdapterFile& file, torch::nn::Module& model, bool multimodal_model) {
+  if (!config.has("modules_to_save")) return {};
+  std::set<std::string> names;
+  const auto& known = embedding_modules();
+  for (const auto& item : config.items("modules_to_save")) {
+    names.insert(item.string_value());
+    if (std::find(known.begin(), known.end(), item.string_value()) == known.end())
+      config.fail_at("modules_to_save", "names '" + item.string_value() +
+                                            "': vltune trains only the embeddings whole (embed_tokens, patch_embedding, position_embedding)");
+  }
+  const KeyLayout& layout = peft_layout(multimodal_model);
+  std::vector<TensorSite> taken;
+  for (auto& site : embedding_sites(model)) {
+    const auto leaf = site.module.substr(site.module.rfind('.') + 1);
+    auto it = file.by_module.find(checkpoint_module(layout, site.module));
+    if (!names.count(leaf) || it == file.by_module.end() || !it->second.count("weight")) continue;
+    const auto& key = it->second.at("weight");
+    copy_whole(site, file.weights->tensor(key), file.path + ": '" + key + "'");
+    file.by_module.erase(it);
+    taken.push_back(site);
+  }
+  for (const auto& [module, tensors] : file.by_module)
+    if (names.count(module.substr(module.rfind('.') + 1)))
+      fail("[adapters] ", file.path, ": '", module, "' (modules_to_save) is not an embedding of this model; was it trained on a different base model?");
+  return taken;
+}
+
 std::string regex_escape(const std::string& text) {
   static const std::regex special(R"([.^$|()\[\]{}*+?\\])");
   return std::regex_replace(text, special, R"(\$&)");
@@ -310,11 +352,13 @@ std::unique_ptr<AdapterSet> load_peft_adapter(const std::string& dir, torch::nn:
   int64_t vera_seed = 0;
   const AdapterSpec base_spec = read_base_spec(config, vera_seed);
   const PeftPatterns patterns(config);
-  const auto file = read_adapter_tensors((fs::path(dir) / "adapter_model.safetensors").string());
+  auto file = read_adapter_tensors((fs::path(dir) / "adapter_model.safetensors").string());
+  auto in_place = take_in_place(config, file, model, multimodal_model);
   const auto sites = linear_sites(model);
-  const auto resolved = resolve_modules(dir, config, patterns, base_spec, file, sites);
+  const auto resolved = file.by_module.empty() ? std::vector<Resolved>{} : resolve_modules(dir, config, patterns, base_spec, file, sites);
 
   auto set = std::make_unique<AdapterSet>(set_name);
+  for (auto& site : in_place) set->train_in_place(std::move(site));
   set->vera_projections = vera_projections(resolved, file, vera_seed);
   auto generator = at::detail::createCPUGenerator(0);
   for (const auto& r : resolved) set->add(r.site->path, load_module(r, file, generator, set->vera_projections));
@@ -375,6 +419,13 @@ void save_peft_adapter(AdapterSet& set, const std::string& dir, bool multimodal_
     for (auto& [suffix, tensor] : entry.adapter->file_tensors())
       tensors.emplace_back(kPrefix + peft_module + "." + suffix, tensor.detach().to(torch::kCPU).contiguous());
   }
+  nlohmann::json whole = nlohmann::json::array();  // PEFT's modules_to_save, by leaf name
+  for (const auto& site : set.trained_in_place()) {
+    tensors.emplace_back(kPrefix + checkpoint_module(layout, site.module) + ".weight", site.weight.detach().to(torch::kCPU).contiguous());
+    const auto leaf = site.module.substr(site.module.rfind('.') + 1);
+    if (std::find(whole.begin(), whole.end(), leaf) == whole.end()) whole.push_back(leaf);
+  }
+  if (!whole.empty()) config["modules_to_save"] = whole;
   config["target_modules"] = "(" + target_regex + ")";
   if (lora_fields) {
     config["rank_pattern"] = rank_pattern;
@@ -410,6 +461,11 @@ void restore_peft_adapter(AdapterSet& set, const std::string& dir, bool multimod
       if (!weights->find(key)) fail("[adapters] ", path, ": no tensor '", key, "' for ", entry.path);
       entry.adapter->load_file_tensor(suffix, weights->tensor(key), path + ": '" + key + "'");
     }
+  for (const auto& site : set.trained_in_place()) {
+    const auto key = kPrefix + checkpoint_module(layout, site.module) + ".weight";
+    if (!weights->find(key)) fail("[adapters] ", path, ": no tensor '", key, "' for ", site.module);
+    copy_whole(site, weights->tensor(key), path + ": '" + key + "'");
+  }
 }
 
 }  // namespace vltune::adapters

@@ -32,6 +32,25 @@ std::vector<LinearSite> linear_sites(torch::nn::Module& model) {
   return sites;
 }
 
+const std::vector<std::string>& embedding_modules() {
+  static const std::vector<std::string> modules = {"embed_tokens", "patch_embedding", "position_embedding"};
+  return modules;
+}
+
+std::vector<TensorSite> embedding_sites(torch::nn::Module& model) {
+  std::vector<TensorSite> sites;
+  for (const auto& item : model.named_parameters(/*recurse=*/true)) {
+    const auto& name = item.key();
+    if (!ends_with(name, ".weight")) continue;
+    const auto module = name.substr(0, name.size() - 7);
+    const auto leaf = module.substr(module.rfind('.') + 1);
+    const auto& names = embedding_modules();
+    if (std::find(names.begin(), names.end(), leaf) != names.end()) sites.push_back({module, item.value()});
+  }
+  if (sites.empty()) fail("[adapters] embeddings: train, but the model has none of embed_tokens, patch_embedding, position_embedding");
+  return sites;
+}
+
 namespace {
 
 bool rule_matches(const PlacementRule& rule, const LinearSite& site, const std::map<std::string, int64_t>& layers_in) {

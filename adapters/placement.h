@@ -24,6 +24,18 @@ struct LinearSite {
 
 std::vector<LinearSite> linear_sites(torch::nn::Module& model);
 
+// A model tensor that trains whole (`embeddings: train`): the token embedding, the vision tower's
+// patch embedding (its convolution's weight) and position embedding, as the model names them.
+struct TensorSite {
+  std::string module;  // canonical module path: language_model.embed_tokens
+  torch::Tensor weight;  // the model's own tensor, trained in place
+};
+
+// The modules `embeddings: train` trains, by their leaf names (PEFT's modules_to_save names them so).
+const std::vector<std::string>& embedding_modules();
+// Their weights in `model`; throws if the model has none of them.
+std::vector<TensorSite> embedding_sites(torch::nn::Module& model);
+
 // What one module gets, held by value: a plan outlives the Placement it was made from.
 struct PlannedAdapter {
   LinearSite site;

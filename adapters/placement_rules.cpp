@@ -39,7 +39,7 @@ const std::map<std::string, std::map<std::string, std::vector<std::string>>>& mo
 const std::vector<std::string> kRuleKeys = {"method", "rank", "alpha", "dropout", "rslora", "norm_grad", "d_initial",
                                             "projection_prng_key", "component", "modules", "layers", "exclude"};
 const std::vector<std::string> kTopKeys = {"preset", "method", "rank", "alpha", "dropout", "rslora", "norm_grad",
-                                           "d_initial", "projection_prng_key", "rules"};
+                                           "d_initial", "projection_prng_key", "rules", "embeddings"};
 
 template <class T>
 T scalar(const YAML::Node& node, const std::string& file, const std::string& what) {
@@ -235,6 +235,12 @@ Placement parse_placement(const YAML::Node& adapters, const std::string& file) {
     int index = 0;
     for (const auto& rule : YAML::Load(it->second))
       placement.rules.push_back(parse_rule(rule, "preset " + name, defaults, seed, cat("preset ", name, ", rule ", ++index)));
+  }
+  if (adapters["embeddings"]) {
+    const auto value = scalar<std::string>(adapters["embeddings"], file, "embeddings");
+    if (value != "train" && value != "frozen")
+      fail("[adapters] ", yaml_where(file, adapters["embeddings"]), ": 'embeddings' is train or frozen, not '", value, "'");
+    placement.train_embeddings = value == "train";
   }
   if (adapters["rules"]) {
     if (!adapters["rules"].IsSequence()) fail("[adapters] ", yaml_where(file, adapters["rules"]), ": 'rules' must be a list");

@@ -5,6 +5,8 @@
 //     method: dora                 # defaults for the preset's rules and for `rules`
 //     rank: 16
 //     alpha: 32
+//     embeddings: train            # optional (default frozen): the token, patch and position
+//                                  # embeddings train too, whole and in place (placement.h)
 //     rules:                       # optional, extend the preset
 //       - component: projector     # vision | projector | language | lm_head
 //         modules: all_linear      # names (q_proj, fc1, ...) or attention | mlp | all_linear
@@ -57,6 +59,7 @@ struct PlacementRule {
 
 struct Placement {
   std::vector<PlacementRule> rules;
+  bool train_embeddings = false;  // `embeddings: train`
 };
 
 // Reads the `adapters:` node of `file` (a map with preset/defaults/rules, or a plain list of rules).

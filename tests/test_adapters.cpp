@@ -578,6 +578,10 @@ TEST(Placement, BadKeysAndValuesPointAtTheLine) {
                {"adapters.yaml:3:3", "unknown key 'rnak'", "did you mean 'rank'"});
   expect_error([&] { load_placement(write_yaml(dir, "adapters: {preset: atention_only}\n")); },
                {"unknown preset 'atention_only'", "did you mean 'attention_only'"});
+  expect_error([&] { load_placement(write_yaml(dir, "adapters:\n  preset: attention_only\n  embeddings: yes\n")); },
+               {"adapters.yaml:3:", "'embeddings' is train or frozen, not 'yes'"});
+  EXPECT_TRUE(load_placement(write_yaml(dir, "adapters: {preset: attention_only, embeddings: train}\n")).train_embeddings);
+  EXPECT_FALSE(load_placement(write_yaml(dir, "adapters: {preset: attention_only}\n")).train_embeddings);
   expect_error([&] { load_placement(write_yaml(dir, "adapters:\n  - {component: language, modules: mlp, layers: \"1..3\"}\n")); },
                {"'layers' must be all", "1..3"});
   expect_error([&] { load_placement(write_yaml(dir, "adapters:\n  - {component: language, modules: mlp, method: qlora}\n")); },

@@ -19,11 +19,13 @@ using test::expect_error;
 using test::TempDir;
 
 // Issue 14, defect 6: every shipped training recipe writes its runs to the repository's runs/NAME
-// (the base recipe's ../runs/NAME once meant recipes/runs/NAME); the Qwen2.5-VL ones too (issue 18).
+// (the base recipe's ../runs/NAME once meant recipes/runs/NAME); the Qwen2.5-VL ones too (issue 18),
+// and the base's pretraining and its own evaluations (issue 16), each a valid recipe.
 TEST(Recipe, ShippedRecipesWriteToTheRepositorysRunsFolder) {
   const auto root = std::filesystem::path(VLTUNE_TEST_DATA).parent_path().parent_path().lexically_normal();
   int checked = 0;
-  for (const auto& folder : {root / "recipes", root / "recipes" / "qwen2_5-vl"})
+  for (const auto& folder : {root / "recipes", root / "recipes" / "qwen2_5-vl", root / "recipes" / "pretrain",
+                             root / "recipes" / "pretrain" / "base-eval"})
     for (const auto& entry : std::filesystem::directory_iterator(folder)) {
       if (entry.path().extension() != ".yaml") continue;
       const auto yaml = YAML::LoadFile(entry.path().string());
@@ -37,7 +39,7 @@ TEST(Recipe, ShippedRecipesWriteToTheRepositorysRunsFolder) {
       EXPECT_EQ(dir.parent_path(), root / "runs") << entry.path() << " writes to " << dir;
       ++checked;
     }
-  EXPECT_GE(checked, 6);
+  EXPECT_GE(checked, 12);
 }
 
 // train.epochs counts optimizer steps of the global batch: batch_size x grad_accum on every process

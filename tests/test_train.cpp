@@ -94,6 +94,55 @@ TEST_F(TrainingRun, RunDirectoryEvaluatesAndExports) {
   EXPECT_TRUE(fs::exists(dir_->file("peft/adapter_config.json")));
 }
 
+namespace {
+
+// The one tensor of `file` whose name ends with `suffix`.
+torch::Tensor tensor_ending(const std::string& file, const std::string& suffix) {
+  const auto weights = vltune::safetensors::File::open(file);
+  for (const auto& info : weights->tensors())
+    if (info.name.size() >= suffix.size() && info.name.compare(info.name.size() - suffix.size(), suffix.size(), suffix) == 0)
+      return weights->tensor(info.name).clone();
+  ADD_FAILURE() << file << " has no tensor ending in " << suffix;
+  return torch::zeros({1});
+}
+
+}  // namespace
+
+// Issue 16: `embeddings: train` trains the token, patch and position embeddings whole. The run's
+// adapter carries them (PEFT's modules_to_save), a merged export holds exactly what trained, a
+// killed run resumes to the same embeddings, and --peft, which cannot carry them, refuses.
+TEST_F(TrainingRun, EmbeddingsTrainWholeAndTheMergedExportHoldsThem) {
+  std::ofstream(dir_->file("embeddings.yaml")) << "extends: recipe.yaml\nadapters: {preset: attention_only, method: lora, rank: 4, alpha: 8, embeddings: train}\n";
+  const auto recipe = dir_->file("embeddings.yaml"), straight = dir_->file("embeddings-run"), killed = dir_->file("embeddings-killed");
+  auto result = run_vltune("train " + recipe + " --run-dir " + straight);
+  ASSERT_EQ(result.status, 0) << result.output;
+  const auto adapter = straight + "/checkpoints/step-00000012/adapter";
+  const auto config = nlohmann::json::parse(std::ifstream(adapter + "/adapter_config.json"));
+  EXPECT_EQ(config.at("modules_to_save"), nlohmann::json({"patch_embedding", "position_embedding", "embed_tokens"}));
+  const auto base = dir_->file("model/model.safetensors");
+  const char* names[] = {"embed_tokens.weight", "patch_embedding.weight", "position_embedding.weight"};
+  for (const char* name : names) {
+    const auto trained = tensor_ending(adapter + "/adapter_model.safetensors", name);
+    EXPECT_GT((trained - tensor_ending(base, name)).abs().max().item<double>(), 1e-4) << name << " did not train";
+  }
+  result = run_vltune("export " + straight + " --merged " + dir_->file("embeddings-merged"));
+  ASSERT_EQ(result.status, 0) << result.output;
+  for (const char* name : names)
+    EXPECT_TRUE(torch::equal(tensor_ending(dir_->file("embeddings-merged/model.safetensors"), name),
+                             tensor_ending(adapter + "/adapter_model.safetensors", name))) << name;
+  result = run_vltune("export " + straight + " --peft " + dir_->file("embeddings-peft"));
+  EXPECT_NE(result.status, 0);
+  EXPECT_THAT(result.output, HasSubstr("export it --merged"));
+
+  ASSERT_TRUE(train_and_kill(recipe, killed)) << "the run finished before it could be killed";
+  result = run_vltune("train " + recipe + " --run-dir " + killed + " --resume");
+  ASSERT_EQ(result.status, 0) << result.output;
+  const auto resumed = killed + "/checkpoints/step-00000012/adapter/adapter_model.safetensors";
+  for (const char* name : names)
+    EXPECT_TRUE(torch::equal(tensor_ending(resumed, name), tensor_ending(adapter + "/adapter_model.safetensors", name)))
+        << name << " differs after the resume";
+}
+
 // Issue 14, defect 8: --set train.steps=4 on a recipe with 2 warm-up steps trains half in warm-up.
 TEST_F(TrainingRun, AScheduleMostlyInWarmUpIsWarnedAbout) {
   auto result = run_vltune("train " + recipe() + " --run-dir " + dir_->file("short") + " --set train.steps=4 --set output.save_every=0");

@@ -8,7 +8,7 @@ vltune=${VLTUNE:-build/cli/vltune}
 data=data/tiny-vlm
 mkdir -p "$data"
 [ -f "$data/fashion-mnist/caption_train.json" ] || "$vltune" data fashion-mnist --out "$data/fashion-mnist" --limit 12000
-[ -f "$data/synthetic-video/caption_train.json" ] || "$vltune" data synthetic-video --out "$data/synthetic-video" --clips 3000 --frames 8
+[ -f "$data/synthetic-video/caption_train.json" ] || "$vltune" data synthetic-video --range pretrain --out "$data/synthetic-video" --clips 3000 --frames 8
 if [ ! -f "$data/tokenizer.model" ]; then
   datasets=()
   for f in fashion-mnist/caption_train fashion-mnist/vqa_train synthetic-video/caption_train synthetic-video/qa_train; do

@@ -10,6 +10,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "adapters/placement_rules.h"
 #include "core/yaml_util.h"
 #include "training/append_file.h"
 #include "training/recipe.h"
@@ -258,6 +259,10 @@ analysis::VariantRun variant_run(const RunResult& run, const Variant& variant, u
 CompareResult run_compare(const std::string& compare_yaml, const CompareOptions& options) {
   const auto plan = read_compare(compare_yaml, options);
   const auto& first = plan.recipes.front().front();
+  for (std::size_t v = 0; v < plan.variants.size(); ++v)  // one backbone serves every run: none may change it
+    if (adapters::parse_placement(plan.recipes[v].front().find("adapters"), plan.recipes[v].front().origin_file("adapters")).train_embeddings)
+      fail("[compare] ", compare_yaml, ": variant '", plan.variants[v].name, "' says embeddings: train, which changes the backbone the "
+           "variants share; train it with vltune train");
   const bool sharded = options.shard_count > 1;
   CompareResult result;
   result.out_dir = plan.out_dir;

@@ -23,8 +23,9 @@ PreparedRun prepare_run(const Recipe& recipe, Backbone& backbone) {
   PreparedRun run;
   run.data = load_run_data(recipe, backbone);
   run.first_sample = first_usable_sample(recipe, run.data);
-  run.plan = adapters::plan_adapters(adapters::parse_placement(recipe.find("adapters"), recipe.origin_file("adapters")),
-                                     adapters::linear_sites(backbone.model()));
+  const auto placement = adapters::parse_placement(recipe.find("adapters"), recipe.origin_file("adapters"));
+  run.plan = adapters::plan_adapters(placement, adapters::linear_sites(backbone.model()));
+  if (placement.train_embeddings) run.in_place = adapters::embedding_sites(backbone.model());
   run.eval = eval_settings(recipe, backbone);
   return run;
 }

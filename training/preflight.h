@@ -23,6 +23,8 @@ struct PreparedRun {
   RunData data;
   // The plan placing the recipe's adapter rules on the model (each entry holds what it needs of its rule).
   std::vector<adapters::PlannedAdapter> plan;
+  // The model tensors that train whole (`embeddings: train`), or none.
+  std::vector<adapters::TensorSite> in_place;
   EvalSettings eval;
   std::string first_sample;  // the id of the first training sample that prepared
 };

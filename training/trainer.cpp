@@ -84,7 +84,7 @@ class TrainingRun {
   RunResult finish();
 
  private:
-  void attach_adapters(const std::vector<adapters::PlannedAdapter>& plan);
+  void attach_adapters(const PreparedRun& prepared);
   void make_optimizer();
   void restore(const std::optional<std::string>& latest, const TrainRequest& request);
   void open_loader_and_log(const TrainRequest& request);
@@ -127,7 +127,7 @@ TrainingRun::TrainingRun(Backbone& backbone, const Recipe& recipe, const TrainRe
   PreparedRun prepared = prepare_run(recipe, backbone_);  // every check before the first step (preflight.h)
   data_ = std::move(prepared.data);
   pooling_ = video_pooling(recipe);
-  attach_adapters(prepared.plan);
+  attach_adapters(prepared);
   make_optimizer();
   restore(latest, request);
   check_resumed_world(state_, group_, latest && request.resume ? *latest : std::string());
@@ -158,10 +158,11 @@ TrainingRun::TrainingRun(Backbone& backbone, const Recipe& recipe, const TrainRe
   first_step_ = state_.step;
 }
 
-void TrainingRun::attach_adapters(const std::vector<adapters::PlannedAdapter>& plan) {
+void TrainingRun::attach_adapters(const PreparedRun& prepared) {
   auto& model = backbone_.model();
   attached_ = std::make_unique<adapters::AttachedSet>(
-      adapters::build_adapter_set(fs::path(result_.run_dir).filename().string(), plan, settings_.seed));
+      adapters::build_adapter_set(fs::path(result_.run_dir).filename().string(), prepared.plan, settings_.seed));
+  for (const auto& site : prepared.in_place) attached_->set->train_in_place(site);
   const auto& set = *attached_->set;
   result_.trainable_params = set.num_trainable();
   for (const auto& entry : set.entries()) {

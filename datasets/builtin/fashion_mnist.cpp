@@ -1,5 +1,6 @@
 #include "datasets/builtin/fashion_mnist.h"
 
+#include <array>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -24,6 +25,13 @@ const char* kCaptions[] = {"a photo of a t-shirt", "a photo of a pair of trouser
                            "a photo of an ankle boot"};
 const char* kCategories[] = {"tops", "bottoms", "tops", "dresses", "tops", "footwear", "tops", "footwear", "bags", "footwear"};
 const char* kCategoryNames[] = {"tops", "bottoms", "dresses", "footwear", "bags"};
+const int kCategorySizes[] = {4, 1, 1, 3, 1};  // classes in each category
+
+int category_index(int label) {
+  for (int c = 0; c < 5; ++c)
+    if (std::string(kCategoryNames[c]) == kCategories[label]) return c;
+  return 0;  // unreachable: every class has one of the five categories
+}
 
 nlohmann::json conversation(const std::string& image, const std::string& question, const std::string& answer, const std::string& id) {
   return {{"id", id},
@@ -39,6 +47,8 @@ int64_t build_split(const FashionMnistOptions& o, const std::string& split, cons
          " do not match ", labels.dims[0], " labels of 28x28 images");
   const int64_t count = o.limit > 0 ? std::min<int64_t>(o.limit, images.dims[0]) : images.dims[0];
   fs::create_directories(fs::path(o.out) / "images" / split);
+  std::array<int64_t, 5> asked_category;  // images of each category so far, from a seeded phase
+  for (int c = 0; c < 5; ++c) asked_category[c] = static_cast<int64_t>(rng() % (2 * kCategorySizes[c]));
   nlohmann::json captions = nlohmann::json::array(), vqa = nlohmann::json::array(), instruct = nlohmann::json::array();
   for (int64_t i = 0; i < count; ++i) {
     media::Image image;
@@ -54,15 +64,13 @@ int64_t build_split(const FashionMnistOptions& o, const std::string& split, cons
     if (label > 9) fail("[fashion-mnist] ", o.source, ": ", split, " label ", label, " at index ", i, " is not 0-9");
     const std::string id = split + "-" + std::to_string(i);
     captions.push_back(conversation(relative, "<image>", kCaptions[label], id));
-    switch (rng() % 3) {
-      case 0: vqa.push_back(conversation(relative, "<image>\nWhat is this item?", kClasses[label], id)); break;
-      case 1: vqa.push_back(conversation(relative, "<image>\nWhich category does this item belong to?", kCategories[label], id)); break;
-      default: {
-        const std::string asked = rng() % 2 ? kCategories[label] : kCategoryNames[rng() % 5];
-        vqa.push_back(conversation(relative, "<image>\nIs this item in the category " + asked + "? Answer yes or no.",
-                                   asked == kCategories[label] ? "yes" : "no", id));
-      }
-    }
+    // Every (2 x classes)-th image of a category is asked its category, the others what they are:
+    // the category answers come out balanced (5 answers) as the item answers are (10).
+    const int category = category_index(label);
+    if (asked_category[category]++ % (2 * kCategorySizes[category]) == 0)
+      vqa.push_back(conversation(relative, "<image>\nWhich category does this item belong to?", kCategories[label], id));
+    else
+      vqa.push_back(conversation(relative, "<image>\nWhat is this item?", kClasses[label], id));
     // A text-only instruction about the same item, in the alpaca format.
     const std::string asked = rng() % 2 ? kCategories[label] : kCategoryNames[rng() % 5];
     instruct.push_back(rng() % 2 ? nlohmann::json{{"instruction", "Which category does this item belong to?"},

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Builds the results study's base model, models/base-vlm (recipes/pretrain/base-vlm.yaml, issue 16),
+# from nothing but Debian packages: Fashion-MNIST (dataset-fashion-mnist), clips drawn with OpenCV
+# and encoded with FFmpeg, WordNet's glosses (wordnet-base). In two halves, since the GPU machine
+# has no OpenCV or FFmpeg:
+#
+#   bash tools/build_base.sh prep BUNDLE
+#       here (media support, `make build`): the pretraining data (all 60,000 Fashion-MNIST training
+#       captions, 6,400 + 1,600 clips from the pretraining seed range, 39,220 glosses), a
+#       SentencePiece vocabulary trained on that text alone, the downstream video test clips
+#       (the downstream seed range), and the media caches, packed into BUNDLE (.tar.xz). The media
+#       files themselves stay here: the caches hold their pixels, and `train` re-creates them
+#       empty (the dataset readers only check that each exists).
+#   bash tools/build_base.sh gpu BUNDLE OUT [--set key=value ...]
+#       the GPU machine, repository root, one device call: builds vltune (media off, as
+#       tools/gpu_results.sh does), then `train` with DEVICE=cuda.
+#   [VLTUNE=build/cli/vltune DEVICE=cpu EVAL_SAMPLES=0] bash tools/build_base.sh train BUNDLE OUT [--set ...]
+#       unpacks BUNDLE (unless its data is here already), pretrains (at most TRAIN_SECONDS; the
+#       newest checkpoint is exported if the time runs out first, and OUT/pretrain-summary.json
+#       says which step), exports models/base-vlm, evaluates it before any fine-tuning on every
+#       downstream task's test split (recipes/pretrain/base-eval/*.yaml; EVAL_SAMPLES > 0 takes
+#       that many of each instead, for a check on the CPU), and writes to OUT:
+#         base-vlm.tar.gz.part-aa, -ab, ...   the model folder, in 15 MB pieces
+#                                            (cat OUT/base-vlm.tar.gz.part-* | tar xz)
+#         base-eval.json                      {task: the metrics `vltune eval --base` printed}
+#         pretrain-summary.json, pretrain.log the run's summary and its log's last 200 lines
+# The device call carries BUNDLE and, for RE2, .deps/libre2-9_*.deb and .deps/libre2-dev_*.deb
+# (bash tools/gpu_deps.sh fetch); docs/results.md gives the exact call.
+set -euo pipefail
+mode=${1:?usage: bash tools/build_base.sh prep BUNDLE | gpu BUNDLE OUT | train BUNDLE OUT}
+bundle=${2:?BUNDLE}
+vltune=${VLTUNE:-build/cli/vltune}
+data=data/base
+start=$(date +%s)
+
+prep() {
+  mkdir -p "$data"
+  [ -f "$data/fashion-mnist/caption_train.json" ] || "$vltune" data fashion-mnist --out "$data/fashion-mnist"
+  [ -f "$data/synthetic-video/caption_train.json" ] ||
+    "$vltune" data synthetic-video --range pretrain --out "$data/synthetic-video" --clips 8000 --frames 8
+  [ -f "$data/video-downstream/qa_test.json" ] || "$vltune" data synthetic-video --out "$data/video-downstream" --clips 5000
+  [ -f "$data/wordnet.json" ] || python3 tools/wordnet_glosses.py "$data/wordnet.json"
+  # The vocabulary sees the pretraining text only: no downstream question or answer.
+  [ -f "$data/tokenizer.model" ] || "$vltune" tokenizer train --out "$data/tokenizer" --vocab 2047 \
+    --dataset "$data/fashion-mnist/caption_train.json" --dataset "$data/synthetic-video/caption_train.json" \
+    --dataset "$data/wordnet.json"
+  [ -d "$data/cache" ] || "$vltune" prepare recipes/pretrain/base-vlm.yaml --out "$data/cache"
+  [ -d "$data/video-downstream-cache" ] || "$vltune" prepare --dataset "$data/video-downstream/qa_test.json" \
+    --model recipes/pretrain/base-vlm-config --num-frames 4 --out "$data/video-downstream-cache"
+  mkdir -p "$(dirname "$bundle")"
+  tar cf - "$data"/fashion-mnist/{caption,vqa}_test.json "$data"/fashion-mnist/caption_train.json \
+      "$data"/synthetic-video/caption_{train,test}.json "$data"/video-downstream/{qa,caption}_test.json \
+      "$data"/wordnet.json "$data"/tokenizer.model "$data"/cache "$data"/video-downstream-cache | xz -T2 -6 > "$bundle"
+  ls -l "$bundle"
+}
+
+# Every media file a cache holds, created empty where it is missing (the GPU machine).
+placeholders() {
+  python3 - "$@" <<'EOF'
+import json, os, sys
+for cache in sys.argv[1:]:
+    made = 0
+    for path in json.load(open(os.path.join(cache, "index.json")))["media"]:
+        if not os.path.exists(path):
+            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+            open(path, "w").close()
+            made += 1
+    print(f"{cache}: {made} media files stand in empty for the cached pixels")
+EOF
+}
+
+train() {
+  local out=$1 device=${DEVICE:-cpu}
+  shift
+  mkdir -p "$out"
+  [ -d "$data/cache" ] || xz -dc "$bundle" | tar xf -
+  placeholders "$data/cache" "$data/video-downstream-cache"
+  local seconds=${TRAIN_SECONDS:-$((${LIMIT:-540} - ($(date +%s) - start) - 180))}
+  echo "== pretraining for at most $seconds s on $device"
+  rm -rf runs/pretrain-base-vlm
+  timeout "$seconds" "$vltune" train recipes/pretrain/base-vlm.yaml --set model.device="$device" \
+    --set data.cache="$data/cache" "$@" > "$out/pretrain.full.log" 2>&1 || echo "== training stopped: status $?"
+  tail -200 "$out/pretrain.full.log" > "$out/pretrain.log" && rm "$out/pretrain.full.log"
+  cp runs/pretrain-base-vlm/summary.json "$out/pretrain-summary.json" 2>/dev/null || echo "== no summary: the run did not finish"
+  rm -rf models/base-vlm.new
+  "$vltune" export runs/pretrain-base-vlm --merged models/base-vlm.new
+  cp "$data/tokenizer.model" models/base-vlm.new/tokenizer.model
+  rm -rf models/base-vlm && mv models/base-vlm.new models/base-vlm
+  du -sh models/base-vlm
+  local scores="{"
+  for task in image-vqa image-captioning video-qa video-captioning; do
+    "$vltune" eval recipes/pretrain/base-eval/$task.yaml --base --set model.device="$device" \
+      --set eval.max_samples="${EVAL_SAMPLES:-0}" > "$out/$task.json" 2> "$out/$task.log" ||
+      { tail -5 "$out/$task.log"; echo '{"error": "eval failed"}' > "$out/$task.json"; }
+    scores+="$([ "$scores" = "{" ] || echo ,)\"$task\": $(cat "$out/$task.json")"
+    rm "$out/$task.json" "$out/$task.log"
+  done
+  echo "$scores}" > "$out/base-eval.json"
+  cat "$out/base-eval.json"
+  tar czf - -C models base-vlm | split -b 15M - "$out/base-vlm.tar.gz.part-"
+  echo "== $(($(date +%s) - start)) s in all"
+}
+
+case "$mode" in
+  prep) prep ;;
+  gpu)
+    out=${3:?OUT}
+    shift 3
+    mkdir -p "$out"
+    [ -z "$(ls .deps/*.deb 2>/dev/null)" ] || eval "$(bash tools/gpu_deps.sh install)"
+    prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
+    cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DVLTUNE_WITH_MEDIA=OFF -DVLTUNE_BUILD_TESTS=OFF \
+      -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" > "$out/configure.log" 2>&1 ||
+      { tail -20 "$out/configure.log"; exit 1; }
+    cmake --build build-cuda --target vltune vltune-sentencepiece --parallel "$(nproc)" > "$out/build.log" 2>&1 ||
+      { grep -E -A8 "error|FAILED" "$out/build.log" | head -60; exit 1; }
+    rm "$out/configure.log" "$out/build.log"
+    echo "== built in $(($(date +%s) - start)) s"
+    vltune=build-cuda/cli/vltune
+    DEVICE=cuda train "$out" "$@"
+    ;;
+  train)
+    out=${3:?OUT}
+    shift 3
+    train "$out" "$@"
+    ;;
+  *) echo "usage: bash tools/build_base.sh prep BUNDLE | gpu BUNDLE OUT | train BUNDLE OUT" >&2; exit 2 ;;
+esac
