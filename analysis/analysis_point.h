@@ -14,6 +14,8 @@ struct AnalysisPoint {
   std::string module;  // leaf name: q_proj
   int64_t layer = 0;
   double delta_m = 0, delta_d = 0;
+  double update_norm = 0;  // ‖W − W0‖_F of the merged update
+  double angle_deg = 0;    // the mean angle its rows turned, degrees
 };
 
 }  // namespace vltune::analysis

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "analysis/csv.h"
+#include "analysis/markdown_table.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/svg_plot.h"
@@ -18,25 +19,15 @@ namespace vltune::analysis {
 
 // One run as JSON (results.json's "runs", RUN/compare_run.json): every field, under its own name.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(VariantRun, variant, method, placement, rank, seed, trainable_params, trainable_percent,
-                                   peak_memory_mib, step_time_ms, tokens_per_s, metrics, loss_curve, run_dir)
+                                   peak_memory_mib, step_time_ms, tokens_per_s, metrics, loss_curve, run_dir, item_ids,
+                                   item_scores)
 
 namespace {
-
-struct Table {
-  std::vector<std::string> headers;
-  std::vector<std::vector<std::string>> rows;
-};
 
 std::string format(double value, const char* pattern = "%.4g") {
   char buffer[48];
   std::snprintf(buffer, sizeof(buffer), pattern, value);
   return buffer;
-}
-
-std::string with_thousands(int64_t value) {
-  auto digits = std::to_string(value < 0 ? -value : value);
-  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(i, ",");
-  return (value < 0 ? "-" : "") + digits;
 }
 
 // The mean with `pattern`; the std, when there is one, with two significant digits.
@@ -96,26 +87,6 @@ Table results_table(const std::vector<VariantSummary>& variants, const std::stri
     table.rows.push_back(row);
   }
   return table;
-}
-
-std::string markdown(const Table& table) {
-  std::string out = "|";
-  std::string rule = "|";
-  for (std::size_t i = 0; i < table.headers.size(); ++i) {
-    out += " " + table.headers[i] + " |";
-    rule += i < 3 ? "---|" : "---:|";
-  }
-  out += "\n" + rule + "\n";
-  for (const auto& row : table.rows) {
-    out += "|";
-    for (const auto& cell : row) {
-      std::string escaped;  // a '|' inside a cell would end it
-      for (char c : cell) escaped += c == '|' ? std::string("\\|") : std::string(1, c);
-      out += " " + escaped + " |";
-    }
-    out += "\n";
-  }
-  return out;
 }
 
 std::string html_table(const Table& table) {
@@ -236,11 +207,11 @@ nlohmann::json results_json(const std::vector<VariantRun>& runs, const std::vect
   return out;
 }
 
-std::string results_csv(const std::vector<VariantRun>& runs, const std::vector<std::string>& metrics) {
+std::string results_csv(const std::vector<VariantRun>& runs, const std::vector<std::string>& metrics, bool run_dirs) {
   std::vector<std::string> header = {"variant", "method", "placement", "rank", "seed", "trainable_params", "trainable_percent",
                                      "peak_memory_mib", "step_time_ms", "tokens_per_s"};
   header.insert(header.end(), metrics.begin(), metrics.end());
-  header.push_back("run_dir");
+  if (run_dirs) header.push_back("run_dir");
   std::string csv = csv_row(header);
   for (const auto& r : runs) {
     std::vector<std::string> row = {r.variant, r.method, r.placement, std::to_string(r.rank), std::to_string(r.seed),
@@ -250,7 +221,7 @@ std::string results_csv(const std::vector<VariantRun>& runs, const std::vector<s
       const auto found = r.metrics.find(metric);
       row.push_back(found == r.metrics.end() ? "" : csv_number(found->second));
     }
-    row.push_back(r.run_dir);
+    if (run_dirs) row.push_back(r.run_dir);
     csv += csv_row(row);
   }
   return csv;
@@ -348,7 +319,7 @@ void write_compare_report(const std::string& out_dir, const std::vector<VariantR
   else
     fs::remove(path("metric_vs_rank.svg"));  // an earlier report's, in the same folder
   for (const auto& plot : plots) write_file_atomically(path(plot.file), plot.svg);
-  write_file_atomically(path("results.csv"), results_csv(runs, metrics));
+  write_file_atomically(path("results.csv"), results_csv(runs, metrics, true));
   write_file_atomically(path("results.json"), results_json(runs, variants, title, primary_metric).dump(1) + "\n");
 
   const auto summary_line = cat(runs.size(), " runs, ", variants.size(), " variants; primary metric ", label,
@@ -372,6 +343,10 @@ void write_compare_report(const std::string& out_dir, const std::vector<VariantR
     html += cat("<li>", svg::escape_xml(run.variant), " seed ", run.seed, ": <code>", svg::escape_xml(run.run_dir), "</code></li>\n");
   html += "</ul>\n</body>\n</html>\n";
   write_file_atomically(path("report.html"), html);
+}
+
+std::string runs_csv(const std::vector<VariantRun>& runs, const std::string& primary_metric, bool run_dirs) {
+  return results_csv(runs, metric_names(summarize_variants(runs), primary_metric), run_dirs);
 }
 
 std::string variant_run_json(const VariantRun& run) { return nlohmann::json(run).dump(1) + "\n"; }

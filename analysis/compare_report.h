@@ -28,6 +28,11 @@ struct VariantRun {
   std::map<std::string, double> metrics;               // eval metrics (accuracy, bleu4, cider_d, loss, ...)
   std::vector<std::pair<int64_t, double>> loss_curve;  // (step, train loss)
   std::string run_dir;
+  // The final evaluation's items (RUN/eval/step-N.jsonl) in order, and per metric that is a mean
+  // over items (exact_match, vqa_accuracy, rouge_l, cider_d) each item's score: the raw data of the
+  // paired statistics (analysis/paired_bootstrap.h). Empty when the run generated no answers.
+  std::vector<std::string> item_ids;
+  std::map<std::string, std::vector<double>> item_scores;
 };
 
 // One run as the JSON object results.json lists it; `vltune compare` keeps it beside each finished
@@ -35,6 +40,10 @@ struct VariantRun {
 // a field is missing or of the wrong type.
 std::string variant_run_json(const VariantRun& run);
 VariantRun variant_run_from_json(const std::string& text, const std::string& where);
+
+// results.csv: one row per run, the metrics as columns (the primary one first, then alphabetical;
+// blank where a run lacks one), the run folder last unless `run_dirs` is false.
+std::string runs_csv(const std::vector<VariantRun>& runs, const std::string& primary_metric, bool run_dirs);
 
 // One variant aggregated over its seeds, in the order variants first appear.
 struct VariantSummary {

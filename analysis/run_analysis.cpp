@@ -94,7 +94,7 @@ std::vector<AnalysisPoint> analyze_runs(const std::vector<std::string>& run_dirs
         if (!adapter) continue;
         const auto change = decomposition_change(site.linear->weight, adapter->merged_weight(), folder + ": " + site.path);
         points.push_back({run_name(run_dir), adapters::method_name(adapter->spec().method), step, site.leaf, *site.layer,
-                          change.delta_m, change.delta_d});
+                          change.delta_m, change.delta_d, change.update_norm, change.angle_deg});
       }
     }
     if (points.size() == before)

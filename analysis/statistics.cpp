@@ -48,4 +48,12 @@ LinearFit fit_line(const std::vector<double>& x, const std::vector<double>& y) {
   return fit;
 }
 
+double partial_correlation(const std::vector<double>& x, const std::vector<double>& y, const std::vector<double>& z) {
+  if (x.size() != y.size() || x.size() != z.size())
+    fail("[analyze] partial_correlation: ", x.size(), ", ", y.size(), " and ", z.size(), " values; expected as many of each");
+  const double xy = fit_line(x, y).pearson_r, xz = fit_line(x, z).pearson_r, yz = fit_line(y, z).pearson_r;
+  const double rest = (1 - xz * xz) * (1 - yz * yz);
+  return rest > 0 ? (xy - xz * yz) / std::sqrt(rest) : kNaN;
+}
+
 }  // namespace vltune::analysis

@@ -2,6 +2,7 @@
 //   mean ± sample standard deviation  s = sqrt(Σ(v - mean)² / (n - 1))   (undefined for n < 2)
 //   least-squares line y = a + b x:    b = Sxy / Sxx,  a = ȳ - b x̄
 //   Pearson correlation:               r = Sxy / sqrt(Sxx Syy)
+//   partial correlation of x and y given z:  (r_xy − r_xz r_yz) / sqrt((1 − r_xz²)(1 − r_yz²))
 // with Sxy = Σ(x - x̄)(y - ȳ). Undefined values are NaN.
 #pragma once
 #include <cstdint>
@@ -25,5 +26,9 @@ struct LinearFit {
 
 // Throws when x and y differ in length. slope and intercept are NaN when x does not vary.
 LinearFit fit_line(const std::vector<double>& x, const std::vector<double>& y);
+
+// What x and y share beyond what each shares with z (NaN when a correlation is undefined or z
+// explains x or y entirely). Throws when the lengths differ.
+double partial_correlation(const std::vector<double>& x, const std::vector<double>& y, const std::vector<double>& z);
 
 }  // namespace vltune::analysis

@@ -1,5 +1,7 @@
 #include "analysis/weight_decomposition.h"
 
+#include <cmath>
+
 #include "core/error.h"
 
 namespace vltune::analysis {
@@ -18,8 +20,10 @@ DecompositionChange decomposition_change(const torch::Tensor& base_weight, const
       fail("[analyze] ", what, ": row ", zero[0][0].item<int64_t>(), " of the ", name,
            " weight has zero norm, so its direction is undefined; expected non-zero rows");
   }
-  const auto direction_gap = (w / m.unsqueeze(1) - w0 / m0.unsqueeze(1)).pow(2).sum(1) / 2;
-  return {(m - m0).abs().mean().item<double>(), direction_gap.mean().item<double>()};
+  const auto gap_squared = (w / m.unsqueeze(1) - w0 / m0.unsqueeze(1)).pow(2).sum(1);  // ‖d_n − d⁰_n‖²
+  const auto angle = 2 * torch::asin((gap_squared.sqrt() / 2).clamp_max(1.0)) * (180.0 / M_PI);
+  return {(m - m0).abs().mean().item<double>(), (gap_squared / 2).mean().item<double>(), (w - w0).norm().item<double>(),
+          angle.mean().item<double>()};
 }
 
 }  // namespace vltune::analysis

@@ -4,6 +4,9 @@
 //   ΔM = mean_n |m_n − m⁰_n|
 //   ΔD = mean_n (1 − cos(W_n, W0_n)),  computed as ½‖d_n − d⁰_n‖² (the same value for unit
 //        vectors, without the cancellation 1 − cos suffers for small changes)
+//   ‖ΔW‖ = ‖W − W0‖_F (the size of the whole update, for the partial correlation that controls for it)
+//   angle = mean_n ∠(W_n, W0_n) in degrees (how far the rows turned), computed as
+//           2·asin(‖d_n − d⁰_n‖ / 2), exact for unit vectors and precise for small angles
 // in float64 whatever the inputs' dtype.
 #pragma once
 #include <torch/torch.h>
@@ -15,6 +18,8 @@ namespace vltune::analysis {
 struct DecompositionChange {
   double delta_m = 0;
   double delta_d = 0;
+  double update_norm = 0;  // ‖W − W0‖_F
+  double angle_deg = 0;    // mean row angle, degrees
 };
 
 // `what` names the weight in errors (a module path). Throws when the shapes differ, the weights

@@ -1,7 +1,8 @@
 // `vltune analyze RUN_DIR... [--modules q_proj,v_proj] [--layers all|0,3,5] [--out DIR]`: the DoRA
-// paper's magnitude/direction analysis of trained runs (analysis/run_analysis.h): ΔM and ΔD of
-// each chosen decoder module at each checkpoint, written as analysis.csv, one scatter per method
-// and analysis.md with each method's slope and Pearson correlation, which are also printed.
+// paper's magnitude/direction analysis of trained runs (analysis/run_analysis.h): ΔM, ΔD, ‖ΔW‖ and
+// the mean row angle of each chosen decoder module at each checkpoint, written as analysis.csv, one
+// scatter per method and analysis.md (q_proj per checkpoint: r, partial r given ‖ΔW‖, mean angle;
+// then each method's pooled slope and Pearson correlation, which are also printed).
 #include <iostream>
 #include <sstream>
 

@@ -19,6 +19,7 @@ void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_compare_command(CLI::App& app);
 void add_analyze_command(CLI::App& app);
+void add_results_command(CLI::App& app);
 void add_preprocess_command(CLI::App& app);
 
 }  // namespace vltune::cli

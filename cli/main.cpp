@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   vltune::cli::add_eval_command(app);
   vltune::cli::add_compare_command(app);
   vltune::cli::add_analyze_command(app);
+  vltune::cli::add_results_command(app);
   vltune::cli::add_preprocess_command(app);
   try {
     app.parse(argc, argv);

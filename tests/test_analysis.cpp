@@ -68,6 +68,31 @@ TEST(WeightDecomposition, KnownMagnitudeAndDirectionOnRandomRows) {
   EXPECT_NEAR(change32.delta_d, want_d, 1e-5 * want_d);
 }
 
+// The mean row angle and ‖ΔW‖ on rows turned by known angles with known norms: rotating a row of
+// norm m by θ moves it by 2·m·sin(θ/2), so ‖ΔW‖² is the sum of those squares.
+TEST(WeightDecomposition, AngleAndUpdateNormOfKnownTurns) {
+  auto generator = at::detail::createCPUGenerator(11);
+  const auto w0 = torch::randn({5, 12}, generator, torch::kFloat64);
+  const std::vector<double> degrees = {1, 5, 8, 30, 90};
+  std::vector<double> angles, norms;
+  double want_angle = 0, want_norm_squared = 0;
+  for (int64_t n = 0; n < 5; ++n) {
+    angles.push_back(degrees[n] * std::acos(-1.0) / 180);
+    norms.push_back(w0[n].norm().item<double>());
+    want_angle += degrees[n] / 5;
+    want_norm_squared += std::pow(2 * norms[n] * std::sin(angles[n] / 2), 2);
+  }
+  const auto change = decomposition_change(w0, turned_rows(w0, angles, norms), "turned");
+  EXPECT_NEAR(change.angle_deg, want_angle, 1e-9 * want_angle);
+  EXPECT_NEAR(change.update_norm, std::sqrt(want_norm_squared), 1e-9 * std::sqrt(want_norm_squared));
+  // A row scaled, not turned: no angle, and ‖ΔW‖ is the scale's share of the row.
+  const auto scaled = decomposition_change(torch::tensor({{3.0, 4.0}}), torch::tensor({{6.0, 8.0}}), "scaled");
+  EXPECT_NEAR(scaled.angle_deg, 0.0, 1e-9);
+  EXPECT_NEAR(scaled.update_norm, 5.0, 1e-12);
+  // Reversed rows turn by 180 degrees.
+  EXPECT_NEAR(decomposition_change(torch::tensor({{3.0, 4.0}}), torch::tensor({{-3.0, -4.0}}), "reversed").angle_deg, 180.0, 1e-9);
+}
+
 TEST(WeightDecomposition, TinyDirectionChangesKeepTheirPrecision) {
   // 1 - cos(1e-6) = 2 sin²(5e-7) = 5e-13: even std::cos leaves 1 - cos(1e-6) wrong in the fifth
   // digit in float64; the half squared distance between the unit rows keeps it to 1e-6.
@@ -99,6 +124,23 @@ TEST(Statistics, LineAndCorrelationMatchHandValues) {
   const auto falling = analysis::fit_line({1, 2, 3, 4}, {8, 6, 4, 2});
   EXPECT_NEAR(falling.slope, -2.0, 1e-12);
   EXPECT_NEAR(falling.pearson_r, -1.0, 1e-12);
+}
+
+// x = z + a and y = z + c with a ⟂ c, both ⟂ z − z̄ and centred: x and y correlate only through z
+// (raw r = 5 / sqrt(9 · 25) = 1/3), so the partial correlation given z is exactly 0; with c = 2a it is 1.
+TEST(Statistics, PartialCorrelationRemovesTheSharedVariable) {
+  const std::vector<double> z = {1, 2, 3, 4}, a = {1, -1, -1, 1}, c = {-1, 3, -3, 1};
+  std::vector<double> x, y, y_same;
+  for (int i = 0; i < 4; ++i) {
+    x.push_back(z[i] + a[i]);
+    y.push_back(z[i] + c[i]);
+    y_same.push_back(z[i] + 2 * a[i]);
+  }
+  EXPECT_NEAR(analysis::fit_line(x, y).pearson_r, 1.0 / 3, 1e-12);
+  EXPECT_NEAR(analysis::partial_correlation(x, y, z), 0.0, 1e-12);
+  EXPECT_NEAR(analysis::partial_correlation(x, y_same, z), 1.0, 1e-12);
+  EXPECT_TRUE(std::isnan(analysis::partial_correlation(z, x, z)));  // x given itself: undefined
+  test::expect_error([] { analysis::partial_correlation({1, 2}, {1, 2}, {1}); }, {"[analyze]", "as many"});
 }
 
 TEST(Statistics, DegenerateInputsGiveNaNNotGarbage) {

@@ -70,11 +70,12 @@ std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
 TEST(AnalyzeCommand, WritesThePointsTheFitsAndThePlots) {
   test::TempDir dir;
   auto loaded = multimodal::load_model(kBase);
-  std::map<std::string, double> mean_row_norm;  // "q_proj/0" -> mean_n ‖W0_n‖
+  std::map<std::string, double> mean_row_norm, frobenius;  // "q_proj/0" -> mean_n ‖W0_n‖, ‖W0‖_F
   int64_t num_layers = 0;
   for (const auto& site : adapters::linear_sites(*loaded.model))
     if (site.component == "language" && (site.leaf == "q_proj" || site.leaf == "v_proj")) {
       mean_row_norm[site.leaf + "/" + std::to_string(*site.layer)] = site.linear->weight.to(torch::kFloat64).norm(2, {1}).mean().item<double>();
+      frobenius[site.leaf + "/" + std::to_string(*site.layer)] = site.linear->weight.to(torch::kFloat64).norm().item<double>();
       num_layers = std::max(num_layers, *site.layer + 1);
     }
 
@@ -95,15 +96,17 @@ TEST(AnalyzeCommand, WritesThePointsTheFitsAndThePlots) {
 
   const auto rows = csv_rows(read_text_file(out / "analysis.csv"));
   ASSERT_EQ(rows.size(), 1 + 3 * 2 * 2 * num_layers);
-  EXPECT_EQ(rows[0], (std::vector<std::string>{"run", "method", "step", "module", "layer", "delta_m", "delta_d"}));
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"run", "method", "step", "module", "layer", "delta_m", "delta_d", "update_norm",
+                                               "angle_deg"}));
   std::map<std::string, int> per_method;
   for (std::size_t i = 1; i < rows.size(); ++i) {
     const auto& row = rows[i];
-    ASSERT_EQ(row.size(), 7u);
+    ASSERT_EQ(row.size(), 9u);
     ++per_method[row[1]];
     EXPECT_TRUE(row[2] == "5" || row[2] == "10") << row[2];
     if (row[0] != "ft") {
       EXPECT_GT(std::stod(row[6]), 0) << "a random update turns the rows";
+      EXPECT_GT(std::stod(row[8]), 0);
       continue;
     }
     EXPECT_EQ(row[1], "full");
@@ -111,11 +114,18 @@ TEST(AnalyzeCommand, WritesThePointsTheFitsAndThePlots) {
     const double want = c * mean_row_norm.at(row[3] + "/" + row[4]);
     EXPECT_NEAR(std::stod(row[5]), want, 1e-5 * want) << row[3] << " layer " << row[4];
     EXPECT_LT(std::stod(row[6]), 1e-10);
+    // ΔW = c·W0: ‖ΔW‖ = c·‖W0‖_F, and the rows do not turn.
+    const double norm = c * frobenius.at(row[3] + "/" + row[4]);
+    EXPECT_NEAR(std::stod(row[7]), norm, 1e-5 * norm);
+    EXPECT_LT(std::stod(row[8]), 1e-3);
   }
   EXPECT_EQ(per_method, (std::map<std::string, int>{{"dora", 4 * num_layers}, {"full", 4 * num_layers}, {"lora", 4 * num_layers}}));
 
   const auto markdown = read_text_file(out / "analysis.md");
-  for (const char* fragment : {"| full | all |", "| lora | all |", "| dora | q_proj |", "Pearson r", "analysis-dora.svg"})
+  const auto per_checkpoint = cat("| full | 5 | ", num_layers, " |");  // q_proj per checkpoint, over the layers
+  for (const std::string fragment : {std::string("| full | all |"), std::string("| lora | all |"), std::string("| dora | q_proj |"),
+                                     std::string("Pearson r"), std::string("analysis-dora.svg"), std::string("partial r given ‖ΔW‖"),
+                                     per_checkpoint, std::string("| dora | 10 | ")})
     EXPECT_THAT(markdown, HasSubstr(fragment)) << fragment << "\n" << markdown;
   for (const char* method : {"full", "lora", "dora"}) {
     const auto svg = read_text_file(out / (std::string("analysis-") + method + ".svg"));

@@ -167,7 +167,7 @@ recipe: recipe.yaml
 title: LoRA vs DoRA
 metric: loss
 seeds: [0, 1]
-set: {train.steps: 3, output.save_every: 0}
+set: {train.steps: 3, output.save_every: 0, eval.metrics: [loss, exact_match], eval.max_new_tokens: 4}
 variants:
   - {name: lora, adapters: {preset: attention_only, method: lora, rank: 4, alpha: 8}}
   - {name: dora, adapters: {preset: attention_only, method: dora, rank: 4, alpha: 8}}
@@ -199,6 +199,17 @@ variants:
   EXPECT_EQ(vltune::test::count_occurrences(vltune::test::read_text_file(out + "/report.html"), "<svg"), 2);  // no rank plot: one rank
   for (const char* run : {"lora-seed0", "lora-seed1", "dora-seed0", "dora-seed1"})
     EXPECT_TRUE(fs::exists(out + "/runs/" + run + "/checkpoints/step-00000003")) << run;
+  // Issue 16: every run records its eval items and each item's score; their mean is the run's metric.
+  for (const auto& run : json.at("runs")) {
+    const auto& scores = run.at("item_scores").at("exact_match");
+    ASSERT_EQ(run.at("item_ids").size(), 16u);
+    ASSERT_EQ(scores.size(), 16u);
+    double sum = 0;
+    for (const auto& score : scores) sum += score.get<double>();
+    EXPECT_DOUBLE_EQ(sum / 16, run.at("metrics").at("exact_match").get<double>());
+    EXPECT_FALSE(run.at("item_scores").contains("loss"));  // not a mean over items
+  }
+  EXPECT_EQ(json["runs"][0]["item_ids"], json["runs"][3]["item_ids"]);  // the same items, so they pair
 }
 
 TEST_F(TrainingRun, CompareSplitsIntoShardsAndReusesFinishedRuns) {

@@ -2,7 +2,9 @@
 # Runs several compare files at once on one machine: each file is split into shards
 # (`vltune compare --shard K/N`), the shards of all files queue for a pool of workers per device,
 # and each file whose shards all ended gets its report (`vltune compare` again, which reuses the
-# finished runs). docs/results.md used it on the GPU machine (its 16 cores and one GPU).
+# finished runs) and tools/results_finish.sh (ΔM/ΔD from the checkpoints, which stay on this
+# machine, and the raw records into docs/results/<study>/). docs/results.md used it on the GPU
+# machine (its 16 cores and one GPU).
 #
 # Usage: bash tools/compare_pool.sh [options] FILE@DEVICE[@SETTINGS] ...
 #   FILE@cuda, FILE@cpu    the device every run of FILE uses (--set model.device=...)
@@ -66,6 +68,7 @@ for spec in "$@"; do
   if [ "$done_shards" -eq "$shards" ]; then
     # shellcheck disable=SC2046
     "$vltune" compare "$file" $(sets "$device" "${settings:--}") > "$logs/$name-report.log" 2>&1 &&
+      VLTUNE=$vltune bash tools/results_finish.sh "$file" $(sets "$device" "${settings:--}") >> "$logs/$name-report.log" 2>&1 &&
       echo "== $name" && sed -n '/^|/p' "$logs/$name-report.log" ||
       { echo "report FAILED: $name"; tail -3 "$logs/$name-report.log"; }
   else

@@ -3,7 +3,8 @@
 # builds vltune against the machine's PyTorch (media off; kept between calls while the machine is
 # warm), unpacks BUNDLE (the data and the prepared media caches, made here), runs the compare files
 # through tools/compare_pool.sh until LIMIT seconds are nearly spent, and packs the run folders
-# (no checkpoints) into OUT/results.tar.gz. Calling it again continues: finished runs are reused.
+# (no checkpoints: the ΔM/ΔD analysis ran here first) and docs/results/ into OUT/results.tar.gz.
+# Calling it again continues: finished runs are reused.
 #
 # BUNDLE, made on a machine with media support (repository root):
 #   vltune prepare recipes/image-vqa.yaml --model models/tiny-vlm --out gpu-carry/fm-cache --num-frames 4
@@ -29,5 +30,6 @@ echo "== built in $(($(date +%s) - start)) s"
 left=$((limit - ($(date +%s) - start)))
 # No shard starts in the last 240 s (a shard of three runs takes about two minutes); 30 s kept for packing.
 DEADLINE=$((left - 240)) VLTUNE=$build/cli/vltune timeout $((left - 30)) bash tools/compare_pool.sh "$@"
-tar czf "$out/results.tar.gz" --exclude=checkpoints --exclude='events.out.tfevents.*' runs/results runs/pool-logs
+# docs/results/<study>/ holds what the repository commits (tools/results_finish.sh wrote it).
+tar czf "$out/results.tar.gz" --exclude=checkpoints --exclude='events.out.tfevents.*' runs/results runs/pool-logs docs/results
 echo "== $(($(date +%s) - start)) s in all"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Reproduces docs/results.md's fine-tuning tables: the built-in data, then every compare file
-# under recipes/results/ named on the command line (default: all), then `vltune analyze` over the
-# methods runs. Needs models/tiny-vlm (shipped; tools/build_tiny_vlm.sh remakes it).
+# under recipes/results/ named on the command line (default: all), each followed by
+# tools/results_finish.sh (`vltune analyze` of a methods study, `vltune results collect` into
+# docs/results/<study>/), then `vltune results render` of docs/results.md. Needs the base model of
+# recipes/results/tasks/protocol.yaml.
 # Usage (repository root, after `make build`): bash tools/run_results.sh [recipes/results/X.yaml ...]
 set -euo pipefail
 vltune=${VLTUNE:-build/cli/vltune}
@@ -12,9 +14,6 @@ files=("$@")
 for file in "${files[@]}"; do
   echo "== vltune compare $file"
   "$vltune" compare "$file"
-  case "$file" in
-    *-methods.yaml)
-      out=runs/results/$(basename "$file" .yaml)
-      "$vltune" analyze "$out"/runs/ft-seed* "$out"/runs/lora-seed* "$out"/runs/dora-seed* --out "$out/analysis" ;;
-  esac
+  VLTUNE=$vltune bash tools/results_finish.sh "$file"
 done
+"$vltune" results render docs/results --doc docs/results.md

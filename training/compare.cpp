@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "adapters/placement_rules.h"
 #include "core/yaml_util.h"
+#include "training/answer_scores.h"
 #include "training/append_file.h"
 #include "training/recipe.h"
 #include "training/run_setup.h"
@@ -71,8 +72,8 @@ std::vector<Variant> read_variants(const YAML::Node& root, const std::string& fi
     }
   }
   if (const YAML::Node grid = root["grid"]) {
-    if (!grid.IsMap()) fail("[compare] ", yaml_where(file, grid), ": 'grid' is a map of method, preset, rank and alpha");
-    check_known_keys(file, grid, {"method", "preset", "rank", "alpha"}, "the grid");
+    if (!grid.IsMap()) fail("[compare] ", yaml_where(file, grid), ": 'grid' is a map of method, preset, rank, alpha and rslora");
+    check_known_keys(file, grid, {"method", "preset", "rank", "alpha", "rslora"}, "the grid");
     auto values = [&](const char* key, const std::string& fallback) {
       std::vector<std::string> out;
       const YAML::Node node = grid[key];
@@ -92,6 +93,7 @@ std::vector<Variant> read_variants(const YAML::Node& root, const std::string& fi
     }
     const bool fixed_alpha = grid["alpha"].IsDefined();
     const double alpha = fixed_alpha ? yaml_as<double>(file, grid["alpha"], "grid.alpha", "a number") : 0.0;
+    const bool rslora = grid["rslora"].IsDefined() && yaml_as<bool>(file, grid["rslora"], "grid.rslora", "true or false");
     for (const auto& method : values("method", "dora"))
       for (const auto& preset : values("preset", "attention_only"))
         for (const int64_t rank : ranks) {
@@ -100,6 +102,7 @@ std::vector<Variant> read_variants(const YAML::Node& root, const std::string& fi
           adapters["method"] = method;
           adapters["rank"] = rank;
           adapters["alpha"] = fixed_alpha ? alpha : 2.0 * static_cast<double>(rank);
+          if (rslora) adapters["rslora"] = true;
           variants.push_back({cat(method, "-", preset, "-r", rank), preset, {"adapters=" + flow(adapters)}});
         }
   }
@@ -248,6 +251,14 @@ analysis::VariantRun variant_run(const RunResult& run, const Variant& variant, u
   out.metrics = run.metrics;
   out.loss_curve = run.loss_curve;
   out.run_dir = run.run_dir;
+  const auto answers = fs::path(run.run_dir) / "eval" / cat("step-", run.steps, ".jsonl");  // the final evaluation's
+  if (fs::exists(answers)) {
+    std::vector<std::string> names;
+    for (const auto& [name, value] : run.metrics) names.push_back(name);
+    auto items = score_answer_file(answers.string(), names);
+    out.item_ids = std::move(items.ids);
+    out.item_scores = std::move(items.scores);
+  }
   std::string line = cat(out.variant, " seed ", out.seed, ": ", run.steps, " steps, ", static_cast<int64_t>(run.step_time_ms), " ms/step");
   for (const auto& [name, value] : run.metrics) line += cat(", ", name, " ", value);
   log_info(line);

@@ -15,6 +15,7 @@
 //     method: [lora, dora]
 //     preset: [attention_only, full_layer]
 //     rank: [4, 8, 16]                  # alpha = 2 x rank unless `alpha:` gives one value
+//     rslora: true                      # optional: s = alpha / sqrt(rank) (adapters' rslora)
 //   output: ../runs/compare-NAME        # OUT (relative to this file); runs go to OUT/runs/<variant>-seed<S>
 //
 // A finished run is reused, not retrained, when its folder holds compare_run.json (written when the

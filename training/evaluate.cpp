@@ -80,19 +80,18 @@ void score_answers(const EvalSettings& settings, EvalResult& result) {
   if (result.answers.empty()) fail("[eval] no evaluation sample could be answered");
   std::vector<std::string> predictions;
   std::vector<std::vector<std::string>> references;
-  double exact = 0, vqa = 0;
   for (const auto& answer : result.answers) {
     predictions.push_back(answer.prediction);
     references.push_back(answer.references);
-    exact += exact_match(answer.prediction, answer.references);
-    vqa += vqa_accuracy(answer.prediction, answer.references);
   }
-  const auto n = static_cast<double>(result.answers.size());
-  if (wants(settings, "exact_match")) result.metrics["exact_match"] = exact / n;
-  if (wants(settings, "vqa_accuracy")) result.metrics["vqa_accuracy"] = vqa / n;
+  // The mean of the per-item scores that `vltune compare` records (training/answer_scores.h).
+  for (const auto& metric : settings.metrics)
+    if (has_item_scores(metric)) {
+      double sum = 0;
+      for (double score : item_scores(metric, predictions, references)) sum += score;
+      result.metrics[metric] = sum / static_cast<double>(predictions.size());
+    }
   if (wants(settings, "bleu4")) result.metrics["bleu4"] = bleu4(predictions, references);
-  if (wants(settings, "rouge_l")) result.metrics["rouge_l"] = rouge_l(predictions, references);
-  if (wants(settings, "cider_d")) result.metrics["cider_d"] = cider_d(predictions, references);
 }
 }  // namespace
 

@@ -117,10 +117,18 @@ double bleu4(const std::vector<std::string>& predictions, const std::vector<std:
   return brevity * std::exp(log_precision);
 }
 
-double rouge_l(const std::vector<std::string>& predictions, const std::vector<std::vector<std::string>>& references) {
+namespace {
+
+double mean_of(const std::vector<double>& values) {
+  double sum = 0;
+  for (double v : values) sum += v;
+  return sum / static_cast<double>(values.size());  // NaN when empty, as before
+}
+
+std::vector<double> rouge_l_items(const std::vector<std::string>& predictions, const std::vector<std::vector<std::string>>& references) {
   check_sizes(predictions, references);
   const double beta = 1.2;
-  double sum = 0;
+  std::vector<double> scores(predictions.size(), 0.0);
   for (std::size_t i = 0; i < predictions.size(); ++i) {
     const auto hyp = caption_tokens(predictions[i]);
     double best_precision = 0, best_recall = 0;
@@ -131,12 +139,12 @@ double rouge_l(const std::vector<std::string>& predictions, const std::vector<st
       if (!ref.empty()) best_recall = std::max(best_recall, common / ref.size());
     }
     if (best_precision > 0 && best_recall > 0)
-      sum += (1 + beta * beta) * best_precision * best_recall / (best_recall + beta * beta * best_precision);
+      scores[i] = (1 + beta * beta) * best_precision * best_recall / (best_recall + beta * beta * best_precision);
   }
-  return sum / predictions.size();
+  return scores;
 }
 
-double cider_d(const std::vector<std::string>& predictions, const std::vector<std::vector<std::string>>& references) {
+std::vector<double> cider_d_items(const std::vector<std::string>& predictions, const std::vector<std::vector<std::string>>& references) {
   check_sizes(predictions, references);
   const int n_max = 4;
   const double sigma = 6.0;
@@ -171,7 +179,7 @@ double cider_d(const std::vector<std::string>& predictions, const std::vector<st
     return v;
   };
 
-  double total = 0;
+  std::vector<double> scores(predictions.size(), 0.0);
   for (std::size_t i = 0; i < predictions.size(); ++i) {
     const auto hyp = to_vector(ngram_counts(caption_tokens(predictions[i]), n_max));
     double score = 0;
@@ -188,9 +196,51 @@ double cider_d(const std::vector<std::string>& predictions, const std::vector<st
         score += value * std::exp(-(delta * delta) / (2 * sigma * sigma)) / n_max;
       }
     }
-    total += score / refs[i].size() * 10.0;
+    scores[i] = score / refs[i].size() * 10.0;
   }
-  return total / predictions.size();
+  return scores;
+}
+
+// The metrics that are a mean of per-item scores, each as the function that scores every item.
+using ItemScorer = std::vector<double> (*)(const std::vector<std::string>&, const std::vector<std::vector<std::string>>&);
+
+std::vector<double> exact_match_items(const std::vector<std::string>& predictions, const std::vector<std::vector<std::string>>& references) {
+  check_sizes(predictions, references);
+  std::vector<double> scores;
+  for (std::size_t i = 0; i < predictions.size(); ++i) scores.push_back(exact_match(predictions[i], references[i]));
+  return scores;
+}
+
+std::vector<double> vqa_accuracy_items(const std::vector<std::string>& predictions, const std::vector<std::vector<std::string>>& references) {
+  check_sizes(predictions, references);
+  std::vector<double> scores;
+  for (std::size_t i = 0; i < predictions.size(); ++i) scores.push_back(vqa_accuracy(predictions[i], references[i]));
+  return scores;
+}
+
+const std::map<std::string, ItemScorer>& item_scorers() {
+  static const std::map<std::string, ItemScorer> scorers = {
+      {"exact_match", exact_match_items}, {"vqa_accuracy", vqa_accuracy_items}, {"rouge_l", rouge_l_items}, {"cider_d", cider_d_items}};
+  return scorers;
+}
+
+}  // namespace
+
+double rouge_l(const std::vector<std::string>& predictions, const std::vector<std::vector<std::string>>& references) {
+  return mean_of(rouge_l_items(predictions, references));
+}
+
+double cider_d(const std::vector<std::string>& predictions, const std::vector<std::vector<std::string>>& references) {
+  return mean_of(cider_d_items(predictions, references));
+}
+
+bool has_item_scores(const std::string& metric) { return item_scorers().count(metric) > 0; }
+
+std::vector<double> item_scores(const std::string& metric, const std::vector<std::string>& predictions,
+                                const std::vector<std::vector<std::string>>& references) {
+  const auto found = item_scorers().find(metric);
+  if (found == item_scorers().end()) fail("[metrics] '", metric, "' has no per-item scores; expected exact_match, vqa_accuracy, rouge_l or cider_d");
+  return found->second(predictions, references);
 }
 
 }  // namespace vltune::training

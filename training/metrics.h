@@ -30,4 +30,11 @@ double bleu4(const std::vector<std::string>& predictions, const std::vector<std:
 double rouge_l(const std::vector<std::string>& predictions, const std::vector<std::vector<std::string>>& references);
 double cider_d(const std::vector<std::string>& predictions, const std::vector<std::vector<std::string>>& references);
 
+// Per-item scores of the metrics that are a mean over items (exact_match, vqa_accuracy, rouge_l,
+// cider_d): the metric is exactly the mean of these. BLEU-4 is a corpus score and has none.
+// item_scores throws ([metrics]) for any other name.
+bool has_item_scores(const std::string& metric);
+std::vector<double> item_scores(const std::string& metric, const std::vector<std::string>& predictions,
+                                const std::vector<std::vector<std::string>>& references);
+
 }  // namespace vltune::training

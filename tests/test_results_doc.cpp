@@ -1,0 +1,174 @@
+// docs/results.md's machinery (issue 16): a comparison's records collected into a study folder
+// (analysis/study_results.h), and the doc's marked blocks rendered from such folders
+// (analysis/results_doc.h): reference rows, mean ± std, the paired bootstrap against LoRA and its
+// verdict, the ΔM/ΔD table from analysis.csv; errors that name the file and line.
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "analysis/analysis_report.h"
+#include "analysis/compare_report.h"
+#include "analysis/results_doc.h"
+#include "analysis/study_results.h"
+#include "test_support.h"
+
+namespace vltune {
+namespace {
+
+namespace fs = std::filesystem;
+using analysis::VariantRun;
+using test::read_text_file;
+
+// A run scored on 10 items: item i scores correct / 10 + i / 100, so its exact_match is
+// correct / 10 + 0.045, and two runs differ by the same amount on every item.
+VariantRun scored_run(const std::string& variant, const std::string& method, int64_t rank, uint64_t seed, int correct) {
+  VariantRun run;
+  run.variant = variant;
+  run.method = method;
+  run.placement = "attention_only";
+  run.rank = rank;
+  run.seed = seed;
+  run.trainable_params = method == "full" ? 196608 : 1000 * rank;
+  run.trainable_percent = run.trainable_params / 8883.2;
+  run.step_time_ms = 40 + seed;
+  run.loss_curve = {{1, 2.0}, {2, 1.5}};
+  run.run_dir = "/somewhere/runs/" + variant + "-seed" + std::to_string(seed);
+  for (int i = 0; i < 10; ++i) {
+    run.item_ids.push_back("q" + std::to_string(i));
+    run.item_scores["exact_match"].push_back(correct / 10.0 + i / 100.0);
+  }
+  run.metrics = {{"exact_match", correct / 10.0 + 0.045}, {"loss", 1.0 - correct / 20.0}, {"train_loss", 0.5}};
+  return run;
+}
+
+// lora: 4, 5, 6 over seeds 0-2; dora 0.1 more on every item (a constant shift); vera exactly
+// lora's scores; ft 0.1 less.
+std::vector<VariantRun> study_runs() {
+  std::vector<VariantRun> runs;
+  for (uint64_t seed = 0; seed < 3; ++seed) {
+    const int lora = 4 + static_cast<int>(seed);
+    runs.push_back(scored_run("ft", "full", 0, seed, lora - 1));
+    runs.push_back(scored_run("lora", "lora", 8, seed, lora));
+    runs.push_back(scored_run("dora", "dora", 8, seed, lora + 1));
+    runs.push_back(scored_run("vera", "vera", 8, seed, lora));
+  }
+  return runs;
+}
+
+class ResultsDoc : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    analysis::write_compare_report(dir_.file("compare"), study_runs(), "demo: methods", "exact_match");
+    analysis::collect_study(dir_.file("compare"), dir_.file("results/demo"));
+  }
+  std::string render(const std::string& doc) { return analysis::render_results_doc(doc, "results.md", dir_.file("results")); }
+  test::TempDir dir_;
+};
+
+TEST_F(ResultsDoc, CollectKeepsEveryRunsScoresButNoCurvesOrFolders) {
+  const auto json = nlohmann::json::parse(read_text_file(dir_.file("results/demo/results.json")));
+  EXPECT_EQ(json["primary_metric"], "exact_match");
+  EXPECT_EQ(json["item_ids"].size(), 10u);
+  ASSERT_EQ(json["runs"].size(), 12u);
+  EXPECT_EQ(json["runs"][1]["item_scores"]["exact_match"].size(), 10u);
+  EXPECT_TRUE(json["runs"][1]["item_ids"].empty());  // once, at the top
+  EXPECT_TRUE(json["runs"][1]["loss_curve"].empty());
+  EXPECT_EQ(json["runs"][1]["run_dir"], "lora-seed0");
+  const auto csv = read_text_file(dir_.file("results/demo/results.csv"));
+  EXPECT_THAT(csv, HasSubstr("variant,method,placement,rank,seed,trainable_params,trainable_percent,peak_memory_mib,step_time_ms,tokens_per_s,exact_match,loss,train_loss\n"));
+  EXPECT_EQ(test::count_occurrences(csv, "\n"), 13);  // header and 12 runs
+  const auto study = analysis::load_study(dir_.file("results/demo"));
+  EXPECT_EQ(study.name, "demo");
+  EXPECT_EQ(study.runs[5].item_ids, study.item_ids);
+  EXPECT_EQ(study.runs[5].item_scores.at("exact_match"), study_runs()[5].item_scores.at("exact_match"));
+}
+
+TEST_F(ResultsDoc, RendersTheTableWithReferencesIntervalsAndVerdicts) {
+  const std::string doc = "# Results\n\ntext before\n<!-- results:demo -->\nold numbers\n<!-- /results -->\ntext after\n";
+  auto out = render(doc);
+  EXPECT_THAT(out, HasSubstr("text before\n<!-- results:demo -->\n| variant |"));
+  EXPECT_THAT(out, HasSubstr("<!-- /results -->\ntext after\n"));
+  EXPECT_THAT(out, Not(HasSubstr("old numbers")));
+  EXPECT_THAT(out, HasSubstr("| base, before fine-tuning | - | - | - | - | not measured (no base.json) |"));
+  EXPECT_THAT(out, HasSubstr("| text-only prior | - | - | - | - | not measured (no prior.json) |"));
+  // FT comes third, as a reference; lora's exact_match is 0.445, 0.545, 0.645: mean 0.545, std 0.1.
+  EXPECT_THAT(out, HasSubstr("| FT: ft | full | - | 196,608 (22.1%) | 3 | 0.445 ± 0.100 | -0.100 [-0.100, -0.100] vs lora | worse |"));
+  EXPECT_THAT(out, HasSubstr("| lora | lora | 8 | 8,000 (0.901%) | 3 | 0.545 ± 0.100 | (baseline) | - |"));
+  EXPECT_THAT(out, HasSubstr("| dora | dora | 8 | 8,000 (0.901%) | 3 | 0.645 ± 0.100 | +0.100 [+0.100, +0.100] vs lora | better |"));
+  EXPECT_THAT(out, HasSubstr("| vera | vera | 8 | 8,000 (0.901%) | 3 | 0.545 ± 0.100 | +0.000 [+0.000, +0.000] vs lora | tie |"));
+  EXPECT_THAT(out, HasSubstr("12 runs (`docs/results/demo/results.json`), 10 eval items each"));
+  EXPECT_THAT(out, Not(HasSubstr("train_loss")));
+  EXPECT_LT(out.find("| FT: ft"), out.find("| lora |"));
+  EXPECT_EQ(render(out), out);  // rendering again changes nothing
+
+  std::ofstream(dir_.file("results/demo/base.json")) << R"({"command": "vltune eval ...", "metrics": {"exact_match": 0.05}})";
+  std::ofstream(dir_.file("results/demo/prior.json")) << R"({"metrics": {"exact_match": 0.22, "loss": 1.5}})";
+  out = render(out);
+  EXPECT_THAT(out, HasSubstr("| base, before fine-tuning | - | - | - | - | 0.050 | - | - | - | - |"));
+  EXPECT_THAT(out, HasSubstr("| text-only prior | - | - | - | - | 0.220 | - | - | 1.500 | - |"));
+  // The commands' own output: vltune eval's metrics at the top, vltune data prior --json's "prior".
+  std::ofstream(dir_.file("results/demo/base.json")) << R"({"exact_match": 0.07, "loss": 2.25, "bad_samples": 0})";
+  std::ofstream(dir_.file("results/demo/prior.json")) << R"({"train": "t.json", "prior": 0.24, "correct": 240, "test_items": 1000})";
+  out = render(out);
+  EXPECT_THAT(out, HasSubstr("| base, before fine-tuning | - | - | - | - | 0.070 | - | - | 2.250 | - |"));
+  EXPECT_THAT(out, HasSubstr("| text-only prior | - | - | - | - | 0.240 | - | - | - | - |"));
+}
+
+TEST_F(ResultsDoc, AStudyCanTakeItsReferencesFromItsTasksMethodsStudy) {
+  auto runs = study_runs();
+  runs.erase(std::remove_if(runs.begin(), runs.end(), [](const auto& r) { return r.method == "full"; }), runs.end());
+  analysis::write_compare_report(dir_.file("ranks-compare"), runs, "demo: ranks", "exact_match");
+  analysis::collect_study(dir_.file("ranks-compare"), dir_.file("results/ranks"));
+  std::ofstream(dir_.file("results/demo/prior.json")) << R"({"metrics": {"exact_match": 0.25}})";
+  const auto out = render("<!-- results:ranks refs=demo -->\n<!-- /results -->\n");
+  EXPECT_THAT(out, HasSubstr("| text-only prior | - | - | - | - | 0.250 |"));
+  EXPECT_THAT(out, HasSubstr("| FT (demo) | full | - | 196,608 (22.1%) | 3 | 0.445 ± 0.100 | - | - |"));
+  EXPECT_THAT(render("<!-- results:ranks -->\n<!-- /results -->\n"), Not(HasSubstr("FT (")));
+}
+
+TEST_F(ResultsDoc, AStudyNotRunYetSaysSoAndNamesTheCommands) {
+  const auto out = render("<!-- results:later -->\n<!-- /results -->\n<!-- results:later table=analysis -->\n<!-- /results -->\n");
+  EXPECT_THAT(out, HasSubstr("_Not run yet: no `docs/results/later/results.json`."));
+  EXPECT_THAT(out, HasSubstr("vltune results collect runs/results/later --out docs/results/later"));
+  EXPECT_THAT(out, HasSubstr("no `docs/results/later/analysis/analysis.csv`"));
+}
+
+TEST_F(ResultsDoc, TheAnalysisTableComesFromThePoints) {
+  std::vector<analysis::AnalysisPoint> points;
+  for (int64_t step : {10, 20})
+    for (int64_t layer = 0; layer < 3; ++layer)
+      for (const char* module : {"q_proj", "v_proj"})  // ΔM = 2·ΔD on q_proj: r = +1
+        points.push_back({"dora-seed0", "dora", step, module, layer, 0.02 * (layer + 1) * step, 0.01 * (layer + 1) * step,
+                          0.1 * step, 1.5 * step});
+  analysis::write_analysis(dir_.file("results/demo/analysis"), points);
+  EXPECT_EQ(analysis::read_analysis_csv(dir_.file("results/demo/analysis/analysis.csv")).size(), points.size());
+  const auto out = render("<!-- results:demo table=analysis -->\n<!-- /results -->\n");
+  EXPECT_THAT(out, HasSubstr("| method | step | points | r(ΔD, ΔM) | partial r given ‖ΔW‖ | mean angle (°) | mean ‖ΔW‖ |"));
+  EXPECT_THAT(out, HasSubstr("| dora | 10 | 3 | +1.000 | n/a | 15.00 | 1 |"));  // ‖ΔW‖ does not vary within a step
+  EXPECT_THAT(out, HasSubstr("| dora | 20 | 3 | +1.000 | n/a | 30.00 | 2 |"));
+  EXPECT_THAT(out, HasSubstr("| dora | all | 12 |"));  // the pooled second view
+}
+
+TEST_F(ResultsDoc, BadMarkersAndFilesAreErrorsNamingTheLine) {
+  test::expect_error([&] { render("a\n<!-- results:demo -->\nb\n"); }, {"results.md:2", "not closed"});
+  test::expect_error([&] { render("<!-- /results -->\n"); }, {"results.md:1", "without an opening"});
+  test::expect_error([&] { render("<!-- results:demo colour=red -->\n<!-- /results -->\n"); }, {"results.md:1", "colour=red"});
+  test::expect_error([&] { render("<!-- results:../etc -->\n<!-- /results -->\n"); }, {"results.md:1", "naming a folder"});
+  test::expect_error([&] { render("<!-- results:demo -->\n<!-- results:demo -->\n<!-- /results -->\n"); }, {"results.md:2", "inside the block"});
+  std::ofstream(dir_.file("results/demo/base.json")) << R"({"metrics": {"exact_match": "high"}})";
+  test::expect_error([&] { render("<!-- results:demo -->\n<!-- /results -->\n"); }, {"base.json", "metrics.exact_match"});
+  std::ofstream(dir_.file("results/demo/results.json")) << "{\"title\": 1}";
+  test::expect_error([&] { render("<!-- results:demo -->\n<!-- /results -->\n"); }, {"demo/results.json", "title"});
+}
+
+TEST_F(ResultsDoc, RunsScoredOnOtherItemsAreNotCollected) {
+  auto runs = study_runs();
+  runs[4].item_ids[3] = "another";
+  analysis::write_compare_report(dir_.file("mixed"), runs, "mixed", "exact_match");
+  test::expect_error([&] { analysis::collect_study(dir_.file("mixed"), dir_.file("results/mixed")); },
+                     {"[report]", "run ft seed 1 was scored on other items", "the same eval items"});
+  EXPECT_FALSE(fs::exists(dir_.file("results/mixed/results.json")));
+}
+
+}  // namespace
+}  // namespace vltune
