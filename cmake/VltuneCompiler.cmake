@@ -77,6 +77,17 @@ function(vltune_add_library name)
   endif()
 endfunction()
 
+# vltune_add_cuda_kernels(<library> <target> <sources>...): vltune's own CUDA kernels (.cu files that
+# see no LibTorch) as a static library <target> of their own, compiled by nvcc against the CUDA
+# runtime LibTorch loads, linked into <library>. Only where VLTUNE_CUDA_KERNELS is on.
+function(vltune_add_cuda_kernels library target)
+  vltune_add_static(${target} ${ARGN})
+  find_package(CUDAToolkit REQUIRED)
+  set_target_properties(${target} PROPERTIES CUDA_RUNTIME_LIBRARY Shared POSITION_INDEPENDENT_CODE ON)
+  target_link_libraries(${target} PUBLIC CUDA::cudart)
+  target_link_libraries(${library} PRIVATE ${target})
+endfunction()
+
 # A static library with the project's include root, its vltune:: alias, and a place in the export.
 function(vltune_add_static target)
   add_library(${target} STATIC ${ARGN})
