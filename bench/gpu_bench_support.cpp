@@ -174,6 +174,24 @@ bool require_cuda(const std::string& program) {
   return false;
 }
 
+std::optional<std::string> llava_config_json(const std::string& shape, int64_t max_position_embeddings) {
+  const std::map<std::string, std::string> text = {
+      {"tinyllama", R"("hidden_size": 2048, "intermediate_size": 5632, "num_hidden_layers": 22, "num_attention_heads": 32, "num_key_value_heads": 4)"},
+      {"7b", R"("hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 32)"},
+      {"tiny", R"("hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2)"}};
+  const auto decoder = text.find(shape);
+  if (decoder == text.end()) return std::nullopt;
+  const std::string vision = shape != "tiny"
+      ? R"("vision_config": {"model_type": "clip_vision_model", "hidden_size": 1024, "intermediate_size": 4096,
+      "num_hidden_layers": 24, "num_attention_heads": 16, "image_size": 336, "patch_size": 14, "projection_dim": 768})"
+      : R"("vision_config": {"model_type": "clip_vision_model", "hidden_size": 32,
+      "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "image_size": 56, "patch_size": 14, "projection_dim": 16})";
+  return R"({"model_type": "llava", "torch_dtype": "bfloat16", "image_token_index": 32000, "vision_feature_layer": -2,
+  "vision_feature_select_strategy": "default", "projector_hidden_act": "gelu", )" + vision +
+         R"(, "text_config": {"model_type": "llama", )" + decoder->second + R"(, "vocab_size": 32064, "max_position_embeddings": )" +
+         std::to_string(max_position_embeddings) + "}}";
+}
+
 multimodal::ModelConfig write_and_read_config(const std::string& config_json, const std::string& folder) {
   const auto dir = std::filesystem::temp_directory_path() / folder;
   std::filesystem::create_directories(dir);

@@ -51,6 +51,12 @@ std::optional<BenchOptions> parse_bench_options(int argc, char** argv, const std
 // so that a CPU build checks it.
 bool require_cuda(const std::string& program);
 
+// bench/peft_llava_baseline.py's LlavaConfig as the config.json transformers would write for it: a
+// CLIP ViT-L/14-336 tower, a 2-layer GELU projector and the decoder of `shape`: "tinyllama"
+// (TinyLlama-1.1B), "7b" (Vicuna-7B, LLaVA-1.5-7B's: the script's SHAPE=7b) or "tiny" (a small tower
+// and decoder, for the CPU); vocab 32064. nullopt for another name.
+std::optional<std::string> llava_config_json(const std::string& shape, int64_t max_position_embeddings);
+
 // `config_json` written as TMP/<folder>/config.json and read back as vltune reads a model folder.
 multimodal::ModelConfig write_and_read_config(const std::string& config_json, const std::string& folder);
 

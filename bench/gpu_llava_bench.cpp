@@ -28,7 +28,6 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -40,26 +39,6 @@ namespace {
 
 constexpr int64_t kImageToken = 32000;
 constexpr int64_t kTextTokens = 512;
-
-// The PEFT script's LlavaConfig, as the config.json transformers would write for it, with the
-// decoder of --shape: TinyLlama-1.1B (the default) or Vicuna-7B, LLaVA-1.5-7B's (the script's SHAPE=7b).
-const std::map<std::string, std::string> kTextConfigs = {
-    {"tinyllama", R"("hidden_size": 2048, "intermediate_size": 5632, "num_hidden_layers": 22,
-                     "num_attention_heads": 32, "num_key_value_heads": 4)"},
-    {"7b", R"("hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32,
-              "num_attention_heads": 32, "num_key_value_heads": 32)"}};
-
-std::string config_json(const std::string& shape) {
-  return R"({
-  "model_type": "llava", "torch_dtype": "bfloat16", "image_token_index": 32000,
-  "vision_feature_layer": -2, "vision_feature_select_strategy": "default", "projector_hidden_act": "gelu",
-  "vision_config": {"model_type": "clip_vision_model", "hidden_size": 1024, "intermediate_size": 4096,
-                    "num_hidden_layers": 24, "num_attention_heads": 16, "image_size": 336, "patch_size": 14,
-                    "projection_dim": 768},
-  "text_config": {"model_type": "llama", )" + kTextConfigs.at(shape) + R"(, "vocab_size": 32064,
-                  "max_position_embeddings": 4096}
-})";
-}
 
 const std::vector<bench::Setting> kSettings = {{"lora-all", "lora", "all_linear"},
                                                {"dora-all", "dora", "all_linear"},
@@ -117,7 +96,7 @@ void time_dora_backward_parts(const language::DecoderConfig& text, int64_t rows,
 int main(int argc, char** argv) {
   const auto options = bench::parse_bench_options(argc, argv, "vltune_bench_gpu_llava", {"tinyllama", "7b"});
   if (!options) return 2;
-  const auto config = bench::write_and_read_config(config_json(options->shape), "vltune-gpu-llava-bench");
+  const auto config = bench::write_and_read_config(*bench::llava_config_json(options->shape, 4096), "vltune-gpu-llava-bench");
   if (!bench::require_cuda("vltune_bench_gpu_llava")) return 2;
   const int64_t batch = options->batch;
   const torch::Device device(torch::kCUDA, 0);

@@ -68,22 +68,6 @@ const std::vector<LengthRow> kVideoQa = {{137, 0, 4, 378}, {139, 0, 4, 422}};
 
 constexpr int64_t kImageToken = 32000;
 
-// bench/gpu_llava_bench.cpp's config.json with the decoder of `shape` (tiny: a small tower too).
-std::optional<std::string> config_json(const std::string& shape) {
-  const std::string clip336 = R"("vision_config": {"model_type": "clip_vision_model", "hidden_size": 1024, "intermediate_size": 4096,
-      "num_hidden_layers": 24, "num_attention_heads": 16, "image_size": 336, "patch_size": 14, "projection_dim": 768})";
-  std::map<std::string, std::string> text = {
-      {"tinyllama", R"("hidden_size": 2048, "intermediate_size": 5632, "num_hidden_layers": 22, "num_attention_heads": 32, "num_key_value_heads": 4)"},
-      {"7b", R"("hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 32)"},
-      {"tiny", R"("hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2)"}};
-  if (!text.count(shape)) return std::nullopt;
-  const std::string vision = shape != "tiny" ? clip336 : R"("vision_config": {"model_type": "clip_vision_model", "hidden_size": 32,
-      "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "image_size": 56, "patch_size": 14, "projection_dim": 16})";
-  return R"({"model_type": "llava", "torch_dtype": "bfloat16", "image_token_index": 32000, "vision_feature_layer": -2,
-  "vision_feature_select_strategy": "default", "projector_hidden_act": "gelu", )" + vision +
-         R"(, "text_config": {"model_type": "llama", )" + text[shape] + R"(, "vocab_size": 32064, "max_position_embeddings": 8192}})";
-}
-
 struct Options {
   std::string device = "cuda", shape = "tinyllama";
   int64_t samples = 16, steps = 8, warmup = 2, pack_length = 0, seed = 0;
@@ -216,7 +200,7 @@ ModeResult run_mode(multimodal::VisionLanguageModel& model, const std::vector<st
 int main(int argc, char** argv) {
   const auto options = parse_options(argc, argv);
   if (!options) return 2;
-  const auto json = config_json(options->shape);
+  const auto json = bench::llava_config_json(options->shape, 8192);
   if (!json) {
     std::cerr << "vltune_bench_gpu_packing: --shape takes tinyllama, 7b or tiny, not '" << options->shape << "'\n";
     return 2;
