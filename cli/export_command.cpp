@@ -76,9 +76,11 @@ void add_export_command(CLI::App& app) {
     const std::string adapter = args->adapter_dir.empty() ? training::latest_adapter(args->run_dir) : args->adapter_dir;
     const std::string model_dir = args->run_dir.empty() ? args->model_dir : training::run_recipe(args->run_dir).file_path("model.path");
     check_destination(args->out_dir, args->force, {adapter, model_dir});  // before anything is loaded
+    // On the CPU, whatever device the run trained on: the adapter files load to the CPU, and the
+    // export is written from there (a CUDA run's backbone and its adapter met on two devices).
     multimodal::LoadedModel loaded = args->run_dir.empty()
                                                ? multimodal::load_model(args->model_dir)
-                                               : training::load_backbone(training::run_recipe(args->run_dir)).loaded;
+                                               : training::load_backbone(training::run_recipe(args->run_dir, {"model.device=cpu"})).loaded;
     auto set = adapters::load_peft_adapter(adapter, *loaded.model, loaded.config.multimodal());
     if (args->peft) {
       adapters::export_peft_adapter(*set, args->out_dir, loaded.config.multimodal());

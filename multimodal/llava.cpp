@@ -57,7 +57,11 @@ int64_t VisionLanguageModelImpl::tokens_per_video(int64_t frames, const VideoPoo
 
 torch::Tensor VisionLanguageModelImpl::video_features(const torch::Tensor& frames, const VideoPooling& pooling) {
   if (frames.dim() != 4) fail("[video] frames must be [frames, channels, height, width], got ", frames.sizes());
-  auto features = image_features(frames);  // [T, N, hidden]
+  return pool_video_features(image_features(frames), pooling);
+}
+
+torch::Tensor VisionLanguageModelImpl::pool_video_features(const torch::Tensor& frame_features, const VideoPooling& pooling) {
+  auto features = frame_features;  // [T, N, hidden]
   const int64_t count = features.size(0), hidden = features.size(2);
   const int64_t side = grid_side(features.size(1), pooling);
   if (pooling.spatial > 1) {

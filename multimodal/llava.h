@@ -80,6 +80,9 @@ class VisionLanguageModelImpl : public torch::nn::Module {
   torch::Tensor image_features(const torch::Tensor& pixel_values);
   // One clip's frames [T, C, H, W] -> its visual tokens [tokens_per_video(T), hidden].
   torch::Tensor video_features(const torch::Tensor& frames, const VideoPooling& pooling);
+  // One clip's per-frame features [T, N, hidden] (image_features of its frames) -> its visual
+  // tokens, pooled as video_features pools them; lets a batch put every frame through one pass.
+  torch::Tensor pool_video_features(const torch::Tensor& frame_features, const VideoPooling& pooling);
   int64_t tokens_per_video(int64_t frames, const VideoPooling& pooling) const;
   // Token embeddings with image-token positions replaced by `image_features` (may be undefined),
   // [images, tokens, hidden], and video-token positions (Qwen) by `video_features` [1, tokens, hidden].

@@ -199,6 +199,23 @@ TEST_F(HostileRun, ExportPeftNeverOverwritesAnAdapter) {
   EXPECT_THAT(result.output, HasSubstr("nothing is overwritten"));
 }
 
+// A run trained on a GPU (model.device: cuda in its recipe) exports on the CPU, where the adapter
+// files load: the backbone used to load on the run's device and meet the adapter on another
+// ("Expected all tensors to be on the same device", the results base's first export on the H200),
+// and a machine without CUDA could not export such a run at all.
+TEST_F(HostileRun, ARunTrainedOnTheGpuExportsOnTheCpu) {
+  const auto run = good_run("trained-on-cuda");
+  std::string recipe = read_text_file(run + "/recipe.yaml");
+  const auto model = recipe.find("model: {");  // the resolved recipe is written in flow style
+  ASSERT_NE(model, std::string::npos) << recipe;
+  recipe.insert(model + std::strlen("model: {"), "device: cuda, ");
+  std::ofstream(run + "/recipe.yaml", std::ios::trunc) << recipe;
+  const auto result = run_vltune("export " + run + " --merged " + dir_->file("merged-from-cuda"));
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("merged"));
+  EXPECT_TRUE(fs::exists(dir_->file("merged-from-cuda/config.json")));
+}
+
 TEST_F(HostileRun, StrayFoldersAmongTheCheckpointsAreNotCheckpoints) {
   const auto run = good_run("stray");
   for (const char* name : {"step-zzzz", "step-99999999999999999999999", "step-00000009.tmp"})

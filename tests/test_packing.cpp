@@ -177,6 +177,50 @@ TEST_F(LlavaPacking, TheLossTrainsAdaptersOnTheProjector) {
     EXPECT_GT(test::max_abs(padded.grads[i + 1]), 0.0) << "adapter tensor " << i + 1;
 }
 
+// A batch's images and clip frames go through the vision tower in one pass (training/batch.cpp
+// visual_tokens): the visual tokens equal each sample's own pass, images and a 3-frame clip mixed,
+// in sample order, and so does the gradient that reaches the tower's adapters.
+TEST_F(LlavaPacking, TheVisionTowerTakesTheBatchInOnePassWithEachSamplesTokens) {
+  auto mixed = samples;
+  const int64_t id = loaded->config.image_token_index, side = loaded->config.vision->image_size;
+  const multimodal::VideoPooling pooling;  // concat, no spatial pooling
+  mixed.insert(mixed.begin() + 2, sample_of(5, model().tokens_per_video(3, pooling), id, id, 6));
+  auto generator = at::detail::createCPUGenerator(21);
+  mixed[2].pixels = torch::randn({3, 3, side, side}, generator);
+  mixed[2].video = true;
+  const std::string yaml = "method: lora\nrank: 4\nalpha: 8\nrules:\n  - {component: vision, modules: all_linear}\n";
+  adapters::AttachedSet set(adapters::build_adapter_set(
+      "vision", adapters::plan_adapters(adapters::parse_placement(YAML::Load(yaml), "test"), adapters::linear_sites(model())), 5));
+  set.set->train(true);
+  const auto batch = training::collate(mixed, 0, test::test_device(), 0);
+  const auto batched = training::visual_tokens(model(), batch, pooling);
+  std::vector<torch::Tensor> own;
+  for (const auto& s : mixed)
+    if (s.pixels.defined()) {
+      const auto pixels = s.pixels.to(test::test_device());
+      own.push_back(s.video ? model().video_features(pixels, pooling)
+                            : model().image_features(pixels).reshape({-1, loaded->config.text.hidden_size}));
+    }
+  const auto one_by_one = torch::cat(own).unsqueeze(0);
+  ASSERT_EQ(batched.sizes(), one_by_one.sizes());
+  EXPECT_TENSORS_NEAR(batched, one_by_one, 1e-5 * test::max_abs(one_by_one));
+  const auto weights = torch::randn(one_by_one.sizes(), generator).to(one_by_one.device());
+  auto grads_of = [&](const torch::Tensor& tokens) {
+    for (auto& p : set.set->parameters()) p.mutable_grad() = torch::Tensor();
+    (tokens * weights).sum().backward();
+    std::vector<torch::Tensor> grads;
+    for (const auto& p : set.set->parameters())  // layers past vision_feature_layer get none
+      grads.push_back(p.grad().defined() ? p.grad().clone() : torch::zeros_like(p));
+    return grads;
+  };
+  const auto batched_grads = grads_of(batched), own_grads = grads_of(one_by_one);
+  double largest = 0;
+  for (const auto& g : own_grads) largest = std::max(largest, test::max_abs(g));
+  ASSERT_GT(largest, 0.0);
+  for (std::size_t i = 0; i < own_grads.size(); ++i)
+    EXPECT_TENSORS_NEAR(batched_grads[i], own_grads[i], 1e-5 * std::max(test::max_abs(own_grads[i]), 1e-12)) << "adapter tensor " << i;
+}
+
 // The decoder on one packed row [A, B]: B's outputs are B's alone, whatever A holds. A leak across
 // the samples (a mask that let B see A) would change them.
 TEST_F(LlavaPacking, NoSampleAttendsToAnother) {

@@ -165,6 +165,9 @@ TEST(ProgressLine, Text) {
   EXPECT_EQ(progress_text(12, 100, {{"loss", 2.3454}, {"lr", 1e-4}, {"tokens_per_s", 1234.4}, {"grad_norm", 0.7}}, 83.2),
             "step 12/100 loss 2.345 lr 1.0e-04 1234 tok/s ETA 00:01:23");
   EXPECT_EQ(progress_text(1, 5, {}, -1.0), "step 1/5 ETA --:--:--");
+  // With the step's time and its data wait, both in whole milliseconds.
+  EXPECT_EQ(progress_text(3, 10, {{"loss", 1.0}, {"step_time_ms", 310.4}, {"data_ms", 250.6}}, 5.0),
+            "step 3/10 loss 1.000 310 ms/step (data 251) ETA 00:00:05");
   EXPECT_EQ(format_duration(360000.0), "100:00:00");
   EXPECT_EQ(format_duration(0.4), "00:00:00");
 }

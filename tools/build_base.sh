@@ -69,6 +69,30 @@ for cache in sys.argv[1:]:
 EOF
 }
 
+# How many of the recipe's steps (at most its 3,000) fit in SECONDS on this machine, so that the
+# cosine schedule runs to its end rather than being cut: 60 probe steps, timed between steps 20 and 60.
+probe_steps() {
+  local device=$1 seconds=$2 log=runs/pretrain-probe.log
+  shift 2
+  rm -rf runs/pretrain-probe
+  mkdir -p runs
+  "$vltune" train recipes/pretrain/base-vlm.yaml --set model.device="$device" --set data.cache="$data/cache" \
+    --set train.steps=1000 --set output.dir=../../runs/pretrain-probe --set output.save_every=0 \
+    --set output.log_every=20 "$@" > "$log" 2>&1 &
+  local pid=$! t20="" t60=""
+  for _ in $(seq 600); do
+    [ -n "$t20" ] || ! grep -q "step 20/" "$log" || t20=$(date +%s.%N)
+    [ -n "$t60" ] || ! grep -q "step 60/" "$log" || t60=$(date +%s.%N)
+    [ -z "$t60" ] && kill -0 "$pid" 2> /dev/null || break
+    sleep 0.2
+  done
+  kill "$pid" 2> /dev/null; wait "$pid" 2> /dev/null
+  rm -rf runs/pretrain-probe
+  [ -n "$t60" ] || { echo "== the probe did not reach step 60:" >&2; tail -5 "$log" >&2; echo 3000; return; }
+  python3 -c "import sys; per = ($t60 - $t20) / 40; n = int(min(3000, $seconds / per) // 50 * 50); print(max(n, 300))
+print(f'== probe: {per * 1000:.0f} ms per step; {n} steps fit in $seconds s', file=sys.stderr)"
+}
+
 train() {
   local out=$1 device=${DEVICE:-cpu}
   shift
@@ -76,10 +100,13 @@ train() {
   [ -d "$data/cache" ] || xz -dc "$bundle" | tar xf -
   placeholders "$data/cache" "$data/video-downstream-cache"
   local seconds=${TRAIN_SECONDS:-$((${LIMIT:-540} - ($(date +%s) - start) - 180))}
-  echo "== pretraining for at most $seconds s on $device"
+  local steps=${STEPS:-$(probe_steps "$device" $((seconds - 60)) "$@")}
+  seconds=$((${LIMIT:-540} - ($(date +%s) - start) - 150))
+  echo "== pretraining $steps steps (at most $seconds s) on $device"
   rm -rf runs/pretrain-base-vlm
   timeout "$seconds" "$vltune" train recipes/pretrain/base-vlm.yaml --set model.device="$device" \
-    --set data.cache="$data/cache" "$@" > "$out/pretrain.full.log" 2>&1 || echo "== training stopped: status $?"
+    --set data.cache="$data/cache" --set train.steps="$steps" "$@" > "$out/pretrain.full.log" 2>&1 ||
+    echo "== training stopped: status $?"
   tail -200 "$out/pretrain.full.log" > "$out/pretrain.log" && rm "$out/pretrain.full.log"
   cp runs/pretrain-base-vlm/summary.json "$out/pretrain-summary.json" 2>/dev/null || echo "== no summary: the run did not finish"
   rm -rf models/base-vlm.new

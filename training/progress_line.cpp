@@ -30,6 +30,13 @@ std::string progress_text(int64_t step, int64_t total_steps, const std::map<std:
     std::snprintf(field, sizeof(field), " %.0f tok/s", rate->second);
     text += field;
   }
+  // The step's time, and how much of it went to waiting for the data and collating it: a loader
+  // that cannot keep up shows here first.
+  const auto step_ms = scalars.find("step_time_ms"), data_ms = scalars.find("data_ms");
+  if (step_ms != scalars.end() && data_ms != scalars.end()) {
+    std::snprintf(field, sizeof(field), " %.0f ms/step (data %.0f)", step_ms->second, data_ms->second);
+    text += field;
+  }
   return text + " ETA " + format_duration(eta_seconds);
 }
 

@@ -255,6 +255,7 @@ torch::Tensor TrainingRun::accumulate_gradients(const std::vector<Batch>& micro_
 void TrainingRun::step() {
   const auto step_started = std::chrono::steady_clock::now();
   const auto micro_batches = next_micro_batches();
+  const double data_seconds = seconds_since(step_started);
   int64_t targets = 0, tokens = 0;
   for (const auto& batch : micro_batches) {
     targets += batch.target_tokens;
@@ -278,7 +279,7 @@ void TrainingRun::step() {
   if (run_log_ && (state_.step % settings_.log_every == 0 || state_.step == steps_))
     run_log_->step(state_.step, {{"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
                                  {"tokens_per_s", static_cast<double>(tokens_) / seconds_since(started_)},
-                                 {"step_time_ms", 1000.0 * seconds_since(step_started)}});
+                                 {"step_time_ms", 1000.0 * seconds_since(step_started)}, {"data_ms", 1000.0 * data_seconds}});
   const bool last = state_.step == steps_;
   if (last || (settings_.save_every > 0 && state_.step % settings_.save_every == 0)) save_checkpoint_now();
   if (evaluating_ && !last && settings_.eval_every > 0 && state_.step % settings_.eval_every == 0) evaluate_now(state_.step);
