@@ -538,3 +538,31 @@ variants: [{name: lora, adapters: {preset: attention_only, method: lora, rank: 4
   EXPECT_TRUE(fs::exists(out + "/runs/lora-seed0/compare_run.json"));
   EXPECT_EQ(vltune::test::count_occurrences(result.output, "reused"), 2u) << result.output;
 }
+
+// tools/compare_pool.sh on two files with tune:, one named as the start of the other's name: every
+// tuning shard ends before the first seed shard starts, and each file gets its report and its
+// study folder (before, "pool" counted pool-more's shards as its own, so its report never came).
+TEST_F(TrainingRun, ThePoolRunsTheTuningShardsFirstAndFinishesEveryFile) {
+  const auto repo = fs::path(VLTUNE_TEST_DATA).parent_path().parent_path().lexically_normal();
+  const auto root = fs::path(dir_->file("pool-root"));
+  fs::create_directories(root / "recipes");
+  fs::create_directory_symlink(repo / "tools", root / "tools");
+  for (const std::string name : {"pool", "pool-more"})
+    std::ofstream(root / "recipes" / (name + ".yaml")) << "recipe: ../../recipe.yaml\nmetric: loss\nset: {train.steps: 2, output.save_every: 0}\n"
+                                                          "tune: {lr: [1e-3, 1e-2], validation: 0.25}\n"
+                                                          "variants: [{name: lora, adapters: {preset: attention_only, method: lora, rank: 4, alpha: 8}}]\n"
+                                                          "output: ../runs/results/" << name << "\n";
+  const auto result = vltune::test::run_shell("cd " + root.string() + " && VLTUNE=" + vltune::test::vltune_binary() +
+                                              " SHARDS=2 CPU_WORKERS=2 CPU_THREADS=1 bash tools/compare_pool.sh recipes/pool.yaml@cpu "
+                                              "recipes/pool-more.yaml@cpu");
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_THAT(result.output, Not(HasSubstr("FAILED"))) << result.output;
+  EXPECT_EQ(vltune::test::count_occurrences(result.output, "done: pool tune "), 2u) << result.output;
+  EXPECT_EQ(vltune::test::count_occurrences(result.output, "done: pool-more runs "), 2u) << result.output;
+  EXPECT_LT(result.output.rfind(" tune "), result.output.find(" runs ")) << result.output;
+  for (const std::string name : {"pool", "pool-more"}) {
+    EXPECT_THAT(result.output, HasSubstr("== " + name + "\n| variant")) << result.output;
+    EXPECT_TRUE(fs::exists(root / "docs/results" / name / "tuning.json")) << name;
+    EXPECT_TRUE(fs::exists(root / "runs/results" / name / "report.md")) << name;
+  }
+}
