@@ -24,6 +24,17 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(VariantRun, variant, method, placement, rank,
 
 namespace {
 
+// The run as JSON, with its learning rate when it records one (records from before it was kept lack it).
+nlohmann::json run_json(const VariantRun& run) {
+  nlohmann::json json = run;
+  if (run.lr > 0) json["lr"] = run.lr;
+  return json;
+}
+
+}  // namespace
+
+namespace {
+
 std::string format(double value, const char* pattern = "%.4g") {
   char buffer[48];
   std::snprintf(buffer, sizeof(buffer), pattern, value);
@@ -194,7 +205,7 @@ nlohmann::json results_json(const std::vector<VariantRun>& runs, const std::vect
                             const std::string& title, const std::string& primary_metric) {
   nlohmann::json out = {{"title", title}, {"primary_metric", primary_metric}, {"runs", nlohmann::json::array()},
                         {"variants", nlohmann::json::array()}};
-  for (const auto& r : runs) out["runs"].push_back(r);
+  for (const auto& r : runs) out["runs"].push_back(run_json(r));
   for (const auto& v : variants) {
     nlohmann::json metrics = nlohmann::json::object();
     for (const auto& [name, value] : v.metrics) metrics[name] = stat_json(value);
@@ -349,11 +360,17 @@ std::string runs_csv(const std::vector<VariantRun>& runs, const std::string& pri
   return results_csv(runs, metric_names(summarize_variants(runs), primary_metric), run_dirs);
 }
 
-std::string variant_run_json(const VariantRun& run) { return nlohmann::json(run).dump(1) + "\n"; }
+std::string variant_run_json(const VariantRun& run) { return run_json(run).dump(1) + "\n"; }
 
 VariantRun variant_run_from_json(const std::string& text, const std::string& where) {
   try {
-    return nlohmann::json::parse(text).get<VariantRun>();
+    const auto json = nlohmann::json::parse(text);
+    auto run = json.get<VariantRun>();
+    if (json.contains("lr")) {
+      run.lr = json.at("lr").get<double>();
+      if (!std::isfinite(run.lr) || run.lr <= 0) fail("[compare] ", where, ": 'lr' must be a positive number, found ", json.at("lr").dump());
+    }
+    return run;
   } catch (const nlohmann::json::exception& e) {
     fail("[compare] ", where, ": not a finished run's record (", e.what(), ")");
   }

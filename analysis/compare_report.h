@@ -25,6 +25,7 @@ struct VariantRun {
   int64_t trainable_params = 0;
   double trainable_percent = 0;  // of the whole model's parameters
   double peak_memory_mib = 0, step_time_ms = 0, tokens_per_s = 0;
+  double lr = 0;  // train.lr (in a tuned comparison the variant's chosen one); 0: not recorded (optional in JSON)
   std::map<std::string, double> metrics;               // eval metrics (accuracy, bleu4, cider_d, loss, ...)
   std::vector<std::pair<int64_t, double>> loss_curve;  // (step, train loss)
   std::string run_dir;

@@ -101,6 +101,36 @@ std::vector<std::string> metric_columns(const Study& study) {
   return names;
 }
 
+// The learning rate of a variant's runs (%g; several joined by "/"), "-" where none is recorded.
+std::string lr_of(const Study& study, const std::string& variant) {
+  std::vector<double> values;
+  for (const auto& run : study.runs)
+    if (run.variant == variant && run.lr > 0 && std::find(values.begin(), values.end(), run.lr) == values.end()) values.push_back(run.lr);
+  std::sort(values.begin(), values.end());
+  std::string out;
+  for (const auto value : values) out += (out.empty() ? "" : "/") + format(value, "%g");
+  return out.empty() ? "-" : out;
+}
+
+// The tuning of a study with tuning.json, one line per variant: each candidate's validation score
+// on the primary metric, the chosen one in bold.
+std::string tuning_lines(const StudyTuning& tuning, const std::string& study) {
+  std::string out = cat("\nLearning rates tuned on a validation split (`docs/results/", study, "/tuning.json`): ",
+                        format(100 * tuning.validation, "%g"), "% of the training data held out (the same samples for every run), one ",
+                        "run per candidate with seed ", tuning.seed, "; ", tuning.primary_metric, " on the held-out samples, chosen by ",
+                        tuning.rule, ":\n\n");
+  for (const auto& v : tuning.variants) {
+    out += "- " + v.variant + ":";
+    for (const auto& c : v.candidates) {
+      const auto score = c.metrics.find(tuning.primary_metric);
+      const auto text = cat(format(c.lr, "%g"), " → ", score == c.metrics.end() ? "-" : format(score->second, "%.3f"));
+      out += (&c == &v.candidates.front() ? " " : ", ") + (c.lr == v.chosen_lr ? "**" + text + "**" : text);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
 std::vector<std::string> reference_row(const std::string& label, const std::optional<std::map<std::string, double>>& metrics,
                                        const std::vector<std::string>& columns, const std::string& missing) {
   std::vector<std::string> row = {label, "-", "-", "-", "-"};
@@ -111,7 +141,7 @@ std::vector<std::string> reference_row(const std::string& label, const std::opti
     else row.push_back(metrics->count(name) ? format(metrics->at(name), "%.3f") : "-");
     if (i == 0) row.insert(row.end(), {"-", "-"});
   }
-  row.push_back("-");
+  row.insert(row.end(), {"-", "-"});
   return row;
 }
 
@@ -134,6 +164,7 @@ std::vector<std::string> variant_row(const Study& study, const VariantSummary& v
                              paired->verdict});
   }
   row.push_back(format(v.step_time_ms.mean, "%.1f"));
+  row.push_back(lr_of(study, v.variant));
   return row;
 }
 
@@ -149,6 +180,8 @@ std::string runs_block(const std::string& results_dir, const Block& block, const
                    "Δ vs LoRA [95% CI]", "verdict"};
   for (std::size_t i = 1; i < columns.size(); ++i) table.headers.push_back(columns[i]);
   table.headers.push_back("step (ms)");
+  const auto tuning = load_tuning(folder.string());
+  table.headers.push_back(tuning ? "lr (tuned)" : "lr");
   table.rows.push_back(reference_row("base, before fine-tuning", load_reference(refs.string(), "base"), columns, "not measured (no base.json)"));
   table.rows.push_back(reference_row("text-only prior", load_reference(refs.string(), "prior"), columns, "not measured (no prior.json)"));
   const auto full = std::find_if(variants.begin(), variants.end(), [](const auto& v) { return v.method == "full"; });
@@ -168,7 +201,8 @@ std::string runs_block(const std::string& results_dir, const Block& block, const
   return cat(markdown(table), "\n", study.runs.size(), " runs (`docs/results/", block.study, "/results.json`), ", study.item_ids.size(),
              " eval items each; mean ± sample std over seeds. Δ: ", study.primary_metric,
              " paired with the variant's LoRA (same seeds, same items), 95% percentile bootstrap over items × seeds (",
-             options.resamples, " resamples, seed ", options.seed, "); \"better\" or \"worse\" only when the interval excludes 0.\n");
+             options.resamples, " resamples, seed ", options.seed, "); \"better\" or \"worse\" only when the interval excludes 0.\n",
+             tuning ? tuning_lines(*tuning, block.study) : "");
 }
 
 std::string analysis_block(const std::string& results_dir, const Block& block) {

@@ -8,7 +8,9 @@
 //   table=runs (default)  one row per variant: method, rank, trainable parameters, seeds, the
 //       primary metric as mean ± sample std over seeds, its paired difference against LoRA with a
 //       95% bootstrap interval over items × seeds and the verdict (analysis/paired_bootstrap.h),
-//       the other eval metrics, the step time. Three reference rows come first: the base before
+//       the other eval metrics, the step time, the learning rate of its runs ("lr (tuned)" when the
+//       study has tuning.json, whose candidates' validation scores follow the table, one line per
+//       variant, the chosen lr in bold). Three reference rows come first: the base before
 //       fine-tuning (base.json), the text-only prior (prior.json) and full fine-tuning (the variant
 //       whose method is full), all from STUDY2's folder when refs= names one (a rank study shares
 //       its task's references), else from STUDY's. A missing reference says so in its row.

@@ -84,6 +84,29 @@ std::optional<std::map<std::string, double>> load_reference(const std::string& s
   return metrics;
 }
 
+std::optional<StudyTuning> load_tuning(const std::string& study_dir) {
+  const auto path = fs::path(study_dir) / "tuning.json";
+  if (!fs::exists(path)) return std::nullopt;
+  const auto json = parse_json(path);
+  StudyTuning tuning;
+  try {
+    tuning.primary_metric = json.at("primary_metric").get<std::string>();
+    tuning.rule = json.at("rule").get<std::string>();
+    tuning.validation = json.at("validation").get<double>();
+    tuning.seed = json.at("seed").get<uint64_t>();
+    for (const auto& v : json.at("variants")) {
+      StudyTuning::Variant variant{v.at("variant").get<std::string>(), v.at("chosen_lr").get<double>(), {}};
+      for (const auto& c : v.at("candidates"))
+        variant.candidates.push_back({c.at("lr").get<double>(), c.at("metrics").get<std::map<std::string, double>>()});
+      if (variant.candidates.empty()) fail("[report] ", path.string(), ": variant ", variant.variant, " has no candidates");
+      tuning.variants.push_back(std::move(variant));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    fail("[report] ", path.string(), ": not a tuning record of vltune compare (", e.what(), ")");
+  }
+  return tuning;
+}
+
 void collect_study(const std::string& compare_dir, const std::string& out_dir) {
   const auto source = fs::path(compare_dir) / "results.json";
   if (!fs::exists(source)) fail("[report] ", source.string(), ": no such file; expected the folder `vltune compare` wrote");
@@ -110,6 +133,8 @@ void collect_study(const std::string& compare_dir, const std::string& out_dir) {
     text += nlohmann::json::parse(variant_run_json(runs[i])).dump() + (i + 1 < runs.size() ? ",\n" : "\n");
   write_file_atomically((fs::path(out_dir) / "results.json").string(), text + "]}\n");
   write_file_atomically((fs::path(out_dir) / "results.csv").string(), runs_csv(runs, string_key(json, "primary_metric", source), false));
+  if (load_tuning(compare_dir))  // checked, then copied as it is
+    write_file_atomically((fs::path(out_dir) / "tuning.json").string(), read_text(fs::path(compare_dir) / "tuning.json"));
   const auto analysis = fs::path(compare_dir) / "analysis" / "analysis.csv";
   if (fs::exists(analysis)) {
     fs::create_directories(fs::path(out_dir) / "analysis");

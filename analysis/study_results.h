@@ -15,6 +15,9 @@
 //                  metrics; `vltune data prior --json`'s "prior", which a table shows as its primary
 //                  metric); counts (bad_samples, correct, test_items, unseen) are not metrics
 //   analysis/analysis.csv   optional: `vltune analyze`'s points (analysis/analysis_report.h)
+//   tuning.json    optional: the learning rates tuned on a validation split (`vltune compare`'s
+//                  OUT/tuning.json, training/compare_tune.h): per variant every candidate's
+//                  validation metrics and the chosen lr (each run's record has its lr too)
 //
 // Every run of a study is scored on the same items, so that differences can be paired by item.
 #pragma once
@@ -42,8 +45,27 @@ Study load_study(const std::string& study_dir);
 // exist. Throws ([report]) naming the file when it exists but is malformed.
 std::optional<std::map<std::string, double>> load_reference(const std::string& study_dir, const std::string& name);
 
+// A study's tuning.json as read (nullopt when there is none). Throws ([report]) naming the file when
+// it is malformed.
+struct StudyTuning {
+  struct Candidate {
+    double lr = 0;
+    std::map<std::string, double> metrics;  // on the validation split
+  };
+  struct Variant {
+    std::string variant;
+    double chosen_lr = 0;
+    std::vector<Candidate> candidates;
+  };
+  std::string primary_metric, rule;
+  double validation = 0;
+  uint64_t seed = 0;
+  std::vector<Variant> variants;
+};
+std::optional<StudyTuning> load_tuning(const std::string& study_dir);
+
 // `vltune results collect`: the runs of `compare_dir`/results.json as the files above in `out_dir`
-// (created), and compare_dir/analysis/analysis.csv when there is one. Checkpoints and run folders
+// (created), compare_dir/analysis/analysis.csv and compare_dir/tuning.json when there are. Checkpoints and run folders
 // are never copied. Throws ([report]) when the runs were scored on different items.
 void collect_study(const std::string& compare_dir, const std::string& out_dir);
 

@@ -1,4 +1,4 @@
-// `vltune compare COMPARE.yaml [--out DIR] [--set key=value]... [--verbose] [--fresh] [--shard K/N]`: train a
+// `vltune compare COMPARE.yaml [--out DIR] [--set key=value]... [--verbose] [--fresh] [--tune-only] [--shard K/N]`: train a
 // recipe's variants side by side on one loaded backbone and write the report (training/compare.h says what the
 // file holds, and when a finished run is reused).
 #include <filesystem>
@@ -37,7 +37,7 @@ void add_compare_command(CLI::App& app) {
     std::string file, out;
     std::vector<std::string> overrides;
     std::string shard;
-    bool verbose = false, fresh = false;
+    bool verbose = false, fresh = false, tune_only = false;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("file", args->file, "The compare YAML (a base recipe plus variants or a grid)")->required()->check(CLI::ExistingFile);
@@ -45,6 +45,8 @@ void add_compare_command(CLI::App& app) {
   cmd->add_option("--set", args->overrides, "Override a recipe key for every variant (repeatable): --set model.device=cuda");
   cmd->add_flag("--verbose", args->verbose, "Print every run's progress, not one line per run");
   cmd->add_flag("--fresh", args->fresh, "Retrain every run, even one that finished before with the same recipe");
+  cmd->add_flag("--tune-only", args->tune_only, "A file with tune: only: train the tuning runs (with --shard, that shard's share), "
+                                               "write OUT/tuning.json and stop before the seed runs");
   cmd->add_option("--shard", args->shard, "K/N: train only every N-th run, starting at the K-th, and write no report "
                                           "(split a comparison over processes; then run it once without --shard)");
   cmd->callback([args] {
@@ -57,9 +59,10 @@ void add_compare_command(CLI::App& app) {
     options.quiet = !args->verbose;
     options.overrides = args->overrides;
     options.fresh = args->fresh;
+    options.tune_only = args->tune_only;
     if (!args->shard.empty()) std::tie(options.shard_index, options.shard_count) = parse_shard(args->shard);
     const auto result = training::run_compare(args->file, options);
-    if (options.shard_count > 1) return;  // a shard writes no report
+    if (options.shard_count > 1 || options.tune_only) return;  // a shard, or the tuning alone, writes no report
     std::cout << "\n" << result.table << "\n";
     std::cout << "report: " << (std::filesystem::path(result.out_dir) / "report.html").string() << " (also report.md, results.csv, results.json)\n";
   });

@@ -130,6 +130,36 @@ TEST(HostileRecipes, CompareFilesOfWrongTypesFailNamingTheLine) {
   expect_error([&] { run_compare(dir.file("c2.yaml"), options); }, {"c2.yaml:1:9: 'recipe': expected text, found a list"});
 }
 
+// Issue 16: a hostile tune: block fails before anything trains, naming the file, line and key.
+TEST(HostileRecipes, CompareTuneBlocksOfWrongShapesFailNamingTheKey) {
+  TempDir dir;
+  CompareOptions options;
+  auto expect_tune_error = [&](const std::string& body, std::initializer_list<std::string> parts) {
+    expect_error([&] { run_compare(compare_file(dir, body), options); }, parts);
+  };
+  expect_tune_error("tune: {lr: []}\nvariants: [{name: a}]\n", {"c.yaml:2:12: 'tune.lr': expected a non-empty list of learning rates"});
+  expect_tune_error("tune: {lr: 1e-3}\nvariants: [{name: a}]\n", {"c.yaml:2:12: 'tune.lr': expected a non-empty list"});
+  expect_tune_error("tune: {lr: [1e-3, -2e-3]}\nvariants: [{name: a}]\n", {"c.yaml:2:19: 'tune.lr': expected a positive learning rate, found -2e-3"});
+  expect_tune_error("tune: {lr: [0]}\nvariants: [{name: a}]\n", {"'tune.lr': expected a positive learning rate, found 0"});
+  expect_tune_error("tune: {lr: [.nan]}\nvariants: [{name: a}]\n", {"'tune.lr': expected a positive learning rate, found .nan"});
+  expect_tune_error("tune: {lr: [fast]}\nvariants: [{name: a}]\n", {"c.yaml:2:13: 'tune.lr': expected a learning rate"});
+  expect_tune_error("tune: {lr: [1e-3, 0.001]}\nvariants: [{name: a}]\n", {"'tune.lr': 1e-3 and 0.001 are one candidate"});
+  expect_tune_error("tune: {lr: [1e-3], lrs: [2]}\nvariants: [{name: a}]\n", {"c.yaml:2", "lrs"});
+  expect_tune_error("tune: {validation: 0.1}\nvariants: [{name: a}]\n", {"c.yaml:2:7: 'tune.lr' (the candidate learning rates) is required"});
+  expect_tune_error("tune: {lr: [1e-3], validation: 0.9}\nvariants: [{name: a}]\n",
+                    {"c.yaml:2:32: 'tune.validation': expected a fraction in (0, 0.5] of the training data, found 0.9"});
+  expect_tune_error("tune: {lr: [1e-3], validation: 0}\nvariants: [{name: a}]\n", {"'tune.validation': expected a fraction in (0, 0.5]"});
+  expect_tune_error("tune: {lr: [1e-3], seed: -1}\nvariants: [{name: a}]\n", {"'tune.seed': expected an integer of 0 or more, found -1"});
+  expect_tune_error("tune: [1e-3]\nvariants: [{name: a}]\n", {"c.yaml:2:7: 'tune' is a map"});
+  expect_tune_error("tune: {lr: [1e-3], set: [x]}\nvariants: [{name: a}]\n", {"'set' must be a map"});
+  expect_tune_error("tune: {lr: [1e-3], set: {eval.max_samples: many}}\nvariants: [{name: a}]\n", {"eval.max_samples"});
+  expect_tune_error("tune: {lr: [1e-3]}\nvariants: [{name: a, tune: {lr: [-1]}}]\n", {"c.yaml:3:34: 'tune.lr': expected a positive learning rate"});
+  expect_tune_error("tune: {lr: [1e-3]}\nvariants: [{name: a, tune: {seed: 1}}]\n", {"c.yaml:3", "seed"});
+  expect_tune_error("variants: [{name: a, tune: {lr: [1e-3]}}]\n", {"variant 'a' has its own tune: {lr}, but the file has no 'tune:' block"});
+  options.tune_only = true;
+  expect_tune_error("variants: [{name: a}]\n", {"--tune-only, but the file has no 'tune:' block"});
+}
+
 TEST(HostileRecipes, AnUnusableDeviceIsOneLine) {
   expect_error([] { parse_device("cuda:99", "r.yaml:1:9: model.device"); }, {"r.yaml:1:9: model.device 'cuda:99'", "CUDA"});
   expect_error([] { parse_device("tpu", "--device"); }, {"--device 'tpu' is not a device vltune runs on"});

@@ -1,6 +1,8 @@
 // training/recipe: extends, --set, defaults, relative paths, and validation that reports every
 // problem at once with where it was written.
+#include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include <yaml-cpp/yaml.h>
 
@@ -11,6 +13,7 @@
 #include "training/recipe.h"
 #include "training/run_directory.h"
 #include "training/train_settings.h"
+#include "training/validation_split.h"
 
 namespace vltune::training {
 namespace {
@@ -160,6 +163,41 @@ TEST(Recipe, BadFilesAndOverrides) {
   expect_error([&] { Recipe::load(dir.file("d.yaml")); }, {"d.yaml:"});
   write_file_atomically(dir.file("e.yaml"), "model: {path: m}\nadapters: {preset: full_layer}\ndata: {train: {format: llava, path: t.json}}\n");
   expect_error([&] { Recipe::load(dir.file("e.yaml"), {"train.lr"}); }, {"--set train.lr", "key.path=value"});
+}
+
+
+// data.validation: the held-out part depends only on the ids and the fraction; it is disjoint from
+// the rest, together they are all the samples, and a larger fraction holds out a superset.
+TEST(ValidationSplit, IsDisjointCoversTheDataAndDependsOnlyOnTheIds) {
+  std::vector<datasets::Sample> samples(2000);
+  for (std::size_t i = 0; i < samples.size(); ++i) samples[i].id = "train.json:" + std::to_string(i + 1);
+  const auto split = split_validation(samples, 0.1);
+  EXPECT_EQ(split.train.size() + split.validation.size(), samples.size());
+  EXPECT_GT(split.validation.size(), 140u);  // 200 expected
+  EXPECT_LT(split.validation.size(), 260u);
+  std::set<std::string> held, trained;
+  for (const auto& s : split.validation) held.insert(s.id);
+  for (const auto& s : split.train) trained.insert(s.id);
+  EXPECT_EQ(held.size(), split.validation.size());
+  for (const auto& id : held) EXPECT_FALSE(trained.count(id)) << id;
+  EXPECT_EQ(held.size() + trained.size(), samples.size());
+  // The same ids in another order (another run's shuffle changes nothing, nor does the seed: there is none).
+  auto reversed = samples;
+  std::reverse(reversed.begin(), reversed.end());
+  std::set<std::string> again;
+  for (const auto& s : split_validation(reversed, 0.1).validation) again.insert(s.id);
+  EXPECT_EQ(again, held);
+  EXPECT_GT(split_validation(samples, 0.3).validation.size(), held.size());
+  for (const auto& id : held) EXPECT_TRUE(held_out_for_validation(id, 0.3)) << id;
+}
+
+TEST(ValidationSplit, TheFractionIsCheckedNamingTheKey) {
+  TempDir dir;
+  write_file_atomically(dir.file("r.yaml"), "model: {path: m}\nadapters: {preset: full_layer}\ndata: {train: {format: llava, path: t.json}, validation: 0.7}\n");
+  expect_error([&] { Recipe::load(dir.file("r.yaml")); }, {"r.yaml:3:", "data.validation", "0 (off) to 0.5"});
+  expect_error([&] { Recipe::load(dir.file("r.yaml"), {"data.validation=-0.1"}); }, {"data.validation", "0 (off) to 0.5"});
+  expect_error([&] { Recipe::load(dir.file("r.yaml"), {"data.validation=half"}); }, {"data.validation"});
+  EXPECT_DOUBLE_EQ(Recipe::load(dir.file("r.yaml"), {"data.validation=0.5"}).number("data.validation"), 0.5);
 }
 
 }  // namespace

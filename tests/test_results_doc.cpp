@@ -3,6 +3,7 @@
 // (analysis/results_doc.h): reference rows, mean ± std, the paired bootstrap against LoRA and its
 // verdict, the ΔM/ΔD table from analysis.csv; errors that name the file and line.
 #include <filesystem>
+#include <tuple>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -10,7 +11,9 @@
 #include "analysis/compare_report.h"
 #include "analysis/results_doc.h"
 #include "analysis/study_results.h"
+#include "core/atomic_file.h"
 #include "test_support.h"
+#include "training/compare_tune.h"
 
 namespace vltune {
 namespace {
@@ -168,6 +171,43 @@ TEST_F(ResultsDoc, RunsScoredOnOtherItemsAreNotCollected) {
   test::expect_error([&] { analysis::collect_study(dir_.file("mixed"), dir_.file("results/mixed")); },
                      {"[report]", "run ft seed 1 was scored on other items", "the same eval items"});
   EXPECT_FALSE(fs::exists(dir_.file("results/mixed/results.json")));
+}
+
+// Issue 16: a tuned study: each run records its lr, OUT/tuning.json is collected, and the table
+// shows the lr of each variant, then every candidate's validation score with the chosen one in bold.
+TEST_F(ResultsDoc, ATunedStudyShowsEachVariantsLrAndTheCandidatesValidationScores) {
+  auto runs = study_runs();
+  for (auto& run : runs) run.lr = run.method == "full" ? 2e-4 : 4e-3;
+  analysis::write_compare_report(dir_.file("tuned"), runs, "demo: tuned", "exact_match");
+  std::vector<training::VariantTuning> tuning;
+  for (const char* variant : {"ft", "lora", "dora", "vera"}) {
+    const bool ft = std::string(variant) == "ft";
+    tuning.push_back({variant, {}, 1});
+    for (const auto& [text, value, score] : std::vector<std::tuple<std::string, double, double>>{
+             {ft ? "1e-4" : "2e-3", ft ? 1e-4 : 2e-3, 0.5}, {ft ? "2e-4" : "4e-3", ft ? 2e-4 : 4e-3, 0.625}, {ft ? "5e-4" : "8e-3", ft ? 5e-4 : 8e-3, 0.25}})
+      tuning.back().candidates.push_back({{text, value}, {{"exact_match", score}, {"loss", 1.0}}, std::string("tune/") + variant + "-lr" + text});
+  }
+  training::TuneSpec spec;
+  spec.seed = 3;
+  write_file_atomically(dir_.file("tuned/tuning.json"), training::tuning_json(tuning, spec, "exact_match"));
+  analysis::collect_study(dir_.file("tuned"), dir_.file("results/tuned"));
+  EXPECT_EQ(read_text_file(dir_.file("results/tuned/tuning.json")), read_text_file(dir_.file("tuned/tuning.json")));
+  EXPECT_EQ(nlohmann::json::parse(read_text_file(dir_.file("results/tuned/results.json")))["runs"][1]["lr"], 4e-3);
+  const auto out = render("<!-- results:tuned -->\n<!-- /results -->\n");
+  EXPECT_THAT(out, HasSubstr("| step (ms) | lr (tuned) |"));
+  EXPECT_THAT(out, HasSubstr("| FT: ft | full | - | 196,608 (22.1%) | 3 | 0.445 ± 0.100 | -0.100 [-0.100, -0.100] vs lora | worse | 0.800 ± 0.050 | 41.0 | 0.0002 |"));
+  EXPECT_THAT(out, HasSubstr("| lora | lora | 8 | 8,000 (0.901%) | 3 | 0.545 ± 0.100 | (baseline) | - | 0.750 ± 0.050 | 41.0 | 0.004 |"));
+  EXPECT_THAT(out, HasSubstr("| base, before fine-tuning | - | - | - | - | not measured (no base.json) | - | - | - | - | - |\n"));
+  EXPECT_THAT(out, HasSubstr("10% of the training data held out (the same samples for every run), one run per candidate with seed 3; "
+                             "exact_match on the held-out samples, chosen by the best primary metric"));
+  EXPECT_THAT(out, HasSubstr("- ft: 0.0001 → 0.500, **0.0002 → 0.625**, 0.0005 → 0.250\n"));
+  EXPECT_THAT(out, HasSubstr("- dora: 0.002 → 0.500, **0.004 → 0.625**, 0.008 → 0.250\n"));
+  EXPECT_EQ(render(out), out);
+  // Without tuning.json the column is the runs' lr; a record without an lr (from before) shows "-".
+  EXPECT_THAT(render("<!-- results:demo -->\n<!-- /results -->\n"), HasSubstr("| step (ms) | lr |"));
+  EXPECT_THAT(render("<!-- results:demo -->\n<!-- /results -->\n"), HasSubstr("| (baseline) | - | 0.750 ± 0.050 | 41.0 | - |"));
+  std::ofstream(dir_.file("results/tuned/tuning.json")) << R"({"primary_metric": "exact_match", "variants": 3})";
+  test::expect_error([&] { render("<!-- results:tuned -->\n<!-- /results -->\n"); }, {"tuned/tuning.json", "not a tuning record"});
 }
 
 }  // namespace

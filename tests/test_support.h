@@ -85,13 +85,14 @@ inline std::string vltune_binary() {
   return other && *other ? other : VLTUNE_BINARY;
 }
 
-// The vltune binary run with `args` (a shell command line), stdout and stderr together.
+// What a command printed (stdout and stderr together) and its exit status.
 struct CommandResult {
   int status;
   std::string output;
 };
-inline CommandResult run_vltune(const std::string& args) {
-  const std::string command = vltune_binary() + " " + args + " 2>&1";
+// A shell command line, stdout and stderr together.
+inline CommandResult run_shell(const std::string& command_line) {
+  const std::string command = command_line + " 2>&1";
   FILE* pipe = ::popen(command.c_str(), "r");
   std::string output;
   std::array<char, 4096> buffer{};
@@ -99,6 +100,7 @@ inline CommandResult run_vltune(const std::string& args) {
   const int status = ::pclose(pipe);
   return {WEXITSTATUS(status), output};
 }
+inline CommandResult run_vltune(const std::string& args) { return run_shell(vltune_binary() + " " + args); }
 
 // Runs the ffmpeg program with `arguments` (quiet, overwriting); a failure is a test failure too.
 inline bool run_ffmpeg(const std::string& arguments) {

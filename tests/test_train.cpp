@@ -3,6 +3,7 @@
 // was never interrupted), evaluate, generate, export; compare; and the errors a user meets first.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -13,6 +14,7 @@
 #include "tensor_test_support.h"
 #include "test_support.h"
 #include "training_run.h"
+#include "training/validation_split.h"
 
 namespace fs = std::filesystem;
 using vltune::test::data_path;
@@ -415,4 +417,152 @@ TEST_F(TrainingRun, BadCompareFilesFailBeforeAnythingTrains) {
   EXPECT_NE(result.status, 0);
   EXPECT_THAT(result.output, HasSubstr("variant 'b' changes model.dtype"));
   EXPECT_FALSE(fs::exists(dir_->file("bad-compare-out/runs")));
+}
+
+namespace {
+
+// The ids of RUN/eval/step-N.jsonl, in order.
+std::vector<std::string> answer_ids(const std::string& file) {
+  std::vector<std::string> ids;
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) ids.push_back(nlohmann::json::parse(line).at("id").get<std::string>());
+  return ids;
+}
+
+}  // namespace
+
+// Issue 16: data.validation holds out the same training samples whatever the seed, and the run
+// evaluates on exactly those instead of data.eval.
+TEST_F(TrainingRun, AValidationSplitReplacesTheEvalSetTheSameInEveryRun) {
+  const std::string common = " --set train.steps=1 --set output.save_every=0 --set eval.metrics=[loss,exact_match] --set eval.max_new_tokens=2 "
+                             "--set eval.max_samples=0";
+  std::vector<std::vector<std::string>> held;
+  for (const char* seed : {"1", "2"}) {
+    const auto run = dir_->file(std::string("validation-") + seed);
+    const auto result = run_vltune("train " + recipe() + " --run-dir " + run + common + " --set data.validation=0.25 --set train.seed=" + seed);
+    ASSERT_EQ(result.status, 0) << result.output;
+    held.push_back(answer_ids(run + "/eval/step-1.jsonl"));
+    EXPECT_THAT(result.output, HasSubstr("data.validation 0.25: " + std::to_string(held.back().size()) + " of the 48 training samples held out"));
+  }
+  EXPECT_EQ(held[0], held[1]);
+  ASSERT_GT(held[0].size(), 3u);
+  ASSERT_LT(held[0].size(), 24u);
+  for (const auto& id : held[0]) EXPECT_TRUE(vltune::training::held_out_for_validation(id, 0.25)) << id;
+  const auto test_run = dir_->file("validation-off");
+  const auto result = run_vltune("train " + recipe() + " --run-dir " + test_run + common);
+  ASSERT_EQ(result.status, 0) << result.output;
+  const auto test_ids = answer_ids(test_run + "/eval/step-1.jsonl");
+  EXPECT_EQ(test_ids.size(), 48u);
+  for (const auto& id : held[0]) EXPECT_EQ(std::count(test_ids.begin(), test_ids.end(), id), 0) << id << " is a test item";
+}
+
+// Issue 16: tune: trains each variant once per candidate lr on the validation split, keeps the best
+// one (here lr 1e-2 against one too small to move the weights: the loss tells them apart), and the
+// seed runs train with it; everything is reused on the next run.
+TEST_F(TrainingRun, CompareTunesEachVariantsLrOnTheValidationSplit) {
+  std::ofstream(dir_->file("tune.yaml")) << R"(recipe: recipe.yaml
+metric: loss
+seeds: [0, 1]
+set: {train.steps: 4, output.save_every: 0}
+tune: {lr: [1e-9, 1e-2], validation: 0.25, seed: 3, set: {eval.max_samples: 6}}
+variants:
+  - {name: lora, adapters: {preset: attention_only, method: lora, rank: 4, alpha: 8}}
+  - {name: dora, adapters: {preset: attention_only, method: dora, rank: 4, alpha: 8}, tune: {lr: [1e-2, 1e-10]}}
+)";
+  const auto out = dir_->file("tune-out");
+  auto result = run_vltune("compare " + dir_->file("tune.yaml") + " --out " + out);
+  ASSERT_EQ(result.status, 0) << result.output;
+  const auto tuning = nlohmann::json::parse(std::ifstream(out + "/tuning.json"));
+  EXPECT_EQ(tuning.at("primary_metric"), "loss");
+  EXPECT_EQ(tuning.at("validation"), 0.25);
+  EXPECT_EQ(tuning.at("seed"), 3);
+  ASSERT_EQ(tuning.at("variants").size(), 2u);
+  for (const auto& variant : tuning["variants"]) {
+    ASSERT_EQ(variant.at("candidates").size(), 2u);
+    double best = 1e30, best_lr = 0;
+    for (const auto& c : variant["candidates"]) {
+      const auto loss = c.at("metrics").at("loss").get<double>();
+      if (loss < best) best = loss, best_lr = c.at("lr").get<double>();
+      EXPECT_TRUE(fs::exists(out + "/" + c.at("run").get<std::string>() + "/compare_run.json")) << c.dump();
+      // Tuning runs hold out a quarter of the training data and evaluate on 6 of those.
+      EXPECT_THAT(vltune::test::read_text_file(out + "/" + c.at("run").get<std::string>() + "/recipe.yaml"), HasSubstr("validation: 0.25"));
+    }
+    EXPECT_EQ(variant.at("chosen_lr").get<double>(), best_lr) << variant.dump();
+    EXPECT_EQ(best_lr, 1e-2) << variant.dump();
+  }
+  EXPECT_EQ(tuning["variants"][1]["candidates"][1]["run"], "tune/dora-lr1e-10");  // the variant's own candidates
+  const auto json = nlohmann::json::parse(std::ifstream(out + "/results.json"));
+  ASSERT_EQ(json.at("runs").size(), 4u);
+  for (const auto& run : json["runs"]) {
+    EXPECT_EQ(run.at("lr").get<double>(), 1e-2);
+    EXPECT_EQ(run.at("item_ids").size(), 0u);  // loss only: no answers; the whole test split evaluated
+  }
+  const auto seed_recipe = vltune::test::read_text_file(out + "/runs/dora-seed1/recipe.yaml");
+  EXPECT_THAT(seed_recipe, HasSubstr("lr: 1e-2"));
+  EXPECT_THAT(seed_recipe, Not(HasSubstr("validation")));
+
+  result = run_vltune("compare " + dir_->file("tune.yaml") + " --out " + out);  // all finished: nothing trains
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_EQ(vltune::test::count_occurrences(result.output, "reused"), 8u) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("tuned: dora lr 1e-2"));
+}
+
+// Sharded, the tuning goes first (--tune-only, each shard its share); a shard of the seed runs
+// refuses to start before it has ended.
+TEST_F(TrainingRun, ShardedTuningRunsBeforeTheSeedShards) {
+  std::ofstream(dir_->file("tune-shards.yaml")) << R"(recipe: recipe.yaml
+metric: loss
+set: {train.steps: 2, output.save_every: 0}
+tune: {lr: [1e-3, 1e-2], validation: 0.25}
+variants: [{name: lora, adapters: {preset: attention_only, method: lora, rank: 4, alpha: 8}}]
+)";
+  const auto out = dir_->file("tune-shards-out");
+  auto compare = [&](const std::string& extra) { return run_vltune("compare " + dir_->file("tune-shards.yaml") + " --out " + out + extra); };
+  auto result = compare(" --shard 1/2");
+  EXPECT_NE(result.status, 0);
+  EXPECT_THAT(result.output, HasSubstr("the tuning is not finished (" + out + "/tune/lora-lr0.001 has no finished run)"));
+  EXPECT_THAT(result.output, HasSubstr("--tune-only"));
+  EXPECT_FALSE(fs::exists(out + "/runs"));
+  result = compare(" --tune-only --shard 2/2");
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_TRUE(fs::exists(out + "/tune/lora-lr0.01/compare_run.json"));
+  EXPECT_FALSE(fs::exists(out + "/tune/lora-lr0.001"));
+  EXPECT_FALSE(fs::exists(out + "/tuning.json"));
+  result = compare(" --tune-only --shard 1/2");
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_TRUE(fs::exists(out + "/tuning.json"));
+  EXPECT_FALSE(fs::exists(out + "/runs")) << "--tune-only stops before the seed runs";
+  result = compare(" --shard 1/2");
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_TRUE(fs::exists(out + "/runs/lora-seed0/compare_run.json"));
+  EXPECT_EQ(vltune::test::count_occurrences(result.output, "reused"), 2u) << result.output;
+}
+
+// tools/compare_pool.sh on two files with tune:, one named as the start of the other's name: every
+// tuning shard ends before the first seed shard starts, and each file gets its report and its
+// study folder (before, "pool" counted pool-more's shards as its own, so its report never came).
+TEST_F(TrainingRun, ThePoolRunsTheTuningShardsFirstAndFinishesEveryFile) {
+  const auto repo = fs::path(VLTUNE_TEST_DATA).parent_path().parent_path().lexically_normal();
+  const auto root = fs::path(dir_->file("pool-root"));
+  fs::create_directories(root / "recipes");
+  fs::create_directory_symlink(repo / "tools", root / "tools");
+  for (const std::string name : {"pool", "pool-more"})
+    std::ofstream(root / "recipes" / (name + ".yaml")) << "recipe: ../../recipe.yaml\nmetric: loss\nset: {train.steps: 2, output.save_every: 0}\n"
+                                                          "tune: {lr: [1e-3, 1e-2], validation: 0.25}\n"
+                                                          "variants: [{name: lora, adapters: {preset: attention_only, method: lora, rank: 4, alpha: 8}}]\n"
+                                                          "output: ../runs/results/" << name << "\n";
+  const auto result = vltune::test::run_shell("cd " + root.string() + " && VLTUNE=" + vltune::test::vltune_binary() +
+                                              " SHARDS=2 CPU_WORKERS=2 CPU_THREADS=1 bash tools/compare_pool.sh recipes/pool.yaml@cpu "
+                                              "recipes/pool-more.yaml@cpu");
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_THAT(result.output, Not(HasSubstr("FAILED"))) << result.output;
+  EXPECT_EQ(vltune::test::count_occurrences(result.output, "done: pool tune "), 2u) << result.output;
+  EXPECT_EQ(vltune::test::count_occurrences(result.output, "done: pool-more runs "), 2u) << result.output;
+  EXPECT_LT(result.output.rfind(" tune "), result.output.find(" runs ")) << result.output;
+  for (const std::string name : {"pool", "pool-more"}) {
+    EXPECT_THAT(result.output, HasSubstr("== " + name + "\n| variant")) << result.output;
+    EXPECT_TRUE(fs::exists(root / "docs/results" / name / "tuning.json")) << name;
+    EXPECT_TRUE(fs::exists(root / "runs/results" / name / "report.md")) << name;
+  }
 }

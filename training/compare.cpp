@@ -13,6 +13,7 @@
 #include "adapters/placement_rules.h"
 #include "core/yaml_util.h"
 #include "training/answer_scores.h"
+#include "training/compare_tune.h"
 #include "training/append_file.h"
 #include "training/recipe.h"
 #include "training/run_setup.h"
@@ -27,6 +28,7 @@ namespace {
 struct Variant {
   std::string name, placement;
   std::vector<std::string> overrides;  // --set assignments
+  std::vector<LrCandidate> lr;         // its own tune: {lr: [...]}; empty: the file's
 };
 
 std::string flow(const YAML::Node& node) {
@@ -57,7 +59,7 @@ std::vector<Variant> read_variants(const YAML::Node& root, const std::string& fi
     if (!list.IsSequence()) fail("[compare] ", yaml_where(file, list), ": 'variants' must be a list");
     for (const auto& item : list) {
       if (!item.IsMap()) fail("[compare] ", yaml_where(file, item), ": a variant is a map with name, adapters and/or set");
-      check_known_keys(file, item, {"name", "adapters", "set"}, "a variant");
+      check_known_keys(file, item, {"name", "adapters", "set", "tune"}, "a variant");
       if (!item["name"]) fail("[compare] ", yaml_where(file, item), ": every variant needs a 'name'");
       Variant v;
       v.name = yaml_string(file, item["name"], "name");
@@ -68,6 +70,12 @@ std::vector<Variant> read_variants(const YAML::Node& root, const std::string& fi
       }
       const auto extra = assignments(item["set"], file);
       v.overrides.insert(v.overrides.end(), extra.begin(), extra.end());
+      if (const YAML::Node tune = item["tune"]) {
+        if (!tune.IsMap()) fail("[compare] ", yaml_where(file, tune), ": a variant's 'tune' is a map: {lr: [...]}");
+        check_known_keys(file, tune, {"lr"}, "a variant's tune");
+        if (!tune["lr"]) fail("[compare] ", yaml_where(file, tune), ": a variant's 'tune' needs 'lr', its candidate learning rates");
+        v.lr = read_variant_tune(tune["lr"], file, "tune.lr");
+      }
       variants.push_back(v);
     }
   }
@@ -103,7 +111,7 @@ std::vector<Variant> read_variants(const YAML::Node& root, const std::string& fi
           adapters["rank"] = rank;
           adapters["alpha"] = fixed_alpha ? alpha : 2.0 * static_cast<double>(rank);
           if (rslora) adapters["rslora"] = true;
-          variants.push_back({cat(method, "-", preset, "-r", rank), preset, {"adapters=" + flow(adapters)}});
+          variants.push_back({cat(method, "-", preset, "-r", rank), preset, {"adapters=" + flow(adapters)}, {}});
         }
   }
   if (variants.empty()) fail("[compare] ", file, ": no variants (give 'variants:' or 'grid:')");
@@ -144,7 +152,7 @@ std::optional<analysis::VariantRun> finished_run(const std::string& run_dir, con
 // evaluation data.
 std::vector<std::string> reported_metrics(const Recipe& recipe) {
   std::vector<std::string> names = {"train_loss"};
-  if (!recipe.has("data.eval")) return names;
+  if (!recipe.has("data.eval") && !(recipe.number("data.validation") > 0)) return names;
   const YAML::Node metrics = recipe.find("eval.metrics");
   if (!metrics.IsDefined() || !metrics.IsSequence()) return {"train_loss", "loss"};
   for (const auto& m : metrics)
@@ -182,67 +190,110 @@ std::vector<uint64_t> read_seeds(const YAML::Node& root, const std::string& file
 
 // A compare file read and every run's recipe loaded and checked, before anything trains.
 struct ComparePlan {
-  std::string title, metric, out_dir;
+  std::string file, title, metric, out_dir, base;
+  std::vector<std::string> common;  // the file's set, then the command line's
   std::vector<uint64_t> seeds;
   std::vector<Variant> variants;
-  std::vector<std::vector<Recipe>> recipes;  // [variant][seed]
+  std::vector<std::vector<Recipe>> recipes;  // [variant][seed]; with tune:, reloaded with each chosen lr
+  std::optional<TuneSpec> tune;
+  std::vector<std::string> tune_overrides;        // tune's set
+  std::vector<std::vector<Recipe>> tune_recipes;  // [variant][candidate]
+  const std::vector<LrCandidate>& candidates(std::size_t v) const { return variants[v].lr.empty() ? tune->lr : variants[v].lr; }
 };
 
-// Each variant's recipe per seed: the base recipe with the file's set, the command line's --sets,
-// the variant's own and the seed; all on one backbone.
-std::vector<std::vector<Recipe>> variant_recipes(const std::string& base, const std::vector<std::string>& common,
-                                                 const std::vector<Variant>& variants, const std::vector<uint64_t>& seeds) {
+// A variant's recipe: the base recipe with the file's set, the command line's --sets, the variant's
+// own and then `last`; on the backbone of `first` when given.
+Recipe variant_recipe(const ComparePlan& plan, const Variant& variant, const std::vector<std::string>& last, const Recipe* first) {
+  auto overrides = plan.common;
+  overrides.insert(overrides.end(), variant.overrides.begin(), variant.overrides.end());
+  overrides.insert(overrides.end(), last.begin(), last.end());
+  auto recipe = Recipe::load(plan.base, overrides);
+  if (first) check_same_backbone(*first, recipe, variant.name);
+  return recipe;
+}
+
+// Each variant's recipe per seed, with train.lr = chosen_lr[v] when given (a tuned comparison).
+std::vector<std::vector<Recipe>> variant_recipes(const ComparePlan& plan, const std::vector<std::string>& chosen_lr = {}) {
   std::vector<std::vector<Recipe>> recipes;
-  for (const auto& variant : variants) {
+  for (std::size_t v = 0; v < plan.variants.size(); ++v) {
     recipes.emplace_back();
-    for (const auto seed : seeds) {
-      auto overrides = common;
-      overrides.insert(overrides.end(), variant.overrides.begin(), variant.overrides.end());
-      overrides.push_back(cat("train.seed=", seed));
-      recipes.back().push_back(Recipe::load(base, overrides));
-      check_same_backbone(recipes.front().front(), recipes.back().back(), variant.name);
+    for (const auto seed : plan.seeds) {
+      std::vector<std::string> last;
+      if (!chosen_lr.empty()) last.push_back("train.lr=" + chosen_lr[v]);
+      last.push_back(cat("train.seed=", seed));
+      recipes.back().push_back(variant_recipe(plan, plan.variants[v], last, recipes.front().empty() ? nullptr : &recipes.front().front()));
     }
   }
   return recipes;
 }
 
+// The tuning runs' recipes: per variant and candidate, tune's set, its seed, data.validation and the lr.
+std::vector<std::vector<Recipe>> tuning_recipes(const ComparePlan& plan) {
+  std::vector<std::vector<Recipe>> recipes;
+  for (std::size_t v = 0; v < plan.variants.size(); ++v) {
+    recipes.emplace_back();
+    for (const auto& lr : plan.candidates(v)) {
+      auto last = plan.tune_overrides;
+      last.insert(last.end(), {cat("train.seed=", plan.tune->seed), "data.validation=" + plan.tune->validation_text, "train.lr=" + lr.text});
+      recipes.back().push_back(variant_recipe(plan, plan.variants[v], last, &plan.recipes.front().front()));
+    }
+  }
+  return recipes;
+}
+
+// tune: and the variants' own tune: {lr}, with their recipes.
+void read_tuning(ComparePlan& plan, const YAML::Node& root) {
+  plan.tune = read_tune(root["tune"], plan.file);
+  for (const auto& v : plan.variants)
+    if (!v.lr.empty() && !plan.tune)
+      fail("[compare] ", plan.file, ": variant '", v.name, "' has its own tune: {lr}, but the file has no 'tune:' block (validation, seed)");
+  if (!plan.tune) return;
+  plan.tune_overrides = assignments(root["tune"]["set"], plan.file);
+  plan.tune_recipes = tuning_recipes(plan);
+}
+
 ComparePlan read_compare(const std::string& file, const CompareOptions& options) {
   const YAML::Node root = load_yaml_file(file);
   if (!root.IsMap()) fail("[compare] ", file, ": expected a map with recipe, variants and/or grid");
-  check_known_keys(file, root, {"recipe", "title", "metric", "seeds", "set", "variants", "grid", "output"}, "a compare file");
+  check_known_keys(file, root, {"recipe", "title", "metric", "seeds", "set", "variants", "grid", "output", "tune"}, "a compare file");
   if (!root["recipe"]) fail("[compare] ", file, ": 'recipe' (the base recipe) is required");
   const auto folder = fs::path(file).parent_path();
-  const auto base = (folder / yaml_string(file, root["recipe"], "recipe")).lexically_normal().string();
-  if (!fs::exists(base)) fail("[compare] ", yaml_where(file, root["recipe"]), ": the recipe ", base, " does not exist");
   ComparePlan plan;
+  plan.file = file;
+  plan.base = (folder / yaml_string(file, root["recipe"], "recipe")).lexically_normal().string();
+  if (!fs::exists(plan.base)) fail("[compare] ", yaml_where(file, root["recipe"]), ": the recipe ", plan.base, " does not exist");
   plan.seeds = read_seeds(root, file);
-  auto common = assignments(root["set"], file);
-  common.insert(common.end(), options.overrides.begin(), options.overrides.end());
+  plan.common = assignments(root["set"], file);
+  plan.common.insert(plan.common.end(), options.overrides.begin(), options.overrides.end());
   plan.variants = read_variants(root, file);
   plan.out_dir = !options.out_dir.empty() ? options.out_dir
                  : root["output"]       ? (folder / yaml_string(file, root["output"], "output")).lexically_normal().string()
                                         : (fs::path("runs") / ("compare-" + fs::path(file).stem().string())).string();
   plan.title = root["title"] ? yaml_string(file, root["title"], "title") : fs::path(file).stem().string();
-  plan.recipes = variant_recipes(base, common, plan.variants, plan.seeds);
+  plan.recipes = variant_recipes(plan);
+  read_tuning(plan, root);
+  if (options.tune_only && !plan.tune) fail("[compare] ", file, ": --tune-only, but the file has no 'tune:' block");
   plan.metric = root["metric"] ? yaml_string(file, root["metric"], "metric") : "";
   if (plan.metric.empty()) {  // the first eval metric of the recipe
     const YAML::Node metrics = plan.recipes.front().front().find("eval.metrics");
     plan.metric = metrics.IsDefined() && metrics.IsSequence() && metrics.size() > 0 ? metrics[0].Scalar() : "loss";
   }
   check_metric_reported(plan.metric, plan.recipes, plan.variants, root["metric"] ? yaml_where(file, root["metric"]) : file);
+  if (plan.tune) check_metric_reported(plan.metric, plan.tune_recipes, plan.variants, cat(yaml_where(file, root["tune"]), ": tune"));
   if (options.shard_count < 1 || options.shard_index < 0 || options.shard_index >= options.shard_count)
     fail("[compare] shard ", options.shard_index + 1, " of ", options.shard_count, ": expected K/N with 1 <= K <= N");
   return plan;
 }
 
-// A trained run as the report takes it, logged in one line.
-analysis::VariantRun variant_run(const RunResult& run, const Variant& variant, uint64_t seed) {
+// A trained run as the report takes it, logged in one line that opens with `label`.
+analysis::VariantRun variant_run(const RunResult& run, const Variant& variant, uint64_t seed, double lr, const std::string& label) {
   analysis::VariantRun out;
   out.variant = variant.name;
   out.method = run.methods;
   out.placement = variant.placement;
   out.rank = run.rank;
   out.seed = seed;
+  out.lr = lr;
   out.trainable_params = run.trainable_params;
   out.trainable_percent = 100.0 * static_cast<double>(run.trainable_params) / static_cast<double>(run.model_params);
   out.peak_memory_mib = run.peak_memory_mib;
@@ -259,54 +310,128 @@ analysis::VariantRun variant_run(const RunResult& run, const Variant& variant, u
     out.item_ids = std::move(items.ids);
     out.item_scores = std::move(items.scores);
   }
-  std::string line = cat(out.variant, " seed ", out.seed, ": ", run.steps, " steps, ", static_cast<int64_t>(run.step_time_ms), " ms/step");
+  std::string line = cat(label, ": ", run.steps, " steps, ", static_cast<int64_t>(run.step_time_ms), " ms/step");
   for (const auto& [name, value] : run.metrics) line += cat(", ", name, " ", value);
   log_info(line);
   return out;
 }
 
+// Trains the runs of one process, on one backbone loaded when the first of them trains.
+class Runner {
+ public:
+  Runner(const ComparePlan& plan, const CompareOptions& options) : plan_(plan), options_(options) {}
+  // The run in `run_dir`: its record when it finished before with this recipe (unless --fresh and
+  // this process may train it), else trained now when `may_train`, else nullopt.
+  std::optional<analysis::VariantRun> run(const std::string& run_dir, const Recipe& recipe, const Variant& variant, uint64_t seed,
+                                          bool may_train, const std::string& label) {
+    const double lr = recipe.number("train.lr");
+    if (!(options_.fresh && may_train))
+      if (auto finished = finished_run(run_dir, recipe)) {
+        log_info(cat(label, ": finished before, reused (", run_dir, ")"));
+        if (finished->lr == 0) finished->lr = lr;  // a record from before runs kept their lr
+        return finished;
+      }
+    if (!may_train) return std::nullopt;
+    if (fs::exists(run_dir)) fs::remove_all(run_dir);  // unfinished or changed: start afresh
+    if (!backbone_) backbone_ = std::make_unique<Backbone>(load_backbone(plan_.recipes.front().front()));
+    TrainRequest request;
+    request.run_dir = run_dir;
+    request.quiet = options_.quiet;
+    const auto trained = train(*backbone_, recipe, request);
+    ++trained_;
+    auto out = variant_run(trained, variant, seed, lr, label);
+    write_file_atomically((fs::path(trained.run_dir) / kFinishedRun).string(), analysis::variant_run_json(out));
+    return out;
+  }
+  int64_t trained() const { return trained_; }
+
+ private:
+  const ComparePlan& plan_;
+  const CompareOptions& options_;
+  std::unique_ptr<Backbone> backbone_;
+  int64_t trained_ = 0;
+};
+
+bool sharded(const CompareOptions& options) { return options.shard_count > 1; }
+
+// The tuning runs (OUT/tune/VARIANT-lrX), trained where this process may (all of them unsharded,
+// its shard's with --tune-only, none in a sharded seed phase) or reused; each variant's tuning, or
+// nullopt while one is unfinished (`unfinished` names the first such run).
+std::optional<std::vector<VariantTuning>> tune_variants(const ComparePlan& plan, const CompareOptions& options, Runner& runner,
+                                                        std::string& unfinished) {
+  std::vector<VariantTuning> tuning;
+  int64_t index = -1;
+  for (std::size_t v = 0; v < plan.variants.size(); ++v) {
+    tuning.push_back({plan.variants[v].name, {}, 0});
+    for (std::size_t c = 0; c < plan.candidates(v).size(); ++c) {
+      const auto& lr = plan.candidates(v)[c];
+      const auto name = tuning_run_name(plan.variants[v].name, lr);
+      const bool mine = !sharded(options) || (options.tune_only && ++index % options.shard_count == options.shard_index);
+      auto run = runner.run((fs::path(plan.out_dir) / "tune" / name).string(), plan.tune_recipes[v][c], plan.variants[v], plan.tune->seed,
+                            mine, cat(plan.variants[v].name, " lr ", lr.text, " (tuning)"));
+      if (run) tuning.back().candidates.push_back({lr, run->metrics, "tune/" + name});
+      else if (unfinished.empty()) unfinished = (fs::path(plan.out_dir) / "tune" / name).string();
+    }
+  }
+  if (!unfinished.empty()) return std::nullopt;
+  for (auto& t : tuning) {
+    t.chosen = choose_lr(t.candidates, plan.metric, t.variant);
+    log_info(cat("tuned: ", t.variant, " lr ", t.candidates[t.chosen].lr.text, " (", plan.metric, " ",
+                 t.candidates[t.chosen].metrics.at(plan.metric), " on the validation split)"));
+  }
+  write_file_atomically((fs::path(plan.out_dir) / "tuning.json").string(), tuning_json(tuning, *plan.tune, plan.metric));
+  return tuning;
+}
+
+// The tuning phase of a tuned comparison: true when the seed runs may follow (plan.recipes then
+// carry each variant's chosen lr), false when this process ends here (--tune-only).
+bool run_tuning(ComparePlan& plan, const CompareOptions& options, Runner& runner) {
+  std::string unfinished;
+  const auto tuning = tune_variants(plan, options, runner, unfinished);
+  if (!tuning && !options.tune_only)
+    fail("[compare] ", plan.file, ": the tuning is not finished (", unfinished, " has no finished run); a sharded run trains only ",
+         "seed runs, which need each variant's chosen lr: run the tuning first (vltune compare ", plan.file,
+         " --tune-only, or split it with --tune-only --shard K/N), then the shards");
+  if (options.tune_only) {
+    log_info(cat("compare: tuning", sharded(options) ? cat(" shard ", options.shard_index + 1, " of ", options.shard_count) : "", " trained ",
+                 runner.trained(), " runs; ", tuning ? "every tuning run is finished (" + plan.out_dir + "/tuning.json)"
+                                                     : "some are unfinished: run the other shards"));
+    return false;
+  }
+  std::vector<std::string> chosen;
+  for (const auto& t : *tuning) chosen.push_back(t.candidates[t.chosen].lr.text);
+  plan.recipes = variant_recipes(plan, chosen);
+  return true;
+}
+
 }  // namespace
 
 CompareResult run_compare(const std::string& compare_yaml, const CompareOptions& options) {
-  const auto plan = read_compare(compare_yaml, options);
+  auto plan = read_compare(compare_yaml, options);
   const auto& first = plan.recipes.front().front();
   for (std::size_t v = 0; v < plan.variants.size(); ++v)  // one backbone serves every run: none may change it
     if (adapters::parse_placement(plan.recipes[v].front().find("adapters"), plan.recipes[v].front().origin_file("adapters")).train_embeddings)
       fail("[compare] ", compare_yaml, ": variant '", plan.variants[v].name, "' says embeddings: train, which changes the backbone the "
            "variants share; train it with vltune train");
-  const bool sharded = options.shard_count > 1;
   CompareResult result;
   result.out_dir = plan.out_dir;
-  std::unique_ptr<Backbone> backbone;  // loaded once, when the first run has to train
   log_info(cat("compare: ", plan.variants.size(), " variants x ", plan.seeds.size(), " seeds on one backbone (",
-               first.file_path("model.path"), ")", sharded ? cat(", shard ", options.shard_index + 1, " of ", options.shard_count) : ""));
-  int64_t index = -1, trained = 0;
+               first.file_path("model.path"), ")", sharded(options) ? cat(", shard ", options.shard_index + 1, " of ", options.shard_count) : ""));
+  Runner runner(plan, options);
+  if (plan.tune && !run_tuning(plan, options, runner)) return result;
+  int64_t index = -1;
   for (std::size_t v = 0; v < plan.variants.size(); ++v)
     for (std::size_t s = 0; s < plan.seeds.size(); ++s) {
-      ++index;
+      const bool mine = !sharded(options) || ++index % options.shard_count == options.shard_index;
       const auto& variant = plan.variants[v];
-      TrainRequest request;
-      request.run_dir = (fs::path(result.out_dir) / "runs" / cat(variant.name, "-seed", plan.seeds[s])).string();
-      request.quiet = options.quiet;
-      if (!options.fresh)
-        if (auto finished = finished_run(request.run_dir, plan.recipes[v][s])) {
-          log_info(cat(variant.name, " seed ", plan.seeds[s], ": finished before, reused (", request.run_dir, ")"));
-          result.runs.push_back(std::move(*finished));
-          continue;
-        }
-      if (sharded && index % options.shard_count != options.shard_index) continue;
-      if (fs::exists(request.run_dir)) fs::remove_all(request.run_dir);  // unfinished or changed: start afresh
-      if (!backbone) backbone = std::make_unique<Backbone>(load_backbone(first));
-      const auto run = train(*backbone, plan.recipes[v][s], request);
-      ++trained;
-      auto out = variant_run(run, variant, plan.seeds[s]);
-      write_file_atomically((fs::path(run.run_dir) / kFinishedRun).string(), analysis::variant_run_json(out));
-      result.runs.push_back(std::move(out));
+      const auto run_dir = (fs::path(result.out_dir) / "runs" / cat(variant.name, "-seed", plan.seeds[s])).string();
+      if (auto run = runner.run(run_dir, plan.recipes[v][s], variant, plan.seeds[s], mine, cat(variant.name, " seed ", plan.seeds[s])))
+        result.runs.push_back(std::move(*run));
     }
-  if (sharded) {
-    log_info(cat("compare: shard ", options.shard_index + 1, " of ", options.shard_count, " trained ", trained,
-                 " runs; ", result.runs.size(), " of ", index + 1, " are finished. Run it again without --shard, once every "
-                 "shard has ended, to write the report"));
+  if (sharded(options)) {
+    log_info(cat("compare: shard ", options.shard_index + 1, " of ", options.shard_count, " trained ", runner.trained(), " runs; ",
+                 result.runs.size(), " of ", plan.variants.size() * plan.seeds.size(), " are finished. Run it again without --shard, once ",
+                 "every shard has ended, to write the report"));
     return result;
   }
   analysis::write_compare_report(result.out_dir, result.runs, plan.title, plan.metric);

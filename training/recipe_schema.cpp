@@ -16,6 +16,7 @@ const std::vector<SchemaKey>& recipe_schema() {
       {"adapters", T::kMap, "", {}, "where adapters go: a preset and/or rules (docs/adapters.md)", true},
       {"data.train", T::kMap, "", {}, "the training dataset (format, path, media_root, allow_media_from, fields, prompt: docs/datasets.md), or a list of them", true},
       {"data.eval", T::kMap, "", {}, "the evaluation dataset(s), same keys"},
+      {"data.validation", T::kFloat, "0", {}, "hold out this fraction of data.train (0 to 0.5; by a hash of each sample's id, the same samples in every run) and evaluate on it instead of data.eval (0: off)"},
       {"data.template", T::kEnum, "auto", {"auto", "plain", "llava_v1", "llama2", "chatml"}, "chat template (auto: the model folder's, else llava_v1)"},
       {"data.max_length", T::kInt, "2048", {}, "tokens per sample, visual tokens included"},
       {"data.packing", T::kBool, "false", {}, "training packs each micro-batch's samples into rows of at most max_length tokens, each attending only to itself"},
@@ -69,6 +70,7 @@ const std::vector<KeyBounds>& recipe_bounds() {
   constexpr double kMany = 1e15;
   static const std::vector<KeyBounds> bounds = {
       {"data.max_length", 1, 1e7, "1 to 10 million tokens"},
+      {"data.validation", 0, 0.5, "0 (off) to 0.5, the fraction of data.train held out"},
       {"data.num_frames", 0, 1024, "0 to 1024 frames"},
       {"data.fps", 0, 1000, "0 to 1000 frames per second"},
       {"data.max_frames", 1, 1024, "1 to 1024 frames"},

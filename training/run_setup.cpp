@@ -8,6 +8,7 @@
 #include "datasets/dataset_yaml.h"
 #include "datasets/registry.h"
 #include "language/chat_template_choice.h"
+#include "training/validation_split.h"
 #include "vision/image_processor.h"
 
 namespace fs = std::filesystem;
@@ -167,7 +168,19 @@ RunData load_run_data(const Recipe& recipe, Backbone& backbone) {
                                                                                                 : datasets::OnBadSample::kSkip);
   data.train = read_recipe_datasets(recipe, "data.train", *data.bad);
   if (data.train.empty()) fail("[recipe] ", recipe.where("data.train"), ": the training dataset has no usable sample");
-  if (recipe.has("data.eval")) data.eval = read_recipe_datasets(recipe, "data.eval", *data.bad);
+  if (const double fraction = recipe.number("data.validation"); fraction > 0) {
+    // The held-out part of data.train replaces data.eval (never read then): tuning never sees the test split.
+    auto split = split_validation(std::move(data.train), fraction);
+    if (split.train.empty() || split.validation.empty())
+      fail("[recipe] ", recipe.where("data.validation"), ": data.validation ", fraction, " of the ", split.train.size() + split.validation.size(),
+           " training samples leaves ", split.train.size(), " to train on and ", split.validation.size(), " to validate on; both need one or more");
+    log_info(cat("data.validation ", fraction, ": ", split.validation.size(), " of the ", split.train.size() + split.validation.size(),
+                 " training samples held out for evaluation (instead of data.eval)"));
+    data.train = std::move(split.train);
+    data.eval = std::move(split.validation);
+  } else if (recipe.has("data.eval")) {
+    data.eval = read_recipe_datasets(recipe, "data.eval", *data.bad);
+  }
 
   datasets::PrepareOptions options;
   options.chat_template = chat_template(recipe);
