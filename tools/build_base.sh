@@ -45,28 +45,30 @@ prep() {
     --dataset "$data/fashion-mnist/caption_train.json" --dataset "$data/synthetic-video/caption_train.json" \
     --dataset "$data/wordnet.json"
   [ -d "$data/cache" ] || "$vltune" prepare recipes/pretrain/base-vlm.yaml --out "$data/cache"
-  [ -d "$data/video-downstream-cache" ] || "$vltune" prepare --dataset "$data/video-downstream/qa_test.json" \
-    --model recipes/pretrain/base-vlm-config --num-frames 4 --out "$data/video-downstream-cache"
+  # The downstream tasks (recipes/results/tasks/): the questions and captions of the first 10,000
+  # training images (a study run takes 4,800 samples, its tuning holds out a tenth), all 10,000 test
+  # images, and the 5,000 downstream clips; one media cache per modality.
+  for kind in vqa caption; do
+    [ -f "$data/fashion-mnist/${kind}_train_10k.json" ] || python3 -c 'import json, sys
+json.dump(json.load(open(sys.argv[1]))[:10000], open(sys.argv[2], "w"), indent=1)' \
+      "$data/fashion-mnist/${kind}_train.json" "$data/fashion-mnist/${kind}_train_10k.json"
+  done
+  [ -d "$data/study-fm-cache" ] || "$vltune" prepare recipes/results/tasks/image-vqa.yaml \
+    --model recipes/pretrain/base-vlm-config --out "$data/study-fm-cache"
+  [ -d "$data/study-video-cache" ] || "$vltune" prepare recipes/results/tasks/video-qa.yaml \
+    --model recipes/pretrain/base-vlm-config --out "$data/study-video-cache"
   mkdir -p "$(dirname "$bundle")"
+  # The pretraining bundle also carries what the studies need beside data/base/cache (which holds
+  # every Fashion-MNIST image), so that one device call can pretrain and start the studies.
   tar cf - "$data"/fashion-mnist/{caption,vqa}_test.json "$data"/fashion-mnist/caption_train.json \
-      "$data"/synthetic-video/caption_{train,test}.json "$data"/video-downstream/{qa,caption}_test.json \
-      "$data"/wordnet.json "$data"/tokenizer.model "$data"/cache "$data"/video-downstream-cache | xz -T2 -6 > "$bundle"
+      "$data"/fashion-mnist/{caption,vqa}_train_10k.json "$data"/synthetic-video/caption_{train,test}.json \
+      "$data"/video-downstream/{qa,caption}_{train,test}.json "$data"/wordnet.json "$data"/tokenizer.model \
+      "$data"/cache "$data"/study-video-cache | xz -T2 -6 > "$bundle"
+  # The studies' bundle, for later calls (with the model's parts beside it): the downstream data only.
+  tar cf - "$data"/fashion-mnist/{caption,vqa}_{test,train_10k}.json "$data"/video-downstream/{qa,caption}_{train,test}.json \
+      "$data"/study-fm-cache "$data"/study-video-cache | xz -T2 -6 > "${bundle%.tar.xz}-studies.tar.xz"
+  ls -l "$bundle" "${bundle%.tar.xz}-studies.tar.xz"
   ls -l "$bundle"
-}
-
-# Every media file a cache holds, created empty where it is missing (the GPU machine).
-placeholders() {
-  python3 - "$@" <<'EOF'
-import json, os, sys
-for cache in sys.argv[1:]:
-    made = 0
-    for path in json.load(open(os.path.join(cache, "index.json")))["media"]:
-        if not os.path.exists(path):
-            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-            open(path, "w").close()
-            made += 1
-    print(f"{cache}: {made} media files stand in empty for the cached pixels")
-EOF
 }
 
 # How many of the recipe's steps (at most its 3,000) fit in SECONDS on this machine, so that the
@@ -98,7 +100,7 @@ train() {
   shift
   mkdir -p "$out"
   [ -d "$data/cache" ] || xz -dc "$bundle" | tar xf -
-  placeholders "$data/cache" "$data/video-downstream-cache"
+  python3 tools/cache_placeholders.py "$data/cache" "$data/study-video-cache"
   local seconds=${TRAIN_SECONDS:-$((${LIMIT:-540} - ($(date +%s) - start) - 180))}
   local steps=${STEPS:-$(probe_steps "$device" $((seconds - 60)) "$@")}
   seconds=$((${LIMIT:-540} - ($(date +%s) - start) - 150))

@@ -6,25 +6,30 @@
 # (no checkpoints: the ΔM/ΔD analysis ran here first) and docs/results/ into OUT/results.tar.gz.
 # Calling it again continues: finished runs are reused.
 #
-# BUNDLE, made on a machine with media support (repository root):
-#   vltune prepare recipes/image-vqa.yaml --model models/tiny-vlm --out gpu-carry/fm-cache --num-frames 4
-#   vltune prepare recipes/video-qa.yaml --model models/tiny-vlm --out gpu-carry/video-cache --num-frames 4
-#   tar czf gpu-bundle/bundle.tar.gz data/fashion-mnist/{vqa,caption}_*.json data/fashion-mnist/images \
-#       data/synthetic-video gpu-carry/fm-cache gpu-carry/video-cache
-# Usage (GPU machine, repository root): [PREVIOUS=results.tar.gz] LIMIT=600 bash tools/gpu_results.sh BUNDLE OUT FILE@DEVICE[@SETTINGS]...
+# BUNDLE: `bash tools/build_base.sh prep data/base-bundle.tar.xz` here makes it (data/base-bundle-studies.tar.xz:
+# the downstream data and its media caches; the pretraining bundle data/base-bundle.tar.xz serves too,
+# with @data.cache=data/base/cache for the image tasks). MODEL_PARTS: a folder with the base's
+# base-vlm.tar.gz.part-* (tools/build_base.sh gpu's OUT), unpacked into models/ unless models/base-vlm is here.
+# The device call carries BUNDLE, MODEL_PARTS and the RE2 packages (.deps/libre2-9_*.deb, .deps/libre2-dev_*.deb).
+# Usage (GPU machine, repository root):
+#   [PREVIOUS=results.tar.gz] [MODEL_PARTS=DIR] LIMIT=600 bash tools/gpu_results.sh BUNDLE OUT FILE@DEVICE[@SETTINGS]...
 set -uo pipefail
 bundle=$1 out=$2
 shift 2
 limit=${LIMIT:-600}
 start=$(date +%s)
 build=build-cuda
+[ -z "$(ls .deps/libre2*.deb 2>/dev/null)" ] || eval "$(bash tools/gpu_deps.sh install)"
 prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DVLTUNE_WITH_MEDIA=OFF -DCMAKE_PREFIX_PATH="$prefix" \
       -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" > "$out/configure.log" 2>&1 || { tail -20 "$out/configure.log"; exit 1; }
 cmake --build "$build" --target vltune vltune-sentencepiece --parallel "$(nproc)" > "$out/build.log" 2>&1 ||
   { grep -E -A8 "error|FAILED" "$out/build.log" | head -60; exit 1; }
 echo "== built in $(($(date +%s) - start)) s"
-[ -d gpu-carry/video-cache ] || tar xzf "$bundle"
+marker=data/base/.unpacked-$(basename "$bundle")
+[ -f "$marker" ] || { xz -dc "$bundle" | tar xf - && touch "$marker"; }
+python3 tools/cache_placeholders.py data/base/*cache
+[ -d models/base-vlm ] || [ -z "${MODEL_PARTS:-}" ] || cat "$MODEL_PARTS"/base-vlm.tar.gz.part-* | tar xzf - -C models
 # A fresh machine continues from the runs an earlier call brought back (PREVIOUS: its results.tar.gz).
 [ -d runs/results ] || [ -z "${PREVIOUS:-}" ] || tar xzf "$PREVIOUS"
 left=$((limit - ($(date +%s) - start)))

@@ -25,7 +25,7 @@ case "$name" in
     task=${name%-methods}
     "$vltune" eval "recipes/results/tasks/$task.yaml" --base "$@" > "$study/base.json"
     case "$task" in
-      image-vqa) "$vltune" data prior --train data/fashion-mnist/vqa_train.json --test data/fashion-mnist/vqa_test.json --json > "$study/prior.json" ;;
-      video-qa) "$vltune" data prior --train data/synthetic-video/qa_train.json --test data/synthetic-video/qa_test.json --json > "$study/prior.json" ;;
+      image-vqa) "$vltune" data prior --train data/base/fashion-mnist/vqa_train_10k.json --test data/base/fashion-mnist/vqa_test.json --json > "$study/prior.json" ;;
+      video-qa) "$vltune" data prior --train data/base/video-downstream/qa_train.json --test data/base/video-downstream/qa_test.json --json > "$study/prior.json" ;;
     esac ;;
 esac

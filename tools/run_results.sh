@@ -7,8 +7,9 @@
 # Usage (repository root, after `make build`): bash tools/run_results.sh [recipes/results/X.yaml ...]
 set -euo pipefail
 vltune=${VLTUNE:-build/cli/vltune}
-[ -f data/fashion-mnist/vqa_train.json ] || "$vltune" data fashion-mnist --out data/fashion-mnist --limit 4000
-[ -f data/synthetic-video/qa_train.json ] || "$vltune" data synthetic-video --out data/synthetic-video --clips 1000
+# The downstream data and its media caches (and the pretraining data beside them) come from
+# tools/build_base.sh prep; the base model itself from its gpu (or train) step.
+[ -d data/base/study-fm-cache ] && [ -d data/base/study-video-cache ] || VLTUNE=$vltune bash tools/build_base.sh prep data/base-bundle.tar.xz
 files=("$@")
 [ ${#files[@]} -gt 0 ] || files=(recipes/results/*.yaml)
 for file in "${files[@]}"; do
