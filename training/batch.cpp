@@ -88,7 +88,8 @@ Batch collate(const std::vector<datasets::PreparedSample>& batch_samples, int64_
 // Every image and clip frame of the batch goes through the vision tower in one pass (they share
 // the fixed size the preprocessor resized them to); the features are then split per sample, each
 // clip pooled on its own, and concatenated in sample order. One pass per sample made the tower's
-// kernels and their backward run batch-size times per step: 4x the step at 64 samples on an H200.
+// kernels and their backward run batch-size times per step (64 samples on an H200: 389-525 ms a step,
+// against 24-33 ms in one pass; docs/performance.md, "Small models").
 torch::Tensor visual_tokens(multimodal::VisionLanguageModelImpl& model, const Batch& batch,
                             const multimodal::VideoPooling& pooling) {
   if (!model.vision_tower) return {};
@@ -107,19 +108,13 @@ torch::Tensor visual_tokens(multimodal::VisionLanguageModelImpl& model, const Ba
     return p.dim() == 4 && p.sizes().slice(1) == pixels.front().sizes().slice(1);
   });
   const int64_t hidden = model.config().text.hidden_size;
+  // Other sizes never come from the fixed-size preprocessing; they keep one pass each.
+  const auto batched = one_size ? model.image_features(torch::cat(pixels).to(dtype)) : torch::Tensor();  // [all frames, tokens, hidden]
   std::vector<torch::Tensor> parts;
-  if (!one_size) {  // never from the fixed-size preprocessing; kept exact for any other input
-    for (std::size_t k = 0; k < pixels.size(); ++k) {
-      const auto p = pixels[k].to(dtype);
-      parts.push_back(batch.video[owners[k]] ? model.video_features(p, pooling) : model.image_features(p).reshape({-1, hidden}));
-    }
-    return torch::cat(parts).unsqueeze(0);
-  }
-  const auto features = model.image_features(torch::cat(pixels).to(dtype));  // [all frames, tokens, hidden]
   int64_t offset = 0;
   for (std::size_t k = 0; k < pixels.size(); ++k) {
     const int64_t count = pixels[k].size(0);
-    const auto own = features.narrow(0, offset, count);
+    const auto own = one_size ? batched.narrow(0, offset, count) : model.image_features(pixels[k].to(dtype));
     offset += count;
     parts.push_back(batch.video[owners[k]] ? model.pool_video_features(own, pooling) : own.reshape({-1, hidden}));
   }
