@@ -5,44 +5,13 @@
 #include "core/error.h"
 #include "core/json_view.h"
 #include "core/log.h"
+#include "multimodal/generation_guards.h"
 
 namespace vltune::multimodal {
 
 namespace {
 
-// Eval mode for the duration of a generation, for the model and the adapters attached to its
-// Linear layers (they are modules of their own, outside the model), then each one's mode back.
-class EvalModeScope {
- public:
-  explicit EvalModeScope(VisionLanguageModelImpl& model) {
-    modules_.emplace_back(&model, model.is_training());
-    for (const auto& module : model.modules(/*include_self=*/false))
-      if (const auto* linear = dynamic_cast<const LinearImpl*>(module.get()); linear && linear->adapter)
-        if (auto* adapter = dynamic_cast<torch::nn::Module*>(linear->adapter)) modules_.emplace_back(adapter, adapter->is_training());
-    for (auto& [module, was_training] : modules_) module->eval();
-  }
-  ~EvalModeScope() {
-    for (auto& [module, was_training] : modules_) module->train(was_training);
-  }
-  EvalModeScope(const EvalModeScope&) = delete;
-  EvalModeScope& operator=(const EvalModeScope&) = delete;
-
- private:
-  std::vector<std::pair<torch::nn::Module*, bool>> modules_;
-};
-
 torch::Tensor model_weight(VisionLanguageModelImpl& model) { return model.language_model->embed_tokens->weight; }
-
-// A prompt must leave the answer a position: beyond max_position_embeddings the decoder's
-// positions were never trained, and it answers noise ("a yellow yellow yellow ...").
-void check_prompt_fits(const VisionLanguageModelImpl& model, int64_t length, const std::string& prompt) {
-  const int64_t positions = model.config().text.max_position_embeddings;
-  if (length >= positions)
-    fail("[generate] ", prompt, " has ", length, " tokens (visual tokens included) but the model has ", positions,
-         " positions (max_position_embeddings), leaving none for the answer: use fewer video frames or pool them "
-         "(--num-frames, --spatial-pool, --temporal-pool mean; data.num_frames, data.spatial_pool, data.temporal in a recipe), "
-         "or a shorter prompt");
-}
 
 std::vector<int64_t> generate_from(VisionLanguageModelImpl& model, const torch::Tensor& input_ids, const VisualTokens& visual,
                                    const language::GenerationOptions& options) {
@@ -53,12 +22,7 @@ std::vector<int64_t> generate_from(VisionLanguageModelImpl& model, const torch::
   check_prompt_fits(model, length + offset, "the prompt");
   // The answer's tokens take the positions after the prompt's: no more than are left.
   auto bounded = options;
-  const int64_t positions = model.config().text.max_position_embeddings, room = positions - (length + offset);
-  if (bounded.max_new_tokens > room) {
-    log_warning(cat("[generate] the prompt's ", length + offset, " positions leave ", room, " of the model's ", positions,
-                    ": at most ", room, " new tokens, not ", bounded.max_new_tokens));
-    bounded.max_new_tokens = room;
-  }
+  bounded.max_new_tokens = answer_budget(model, length + offset, options.max_new_tokens);
   torch::NoGradGuard no_grad;
   EvalModeScope eval(model);
   language::KVCache cache;

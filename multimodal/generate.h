@@ -41,6 +41,13 @@ std::vector<int64_t> generate(VisionLanguageModelImpl& model, const torch::Tenso
 std::vector<int64_t> generate(VisionLanguageModelImpl& model, const PreparedSample& prompt,
                               const language::GenerationOptions& options, const VideoPooling& pooling);
 
+// Several prompts, each answer what generate() gives that prompt alone (up to float rounding in a
+// near tie). Greedy prompts of the fixed-size layout decode as one left-padded batch
+// (generate_batch.cpp); the patch layout (M-RoPE) and beam search or sampling take one prompt at
+// a time.
+std::vector<std::vector<int64_t>> generate_batch(VisionLanguageModelImpl& model, const std::vector<PreparedSample>& prompts,
+                                                 const language::GenerationOptions& options, const VideoPooling& pooling);
+
 // The model folder's end-of-sequence ids: generation_config.json's eos_token_id (an id or a
 // list), else config.json's (text_config's for llava); empty when neither names one.
 std::vector<int64_t> eos_token_ids(const std::string& model_dir);

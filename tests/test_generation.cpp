@@ -162,6 +162,37 @@ TEST(Generate, MatchesTransformersGenerate) {
   }
 }
 
+// A batch of prompts of different lengths (each row left-padded differently), with and without the
+// image, decodes as one left-padded batch (multimodal::generate_batch): every row's tokens are those
+// the prompt gets alone, with and without an EOS that ends some rows before the others.
+TEST(Generate, ABatchOfPromptsAnswersEachPromptAsAlone) {
+  for (const char* name : kFixtures) {
+    SCOPED_TRACE(name);
+    FixtureModel f(name);
+    std::vector<datasets::PreparedSample> prompts;
+    auto add = [&](const torch::Tensor& ids, bool with_image) {
+      const auto host = ids.to(torch::kCPU).contiguous();
+      datasets::PreparedSample prompt;
+      prompt.id = cat("prompt ", prompts.size());
+      prompt.input_ids.assign(host.data_ptr<int64_t>(), host.data_ptr<int64_t>() + host.numel());
+      if (with_image && f.pixel_values.defined()) prompt.pixels = f.pixel_values.narrow(0, 0, 1);
+      prompts.push_back(prompt);
+    };
+    for (int64_t extra : {2, 5, 0, 3}) add(f.prompt(f.prefix_length() + extra), true);
+    add(f.input_ids[0].narrow(0, f.prefix_length(), 3), false);  // text after the image: no visual tokens
+    const auto greedy = options_for("greedy", 6);
+    std::vector<std::vector<int64_t>> alone;
+    for (const auto& prompt : prompts) alone.push_back(multimodal::generate(f.model(), prompt, greedy, {}));
+    EXPECT_EQ(multimodal::generate_batch(f.model(), prompts, greedy, {}), alone);
+    // An EOS that is some row's third token: that row stops there, the others run on.
+    const auto with_eos = options_for("greedy", 6, {alone[1][2]});
+    alone.clear();
+    for (const auto& prompt : prompts) alone.push_back(multimodal::generate(f.model(), prompt, with_eos, {}));
+    ASSERT_EQ(alone[1].size(), 2u);
+    EXPECT_EQ(multimodal::generate_batch(f.model(), prompts, with_eos, {}), alone);
+  }
+}
+
 TEST(Generate, PreparedPromptEqualsTensorPrompt) {
   FixtureModel f("hf-tiny-llava-clip-llama");
   datasets::PreparedSample prompt;

@@ -457,6 +457,22 @@ TEST_F(TrainingRun, AValidationSplitReplacesTheEvalSetTheSameInEveryRun) {
   for (const auto& id : held[0]) EXPECT_EQ(std::count(test_ids.begin(), test_ids.end(), id), 0) << id << " is a test item";
 }
 
+// Eval answers decode eval.batch_size prompts at a time (multimodal::generate_batch, left-padded):
+// one prompt at a time and 7 at a time (the last batch short) write the same answers in the same order.
+TEST_F(TrainingRun, EvalAnswersDoNotDependOnTheEvalBatchSize) {
+  const std::string common = " --set train.steps=1 --set output.save_every=0 --set eval.metrics=[exact_match] "
+                             "--set eval.max_new_tokens=5 --set eval.max_samples=0";
+  std::vector<std::string> files;
+  for (const char* size : {"1", "7"}) {
+    const auto run = dir_->file(std::string("eval-batch-") + size);
+    const auto result = run_vltune("train " + recipe() + " --run-dir " + run + common + " --set eval.batch_size=" + size);
+    ASSERT_EQ(result.status, 0) << result.output;
+    files.push_back(vltune::test::read_text_file(run + "/eval/step-1.jsonl"));
+  }
+  EXPECT_EQ(answer_ids(dir_->file("eval-batch-1/eval/step-1.jsonl")).size(), 48u);
+  EXPECT_EQ(files[0], files[1]);
+}
+
 // Issue 16: tune: trains each variant once per candidate lr on the validation split, keeps the best
 // one (here lr 1e-2 against one too small to move the weights: the loss tells them apart), and the
 // seed runs train with it; everything is reused on the next run.

@@ -71,7 +71,7 @@ json.dump(json.load(open(sys.argv[1]))[:10000], open(sys.argv[2], "w"), indent=1
   ls -l "$bundle"
 }
 
-# How many of the recipe's steps (at most its 3,000) fit in SECONDS on this machine, so that the
+# How many of the recipe's steps (at most its train.steps) fit in SECONDS on this machine, so that the
 # cosine schedule runs to its end rather than being cut: 60 probe steps, timed between steps 20 and 60.
 probe_steps() {
   local device=$1 seconds=$2 log=runs/pretrain-probe.log
@@ -90,8 +90,10 @@ probe_steps() {
   done
   kill "$pid" 2> /dev/null; wait "$pid" 2> /dev/null
   rm -rf runs/pretrain-probe
-  [ -n "$t60" ] || { echo "== the probe did not reach step 60:" >&2; tail -5 "$log" >&2; echo 3000; return; }
-  python3 -c "import sys; per = ($t60 - $t20) / 40; n = int(min(3000, $seconds / per) // 50 * 50); print(max(n, 300))
+  local most
+  most=$(sed -n 's/^  steps: \([0-9]*\).*/\1/p' recipes/pretrain/base-vlm.yaml)
+  [ -n "$t60" ] || { echo "== the probe did not reach step 60:" >&2; tail -5 "$log" >&2; echo "$most"; return; }
+  python3 -c "import sys; per = ($t60 - $t20) / 40; n = int(min($most, $seconds / per) // 50 * 50); print(max(n, 300))
 print(f'== probe: {per * 1000:.0f} ms per step; {n} steps fit in $seconds s', file=sys.stderr)"
 }
 

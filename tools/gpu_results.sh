@@ -12,7 +12,7 @@
 # base-vlm.tar.gz.part-* (tools/build_base.sh gpu's OUT), unpacked into models/ unless models/base-vlm is here.
 # The device call carries BUNDLE, MODEL_PARTS and the RE2 packages (.deps/libre2-9_*.deb, .deps/libre2-dev_*.deb).
 # Usage (GPU machine, repository root):
-#   [PREVIOUS=results.tar.gz] [MODEL_PARTS=DIR] LIMIT=600 bash tools/gpu_results.sh BUNDLE OUT FILE@DEVICE[@SETTINGS]...
+#   [PREVIOUS=results.tar.gz] [MODEL_PARTS=DIR] [MARGIN=240] [CUDA_WORKERS=4] LIMIT=600 bash tools/gpu_results.sh BUNDLE OUT FILE@DEVICE[@SETTINGS]...
 set -uo pipefail
 bundle=$1 out=$2
 shift 2
@@ -33,8 +33,8 @@ python3 tools/cache_placeholders.py data/base/*cache
 # A fresh machine continues from the runs an earlier call brought back (PREVIOUS: its results.tar.gz).
 [ -d runs/results ] || [ -z "${PREVIOUS:-}" ] || tar xzf "$PREVIOUS"
 left=$((limit - ($(date +%s) - start)))
-# No shard starts in the last 240 s (a shard of three runs takes about two minutes); 30 s kept for packing.
-DEADLINE=$((left - 240)) VLTUNE=$build/cli/vltune timeout $((left - 30)) bash tools/compare_pool.sh "$@"
+# No shard starts in the last MARGIN s (default 240: a shard's runs must end before the timeout); 30 s kept for packing.
+DEADLINE=$((left - ${MARGIN:-240})) VLTUNE=$build/cli/vltune timeout $((left - 30)) bash tools/compare_pool.sh "$@"
 # docs/results/<study>/ holds what the repository commits (tools/results_finish.sh wrote it).
 tar czf "$out/results.tar.gz" --exclude=checkpoints --exclude='events.out.tfevents.*' runs/results runs/pool-logs docs/results
 echo "== $(($(date +%s) - start)) s in all"

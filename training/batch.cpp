@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "adapters/adapter.h"
+#include "multimodal/visual_batch.h"
 #include "training/packing.h"
 
 namespace vltune::training {
@@ -85,40 +86,17 @@ Batch collate(const std::vector<datasets::PreparedSample>& batch_samples, int64_
   return batch;
 }
 
-// Every image and clip frame of the batch goes through the vision tower in one pass (they share
-// the fixed size the preprocessor resized them to); the features are then split per sample, each
-// clip pooled on its own, and concatenated in sample order. One pass per sample made the tower's
-// kernels and their backward run batch-size times per step (64 samples on an H200: 389-525 ms a step,
-// against 24-33 ms in one pass; docs/performance.md, "Small models").
+// The samples' visual tokens in sample order, every image and clip frame in one pass
+// (multimodal/visual_batch.h).
 torch::Tensor visual_tokens(multimodal::VisionLanguageModelImpl& model, const Batch& batch,
                             const multimodal::VideoPooling& pooling) {
   if (!model.vision_tower) return {};
   torch::AutoGradMode grad(torch::GradMode::is_enabled() &&
                            (any_trainable(*model.vision_tower) || any_trainable(*model.multi_modal_projector)));
-  const auto dtype = model.multi_modal_projector->parameters().front().scalar_type();
-  std::vector<torch::Tensor> pixels;
-  std::vector<std::size_t> owners;  // the sample each entry of `pixels` belongs to
-  for (std::size_t i = 0; i < batch.pixels.size(); ++i)
-    if (batch.pixels[i].defined()) {
-      pixels.push_back(batch.pixels[i]);
-      owners.push_back(i);
-    }
-  if (pixels.empty()) return {};
-  const bool one_size = std::all_of(pixels.begin(), pixels.end(), [&](const torch::Tensor& p) {
-    return p.dim() == 4 && p.sizes().slice(1) == pixels.front().sizes().slice(1);
-  });
-  const int64_t hidden = model.config().text.hidden_size;
-  // Other sizes never come from the fixed-size preprocessing; they keep one pass each.
-  const auto batched = one_size ? model.image_features(torch::cat(pixels).to(dtype)) : torch::Tensor();  // [all frames, tokens, hidden]
   std::vector<torch::Tensor> parts;
-  int64_t offset = 0;
-  for (std::size_t k = 0; k < pixels.size(); ++k) {
-    const int64_t count = pixels[k].size(0);
-    const auto own = one_size ? batched.narrow(0, offset, count) : model.image_features(pixels[k].to(dtype));
-    offset += count;
-    parts.push_back(batch.video[owners[k]] ? model.pool_video_features(own, pooling) : own.reshape({-1, hidden}));
-  }
-  return torch::cat(parts).unsqueeze(0);
+  for (const auto& tokens : multimodal::visual_tokens_per_entry(model, batch.pixels, batch.video, pooling))
+    if (tokens.defined()) parts.push_back(tokens);
+  return parts.empty() ? torch::Tensor() : torch::cat(parts).unsqueeze(0);
 }
 
 torch::Tensor summed_loss(multimodal::VisionLanguageModelImpl& model, const Batch& batch,

@@ -21,23 +21,51 @@ bool wants(const EvalSettings& settings, const std::string& metric) {
   return std::find(settings.metrics.begin(), settings.metrics.end(), metric) != settings.metrics.end();
 }
 
-// The model's answer to `sample`'s conversation up to its last answer, with the pixels of
-// `prepared` (what prepare() made of it) when it could be prepared, so the media is decoded once
-// (skipped, as a bad sample, when its media cannot be decoded or its prompt does not fit).
-void generate_answer(Backbone& backbone, const datasets::SamplePreparer& preparer, const datasets::Sample& sample,
-                     const std::optional<datasets::PreparedSample>& prepared, const EvalSettings& settings,
-                     const multimodal::VideoPooling& pooling, datasets::BadSamples& bad, std::vector<GeneratedAnswer>& answers) {
-  datasets::PreparedSample prompt;
-  try {
-    prompt = prepared ? preparer.prepare_prompt(sample, *prepared) : preparer.prepare_prompt(sample);
-  } catch (const Error& e) {
-    bad.report(sample.id, e.what());
-    return;
+// The prompts waiting for an answer, answered eval.batch_size at a time (multimodal::generate_batch).
+class PendingAnswers {
+ public:
+  PendingAnswers(Backbone& backbone, const EvalSettings& settings, const multimodal::VideoPooling& pooling)
+      : backbone_(backbone), settings_(settings), pooling_(pooling) {}
+
+  // `sample`'s conversation up to its last answer, with the pixels of `prepared` (what prepare()
+  // made of it) when it could be prepared, so the media is decoded once; skipped as a bad sample
+  // when its media cannot be decoded. `place` is its index in the eval order.
+  void add(const datasets::SamplePreparer& preparer, const datasets::Sample& sample,
+           const std::optional<datasets::PreparedSample>& prepared, int64_t place, datasets::BadSamples& bad) {
+    try {
+      prompts_.push_back(prepared ? preparer.prepare_prompt(sample, *prepared) : preparer.prepare_prompt(sample));
+    } catch (const Error& e) {
+      bad.report(sample.id, e.what());
+      return;
+    }
+    samples_.push_back(&sample);
+    places_.push_back(place);
+    if (static_cast<int64_t>(prompts_.size()) >= settings_.batch_size) flush();
   }
-  if (prompt.pixels.defined()) prompt.pixels = prompt.pixels.to(backbone.device);
-  const auto ids = multimodal::generate(backbone.model(), prompt, settings.generation, pooling);
-  answers.push_back({sample.id, backbone.tokenizer.decode(ids), sample.references});
-}
+
+  void flush() {
+    if (prompts_.empty()) return;
+    const auto ids = multimodal::generate_batch(backbone_.model(), prompts_, settings_.generation, pooling_);
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+      answers.push_back({samples_[k]->id, backbone_.tokenizer.decode(ids[k]), samples_[k]->references});
+      places.push_back(places_[k]);
+    }
+    prompts_.clear();
+    samples_.clear();
+    places_.clear();
+  }
+
+  std::vector<GeneratedAnswer> answers;
+  std::vector<int64_t> places;  // each answer's index in the eval order
+
+ private:
+  Backbone& backbone_;
+  const EvalSettings& settings_;
+  const multimodal::VideoPooling& pooling_;
+  std::vector<datasets::PreparedSample> prompts_;
+  std::vector<const datasets::Sample*> samples_;
+  std::vector<int64_t> places_;
+};
 
 // Length-prefixed strings ("5:hello"): generated text may be any bytes, not only UTF-8.
 void put(std::string& out, const std::string& text) { out += std::to_string(text.size()) + ":" + text; }
@@ -145,25 +173,26 @@ EvalResult evaluate(Backbone& backbone, const RunData& data, const EvalSettings&
   const auto total = static_cast<int64_t>(data.eval.size());
   const bool generating = std::any_of(kTextMetrics.begin(), kTextMetrics.end(), [&](const auto& m) { return wants(settings, m); });
   const int64_t rank = group ? group->rank() : 0, ranks = group ? group->size() : 1;
-  std::vector<int64_t> places;  // each answer's i
+  PendingAnswers answering(backbone, settings, pooling);
   EvalProgress progress(rank == 0 ? settings.progress : nullptr, count, is_terminal(settings.progress));
   for (int64_t i = rank; i < count; i += ranks) {
     progress.done(i);
     const auto& sample = data.eval[i * total / count];
     auto prepared = data.preparer->prepare(sample, *data.bad);
-    if (generating) generate_answer(backbone, *data.preparer, sample, prepared, settings, pooling, *data.bad, result.answers);
-    places.resize(result.answers.size(), i);
+    if (generating) answering.add(*data.preparer, sample, prepared, i, *data.bad);
     if (!prepared) continue;
     pending.push_back(std::move(*prepared));
     if (static_cast<int64_t>(pending.size()) == settings.batch_size) flush();
   }
   flush();
+  answering.flush();
+  result.answers = std::move(answering.answers);
   if (ranks > 1) {
     const auto sums = torch::tensor({loss_sum, static_cast<double>(target_tokens)}, torch::kFloat64);
     group->sum(sums);
     loss_sum = sums[0].item<double>();
     target_tokens = static_cast<int64_t>(sums[1].item<double>());
-    if (generating) result.answers = gather_answers(*group, result.answers, places);
+    if (generating) result.answers = gather_answers(*group, result.answers, answering.places);
   }
   progress.done(count);
   if (target_tokens == 0) fail("[eval] no evaluation sample could be prepared (", data.bad->count(), " bad samples)");
