@@ -11,6 +11,7 @@
 #include "analysis/compare_report.h"
 #include "opencv_support.h"
 #include "test_support.h"
+#include "variant_run_support.h"
 
 
 namespace vltune {
@@ -24,12 +25,7 @@ using test::read_text_file;
 
 VariantRun make_run(const std::string& variant, const std::string& method, int64_t rank, uint64_t seed, double accuracy,
                     int64_t params) {
-  VariantRun run;
-  run.variant = variant;
-  run.method = method;
-  run.placement = "attention_only";
-  run.rank = rank;
-  run.seed = seed;
+  auto run = test::variant_run(variant, method, rank, seed);
   run.trainable_params = params;
   run.trainable_percent = 100.0 * params / 5e6;
   run.peak_memory_mib = 500 + rank;
@@ -37,7 +33,6 @@ VariantRun make_run(const std::string& variant, const std::string& method, int64
   run.tokens_per_s = 2000 - 10 * seed;
   run.metrics = {{"accuracy", accuracy}, {"loss", 1 - accuracy}};
   for (int64_t step = 10; step <= 50; step += 10) run.loss_curve.emplace_back(step, 2.0 / (1 + step * accuracy / 10) + 0.01 * seed);
-  run.run_dir = "runs/" + variant + "-seed" + std::to_string(seed);
   return run;
 }
 

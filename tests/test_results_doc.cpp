@@ -13,6 +13,7 @@
 #include "analysis/study_results.h"
 #include "core/atomic_file.h"
 #include "test_support.h"
+#include "variant_run_support.h"
 #include "training/compare_tune.h"
 
 namespace vltune {
@@ -25,17 +26,11 @@ using test::read_text_file;
 // A run scored on 10 items: item i scores correct / 10 + i / 100, so its exact_match is
 // correct / 10 + 0.045, and two runs differ by the same amount on every item.
 VariantRun scored_run(const std::string& variant, const std::string& method, int64_t rank, uint64_t seed, int correct) {
-  VariantRun run;
-  run.variant = variant;
-  run.method = method;
-  run.placement = "attention_only";
-  run.rank = rank;
-  run.seed = seed;
+  auto run = test::variant_run(variant, method, rank, seed, "/somewhere/runs");
   run.trainable_params = method == "full" ? 196608 : 1000 * rank;
   run.trainable_percent = run.trainable_params / 8883.2;
   run.step_time_ms = 40 + seed;
   run.loss_curve = {{1, 2.0}, {2, 1.5}};
-  run.run_dir = "/somewhere/runs/" + variant + "-seed" + std::to_string(seed);
   for (int i = 0; i < 10; ++i) {
     run.item_ids.push_back("q" + std::to_string(i));
     run.item_scores["exact_match"].push_back(correct / 10.0 + i / 100.0);

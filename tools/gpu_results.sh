@@ -19,12 +19,10 @@ shift 2
 limit=${LIMIT:-600}
 start=$(date +%s)
 build=build-cuda
-[ -z "$(ls .deps/libre2*.deb 2>/dev/null)" ] || eval "$(bash tools/gpu_deps.sh install)"
-prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DVLTUNE_WITH_MEDIA=OFF -DCMAKE_PREFIX_PATH="$prefix" \
-      -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" > "$out/configure.log" 2>&1 || { tail -20 "$out/configure.log"; exit 1; }
-cmake --build "$build" --target vltune vltune-sentencepiece --parallel "$(nproc)" > "$out/build.log" 2>&1 ||
-  { grep -E -A8 "error|FAILED" "$out/build.log" | head -60; exit 1; }
+source tools/gpu_build.sh
+GPU_CMAKE_ARGS=-DVLTUNE_BUILD_TESTS=OFF gpu_build "$build" vltune vltune-sentencepiece > "$out/build.log" || {
+  cat "$out/build.log"; exit 1; }
+rm "$out/build.log"
 echo "== built in $(($(date +%s) - start)) s"
 marker=data/base/.unpacked-$(basename "$bundle")
 [ -f "$marker" ] || { xz -dc "$bundle" | tar xf - && touch "$marker"; }
