@@ -43,14 +43,16 @@ __global__ void scale_columns_kernel(T* z, const T* __restrict__ g, const T* __r
 }
 
 // A block is kLanes × kWarps threads over kLanes · VEC columns and one band of rows: warp w walks rows
-// w, w + kWarps, ... of the band, the warps' sums meet in shared memory, and the block adds them,
-// divided, into magnitude_grad once per column (one atomic per column and band).
+// w, w + kWarps, ... of the band, the warps' sums meet in shared memory, and the block writes its
+// band's sum of each column into band_sums[band, column]. sum_bands_kernel then adds the bands in
+// order and divides: the same bits on every run. (Adding each band's sum into magnitude_grad with
+// an atomic, as before, made the order, and so the rounding, depend on block scheduling: DoRA's
+// runs on an H200 differed between two identical tuning runs, LoRA's did not; docs/results.md.)
 constexpr int kLanes = 32, kWarps = 8;
 
 template <typename T, int VEC>
 __global__ void scale_columns_backward_kernel(const T* __restrict__ dy, const T* __restrict__ g, const T* __restrict__ scaled,
-                                              T* __restrict__ h, const float* __restrict__ divisor,
-                                              float* __restrict__ magnitude_grad, int64_t rows, int64_t cols,
+                                              T* __restrict__ h, float* __restrict__ band_sums, int64_t rows, int64_t cols,
                                               int64_t rows_per_band) {
   using P = Pack<T, VEC>;
   __shared__ float partial[kWarps][kLanes * VEC];
@@ -85,7 +87,16 @@ __global__ void scale_columns_backward_kernel(const T* __restrict__ dy, const T*
     float total = 0;
 #pragma unroll
     for (int w = 0; w < kWarps; ++w) total += partial[w][c];
-    atomicAdd(magnitude_grad + column, total / divisor[column]);
+    band_sums[blockIdx.y * cols + column] = total;
+  }
+}
+
+__global__ void sum_bands_kernel(const float* __restrict__ band_sums, const float* __restrict__ divisor,
+                                 float* __restrict__ magnitude_grad, int64_t bands, int64_t cols) {
+  for (int64_t j = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; j < cols; j += int64_t(gridDim.x) * blockDim.x) {
+    float total = 0;
+    for (int64_t b = 0; b < bands; ++b) total += band_sums[b * cols + j];
+    magnitude_grad[j] = total / divisor[j];
   }
 }
 
@@ -125,26 +136,42 @@ void launch_scale(void* z, const void* g, const void* bias, void* y, int64_t row
   else scale_columns_kernel<T, 16 / sizeof(T)><<<blocks, kThreads, 0, stream>>>(zt, gt, bt, yt, packs, cols);
 }
 
+// The grid of scale_columns_backward_kernel: column blocks × bands, about eight blocks per
+// multiprocessor in all, each band at least 32 rows (4 per warp).
+struct BackwardGrid {
+  int64_t column_blocks, bands, rows_per_band;
+};
+
+template <typename T>
+BackwardGrid backward_grid(int64_t rows, int64_t cols, int multiprocessors) {
+  const int vec = pack_width<T>(cols);
+  const int64_t column_blocks = std::max<int64_t>(1, (cols / vec + kLanes - 1) / kLanes);
+  const int64_t wanted = std::max<int64_t>(1, std::min<int64_t>((rows + 31) / 32, 8 * int64_t(multiprocessors) / column_blocks));
+  const int64_t rows_per_band = std::max<int64_t>(1, (rows + wanted - 1) / wanted);
+  return {column_blocks, std::max<int64_t>(1, (rows + rows_per_band - 1) / rows_per_band), rows_per_band};
+}
+
 template <typename T>
 void launch_backward(const void* dy, const void* g, const void* scaled, void* h, const float* divisor, float* magnitude_grad,
-                     int64_t rows, int64_t cols, int multiprocessors, cudaStream_t stream) {
-  cudaMemsetAsync(magnitude_grad, 0, sizeof(float) * cols, stream);
-  if (rows == 0 || cols == 0) return;
+                     float* band_sums, int64_t rows, int64_t cols, int multiprocessors, cudaStream_t stream) {
+  if (cols == 0) return;
+  if (rows == 0) {
+    cudaMemsetAsync(magnitude_grad, 0, sizeof(float) * cols, stream);
+    return;
+  }
   const int vec = pack_width<T>(cols);
-  const int64_t column_blocks = (cols / vec + kLanes - 1) / kLanes;
-  // About eight blocks per multiprocessor in all, each band at least 32 rows (4 per warp).
-  const int64_t bands = std::max<int64_t>(1, std::min<int64_t>((rows + 31) / 32, 8 * int64_t(multiprocessors) / column_blocks));
-  const int64_t rows_per_band = (rows + bands - 1) / bands;
-  const dim3 grid(static_cast<unsigned>(column_blocks), static_cast<unsigned>((rows + rows_per_band - 1) / rows_per_band));
+  const auto shape = backward_grid<T>(rows, cols, multiprocessors);
+  const dim3 grid(static_cast<unsigned>(shape.column_blocks), static_cast<unsigned>(shape.bands));
   const dim3 block(kLanes, kWarps);
   auto dyt = static_cast<const T*>(dy), gt = static_cast<const T*>(g), st = static_cast<const T*>(scaled);
   auto ht = static_cast<T*>(h);
   if (vec == 1)
-    scale_columns_backward_kernel<T, 1><<<grid, block, 0, stream>>>(dyt, gt, st, ht, divisor, magnitude_grad, rows, cols,
-                                                                       rows_per_band);
+    scale_columns_backward_kernel<T, 1><<<grid, block, 0, stream>>>(dyt, gt, st, ht, band_sums, rows, cols, shape.rows_per_band);
   else
-    scale_columns_backward_kernel<T, 16 / sizeof(T)><<<grid, block, 0, stream>>>(dyt, gt, st, ht, divisor, magnitude_grad,
-                                                                                    rows, cols, rows_per_band);
+    scale_columns_backward_kernel<T, 16 / sizeof(T)><<<grid, block, 0, stream>>>(dyt, gt, st, ht, band_sums, rows, cols,
+                                                                                    shape.rows_per_band);
+  const int blocks = static_cast<int>(std::min<int64_t>((cols + kThreads - 1) / kThreads, 65535));
+  sum_bands_kernel<<<blocks, kThreads, 0, stream>>>(band_sums, divisor, magnitude_grad, shape.bands, cols);
 }
 
 }  // namespace
@@ -159,14 +186,26 @@ void scale_columns(Element element, void* z, const void* g, const void* bias, vo
   }
 }
 
+int64_t scale_columns_backward_bands(Element element, int64_t rows, int64_t cols, int multiprocessors) {
+  switch (element) {
+    case Element::kFloat32: return backward_grid<float>(rows, cols, multiprocessors).bands;
+    case Element::kFloat16: return backward_grid<__half>(rows, cols, multiprocessors).bands;
+    case Element::kBFloat16: return backward_grid<__nv_bfloat16>(rows, cols, multiprocessors).bands;
+  }
+  return 1;
+}
+
 void scale_columns_backward(Element element, const void* dy, const void* g, const void* scaled, void* h, const float* divisor,
-                            float* magnitude_grad, int64_t rows, int64_t cols, int multiprocessors, void* stream) {
+                            float* magnitude_grad, float* band_sums, int64_t rows, int64_t cols, int multiprocessors,
+                            void* stream) {
   auto s = static_cast<cudaStream_t>(stream);
   switch (element) {
-    case Element::kFloat32: return launch_backward<float>(dy, g, scaled, h, divisor, magnitude_grad, rows, cols, multiprocessors, s);
-    case Element::kFloat16: return launch_backward<__half>(dy, g, scaled, h, divisor, magnitude_grad, rows, cols, multiprocessors, s);
+    case Element::kFloat32:
+      return launch_backward<float>(dy, g, scaled, h, divisor, magnitude_grad, band_sums, rows, cols, multiprocessors, s);
+    case Element::kFloat16:
+      return launch_backward<__half>(dy, g, scaled, h, divisor, magnitude_grad, band_sums, rows, cols, multiprocessors, s);
     case Element::kBFloat16:
-      return launch_backward<__nv_bfloat16>(dy, g, scaled, h, divisor, magnitude_grad, rows, cols, multiprocessors, s);
+      return launch_backward<__nv_bfloat16>(dy, g, scaled, h, divisor, magnitude_grad, band_sums, rows, cols, multiprocessors, s);
   }
 }
 

@@ -19,9 +19,13 @@ void scale_columns(Element element, void* z, const void* g, const void* bias, vo
                    void* stream);
 
 // h[t, j] = dy[t, j] · g[j] (rounded as above) and magnitude_grad[j] = Σ_t dy[t, j] · scaled[t, j] / divisor[j],
-// summed in fp32 (divisor and magnitude_grad are fp32 [cols]). `multiprocessors` sizes the grid.
+// summed in fp32 (divisor and magnitude_grad are fp32 [cols]) in a fixed order, so every run gives
+// the same bits: each band of rows sums into its row of `band_sums` (fp32 [bands, cols], bands from
+// scale_columns_backward_bands), and the bands are then added in order. `multiprocessors` sizes the grid.
+int64_t scale_columns_backward_bands(Element element, int64_t rows, int64_t cols, int multiprocessors);
 void scale_columns_backward(Element element, const void* dy, const void* g, const void* scaled, void* h, const float* divisor,
-                            float* magnitude_grad, int64_t rows, int64_t cols, int multiprocessors, void* stream);
+                            float* magnitude_grad, float* band_sums, int64_t rows, int64_t cols, int multiprocessors,
+                            void* stream);
 
 // Per row i of `rows`: norm[i] = √max(base_sq[i] + Σ_k b[i, k] · mixed[i, k], 0) (k < rank; rank 0 and null b,
 // mixed for √base_sq), g[i] = magnitude[i] / norm[i] rounded to g's element type, divisor[i] = magnitude[i]

@@ -49,9 +49,12 @@ std::optional<ScaledGradients> scale_columns_backward(const torch::Tensor& dy, c
   const c10::cuda::CUDAGuard guard(dy.device());
   auto h = torch::empty_like(dy);
   auto magnitude_grad = torch::empty_like(divisor);
+  const int multiprocessors = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
+  const int64_t rows = dy.size(0), cols = dy.size(1);
+  auto band_sums = torch::empty({cuda::scale_columns_backward_bands(*element, rows, cols, multiprocessors), cols}, divisor.options());
   cuda::scale_columns_backward(*element, dy.data_ptr(), g.data_ptr(), scaled.data_ptr(), h.data_ptr(), divisor.data_ptr<float>(),
-                               magnitude_grad.data_ptr<float>(), dy.size(0), dy.size(1),
-                               at::cuda::getCurrentDeviceProperties()->multiProcessorCount, current_stream());
+                               magnitude_grad.data_ptr<float>(), band_sums.data_ptr<float>(), rows, cols, multiprocessors,
+                               current_stream());
   return ScaledGradients{h, magnitude_grad};
 }
 
