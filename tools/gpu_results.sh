@@ -12,7 +12,7 @@
 # base-vlm.tar.gz.part-* (tools/build_base.sh gpu's OUT), unpacked into models/ unless models/base-vlm is here.
 # The device call carries BUNDLE, MODEL_PARTS and the RE2 packages (.deps/libre2-9_*.deb, .deps/libre2-dev_*.deb).
 # Usage (GPU machine, repository root):
-#   [PREVIOUS=results.tar.gz] [MODEL_PARTS=DIR] [MARGIN=240] [CUDA_WORKERS=4] LIMIT=600 bash tools/gpu_results.sh BUNDLE OUT FILE@DEVICE[@SETTINGS]...
+#   [PREVIOUS=results.tar.gz or docs/results/run-records.tar.xz] [MODEL_PARTS=DIR] [MARGIN=240] [CUDA_WORKERS=4] LIMIT=600 bash tools/gpu_results.sh BUNDLE OUT FILE@DEVICE[@SETTINGS]...
 set -uo pipefail
 bundle=$1 out=$2
 shift 2
@@ -29,7 +29,16 @@ marker=data/base/.unpacked-$(basename "$bundle")
 python3 tools/cache_placeholders.py data/base/*cache
 [ -d models/base-vlm ] || [ -z "${MODEL_PARTS:-}" ] || cat "$MODEL_PARTS"/base-vlm.tar.gz.part-* | tar xzf - -C models
 # A fresh machine continues from the runs an earlier call brought back (PREVIOUS: its results.tar.gz).
-[ -d runs/results ] || [ -z "${PREVIOUS:-}" ] || tar xzf "$PREVIOUS"
+# (docs/results/run-records.tar.xz holds the records of every run behind docs/results.md.)
+[ -d runs/results ] || [ -z "${PREVIOUS:-}" ] || tar xf "$PREVIOUS"
+# A methods study's ΔM/ΔD (tools/results_finish.sh) reads its FT, LoRA and DoRA seed runs'
+# checkpoints, which never leave this machine: such runs restored without them train again.
+for spec in "$@"; do
+  name=$(basename "${spec%%@*}" .yaml)
+  case "$name" in
+    *-methods) for run in runs/results/"$name"/runs/{ft,lora,dora}-seed*; do [ -d "$run/checkpoints" ] || rm -rf "$run"; done ;;
+  esac
+done
 left=$((limit - ($(date +%s) - start)))
 # No shard starts in the last MARGIN s (default 240: a shard's runs must end before the timeout); 30 s kept for packing.
 DEADLINE=$((left - ${MARGIN:-240})) VLTUNE=$build/cli/vltune timeout $((left - 30)) bash tools/compare_pool.sh "$@"
