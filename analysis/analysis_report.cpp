@@ -109,18 +109,21 @@ std::vector<CheckpointSummary> checkpoint_summaries(const std::vector<AnalysisPo
         angle += point->angle_deg / static_cast<double>(group.size());
       }
       summaries.push_back({method, module, step, static_cast<int64_t>(group.size()), fit_line(d, m).pearson_r,
-                           partial_correlation(d, m, norm), angle, mean_std(norm).mean});
+                           partial_correlation(d, m, norm), angle, mean_std(norm).mean, fit_line(norm, d).pearson_r,
+                           fit_line(norm, m).pearson_r});
     }
   }
   return summaries;
 }
 
 std::string checkpoint_table(const std::vector<CheckpointSummary>& summaries) {
-  std::string table = "| method | step | points | r(ΔD, ΔM) | partial r given ‖ΔW‖ | mean angle (°) | mean ‖ΔW‖ |\n"
-                      "|---|---:|---:|---:|---:|---:|---:|\n";
+  std::string table =
+      "| method | step | points | r(ΔD, ΔM) | partial r given ‖ΔW‖ | r(ΔD, ‖ΔW‖) | r(ΔM, ‖ΔW‖) | mean angle (°) | mean ‖ΔW‖ |\n"
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& s : summaries)
     table += cat("| ", s.method, " | ", s.step, " | ", s.points, " | ", format(s.pearson_r, "%+.3f"), " | ", format(s.partial_r, "%+.3f"),
-                 " | ", format(s.mean_angle_deg, "%.2f"), " | ", format(s.mean_update_norm, "%.3g"), " |\n");
+                 " | ", format(s.r_d_norm, "%+.3f"), " | ", format(s.r_m_norm, "%+.3f"), " | ", format(s.mean_angle_deg, "%.2f"), " | ",
+                 format(s.mean_update_norm, "%.3g"), " |\n");
   return table;
 }
 

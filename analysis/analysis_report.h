@@ -5,7 +5,7 @@
 //                          per module, with the least-squares line ΔM = a + b·ΔD over the method's points
 //   analysis.md            first the paper's view: the query matrix (q_proj) per method and
 //                          checkpoint, over its layers (and runs): Pearson r of ΔD and ΔM, the partial
-//                          r given ‖ΔW‖, the mean row angle; then the pooled view per method (all
+//                          r given ‖ΔW‖ with the r of each with ‖ΔW‖, the mean row angle; then the pooled view per method (all
 //                          modules and checkpoints, then each module): points, slope b, Pearson r
 #pragma once
 #include <string>
@@ -35,12 +35,14 @@ struct CheckpointSummary {
   double pearson_r = 0;         // of ΔD and ΔM
   double partial_r = 0;         // the same, given ‖ΔW‖ (statistics.h)
   double mean_angle_deg = 0, mean_update_norm = 0;
+  double r_d_norm = 0, r_m_norm = 0;  // Pearson r of ΔD and of ΔM with ‖ΔW‖: what partial_r removes
 };
 
 // Per method in order of first appearance, per step in ascending order, the points of `module`.
 std::vector<CheckpointSummary> checkpoint_summaries(const std::vector<AnalysisPoint>& points, const std::string& module);
 
-// The summaries as a Markdown table: method, step, points, r, partial r, mean angle, mean ‖ΔW‖.
+// The summaries as a Markdown table: method, step, points, r, partial r, r of ΔD and of ΔM with
+// ‖ΔW‖, mean angle, mean ‖ΔW‖.
 std::string checkpoint_table(const std::vector<CheckpointSummary>& summaries);
 
 // analysis.csv as write_analysis writes it. Throws ([analyze]) naming the file and line when the

@@ -2,6 +2,7 @@
 // construction, the statistics on hand-worked values, and the CSV and SVG writers.
 #include <cmath>
 
+#include "analysis/analysis_report.h"
 #include "analysis/csv.h"
 #include "analysis/statistics.h"
 #include "analysis/weight_decomposition.h"
@@ -141,6 +142,32 @@ TEST(Statistics, PartialCorrelationRemovesTheSharedVariable) {
   EXPECT_NEAR(analysis::partial_correlation(x, y_same, z), 1.0, 1e-12);
   EXPECT_TRUE(std::isnan(analysis::partial_correlation(z, x, z)));  // x given itself: undefined
   test::expect_error([] { analysis::partial_correlation({1, 2}, {1, 2}, {1}); }, {"[analyze]", "as many"});
+}
+
+// The per-checkpoint summary over one module's points, with the same construction: ‖ΔW‖ = z,
+// ΔD = z + a, ΔM = z + c. ΔD and ΔM correlate (1/3) only through ‖ΔW‖, so the partial r is 0, and
+// the table shows what it removed: r(ΔD, ‖ΔW‖) = √(1.25 / 2.25), r(ΔM, ‖ΔW‖) = √(1.25 / 6.25).
+// Another module's points at the same step stay out.
+TEST(Analysis, ACheckpointSummaryShowsEachChangesCorrelationWithTheUpdateSize) {
+  const std::vector<double> z = {1, 2, 3, 4}, a = {1, -1, -1, 1}, c = {-1, 3, -3, 1};
+  std::vector<analysis::AnalysisPoint> points;
+  for (int i = 0; i < 4; ++i) {
+    points.push_back({"dora-seed0", "dora", 50, "q_proj", i, z[i] + c[i], z[i] + a[i], z[i], 1.0});
+    points.push_back({"dora-seed0", "dora", 50, "v_proj", i, -z[i], z[i], 10 * z[i], 2.0});
+  }
+  const auto summaries = analysis::checkpoint_summaries(points, "q_proj");
+  ASSERT_EQ(summaries.size(), 1u);
+  const auto& s = summaries.front();
+  EXPECT_EQ(s.points, 4);
+  EXPECT_NEAR(s.pearson_r, 1.0 / 3, 1e-12);
+  EXPECT_NEAR(s.partial_r, 0.0, 1e-12);
+  EXPECT_NEAR(s.r_d_norm, std::sqrt(1.25 / 2.25), 1e-12);
+  EXPECT_NEAR(s.r_m_norm, std::sqrt(1.25 / 6.25), 1e-12);
+  EXPECT_NEAR(s.mean_angle_deg, 1.0, 1e-12);
+  const auto table = analysis::checkpoint_table(summaries);
+  EXPECT_THAT(table, HasSubstr("| r(ΔD, ΔM) | partial r given ‖ΔW‖ | r(ΔD, ‖ΔW‖) | r(ΔM, ‖ΔW‖) | mean angle (°) |"));
+  EXPECT_THAT(table, HasSubstr("| dora | 50 | 4 | +0.333 | "));  // the partial r, 0 up to rounding, may print as -0.000
+  EXPECT_THAT(table, HasSubstr(" | +0.745 | +0.447 | 1.00 | 2.5 |"));
 }
 
 TEST(Statistics, DegenerateInputsGiveNaNNotGarbage) {

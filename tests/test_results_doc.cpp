@@ -141,9 +141,9 @@ TEST_F(ResultsDoc, TheAnalysisTableComesFromThePoints) {
   analysis::write_analysis(dir_.file("results/demo/analysis"), points);
   EXPECT_EQ(analysis::read_analysis_csv(dir_.file("results/demo/analysis/analysis.csv")).size(), points.size());
   const auto out = render("<!-- results:demo table=analysis -->\n<!-- /results -->\n");
-  EXPECT_THAT(out, HasSubstr("| method | step | points | r(ΔD, ΔM) | partial r given ‖ΔW‖ | mean angle (°) | mean ‖ΔW‖ |"));
-  EXPECT_THAT(out, HasSubstr("| dora | 10 | 3 | +1.000 | n/a | 15.00 | 1 |"));  // ‖ΔW‖ does not vary within a step
-  EXPECT_THAT(out, HasSubstr("| dora | 20 | 3 | +1.000 | n/a | 30.00 | 2 |"));
+  EXPECT_THAT(out, HasSubstr("| method | step | points | r(ΔD, ΔM) | partial r given ‖ΔW‖ | r(ΔD, ‖ΔW‖) | r(ΔM, ‖ΔW‖) | mean angle (°) | mean ‖ΔW‖ |"));
+  EXPECT_THAT(out, HasSubstr("| dora | 10 | 3 | +1.000 | n/a | n/a | n/a | 15.00 | 1 |"));  // ‖ΔW‖ does not vary within a step
+  EXPECT_THAT(out, HasSubstr("| dora | 20 | 3 | +1.000 | n/a | n/a | n/a | 30.00 | 2 |"));
   EXPECT_THAT(out, HasSubstr("| dora | all | 12 |"));  // the pooled second view
 }
 
