@@ -42,7 +42,7 @@ VisualTokens prompt_visual(VisionLanguageModelImpl& model, const PreparedSample&
     return !t.defined() ? t : values ? t.to(weight.device(), weight.scalar_type()) : t.to(weight.device());
   };
   VisualTokens visual;
-  if (prompt.image_grid_thw.defined() || prompt.video_grid_thw.defined()) {
+  if (in_patch_layout(prompt)) {
     ForwardInputs in;
     in.input_ids = torch::tensor(prompt.input_ids, torch::kInt64).unsqueeze(0).to(weight.device());
     in.pixel_values = on_model(prompt.pixels, true);

@@ -20,8 +20,6 @@ namespace vltune::multimodal {
 
 namespace {
 
-bool patch_layout(const PreparedSample& prompt) { return prompt.image_grid_thw.defined() || prompt.video_grid_thw.defined(); }
-
 // The prompts' embeddings left-padded into [B, longest, hidden], with the mask [B, longest] (CPU).
 std::pair<torch::Tensor, torch::Tensor> left_padded_embeddings(VisionLanguageModelImpl& model, const std::vector<PreparedSample>& prompts,
                                                               const VideoPooling& pooling) {
@@ -108,7 +106,7 @@ std::vector<std::vector<int64_t>> generate_batch(VisionLanguageModelImpl& model,
                                                  const language::GenerationOptions& options, const VideoPooling& pooling) {
   language::check_generation_options(options, "[generate]");
   const bool together = options.strategy == "greedy" && prompts.size() > 1 &&
-                        std::none_of(prompts.begin(), prompts.end(), patch_layout);
+                        std::none_of(prompts.begin(), prompts.end(), in_patch_layout);
   if (!together) {
     std::vector<std::vector<int64_t>> answers;
     for (const auto& prompt : prompts) answers.push_back(generate(model, prompt, options, pooling));

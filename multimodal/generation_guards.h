@@ -9,8 +9,15 @@
 #include <vector>
 
 #include "multimodal/llava.h"
+#include "multimodal/prepared_sample.h"
 
 namespace vltune::multimodal {
+
+// Whether the prompt is in the patch layout (Qwen2-VL: patches with their grids, M-RoPE positions)
+// rather than the fixed-size one (images or clip frames).
+inline bool in_patch_layout(const PreparedSample& prompt) {
+  return prompt.image_grid_thw.defined() || prompt.video_grid_thw.defined();
+}
 
 // Eval mode for the duration of a generation, for the model and the adapters attached to its
 // Linear layers (they are modules of their own, outside the model), then each one's mode back.

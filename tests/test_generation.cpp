@@ -326,6 +326,13 @@ TEST(Generate, BadOptionsAndPromptsFailWithAMessage) {
                {"non-empty"});
   expect_error([&] { multimodal::generate(f.model(), torch::tensor({1, 400}), {}, options_for("greedy", 4)); },
                {"outside the vocabulary"});
+  // A batch names the prompt that has no tokens.
+  std::vector<datasets::PreparedSample> batch(2);
+  batch[0].id = "full";
+  batch[0].input_ids = {1, 2, 3};
+  batch[1].id = "hollow";
+  expect_error([&] { multimodal::generate_batch(f.model(), batch, options_for("greedy", 4), {}); },
+               {"the prompt of hollow has no tokens"});
 }
 
 TEST(Generate, EosIdsComeFromTheModelFolder) {
