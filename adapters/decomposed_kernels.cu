@@ -139,6 +139,7 @@ void launch_scale(void* z, const void* g, const void* bias, void* y, int64_t row
 // The grid of scale_columns_backward_kernel: column blocks × bands, about eight blocks per
 // multiprocessor in all, each band at least 32 rows (4 per warp).
 struct BackwardGrid {
+  int vec;  // pack_width: elements per load
   int64_t column_blocks, bands, rows_per_band;
 };
 
@@ -148,7 +149,7 @@ BackwardGrid backward_grid(int64_t rows, int64_t cols, int multiprocessors) {
   const int64_t column_blocks = std::max<int64_t>(1, (cols / vec + kLanes - 1) / kLanes);
   const int64_t wanted = std::max<int64_t>(1, std::min<int64_t>((rows + 31) / 32, 8 * int64_t(multiprocessors) / column_blocks));
   const int64_t rows_per_band = std::max<int64_t>(1, (rows + wanted - 1) / wanted);
-  return {column_blocks, std::max<int64_t>(1, (rows + rows_per_band - 1) / rows_per_band), rows_per_band};
+  return {vec, column_blocks, std::max<int64_t>(1, (rows + rows_per_band - 1) / rows_per_band), rows_per_band};
 }
 
 template <typename T>
@@ -159,13 +160,12 @@ void launch_backward(const void* dy, const void* g, const void* scaled, void* h,
     cudaMemsetAsync(magnitude_grad, 0, sizeof(float) * cols, stream);
     return;
   }
-  const int vec = pack_width<T>(cols);
   const auto shape = backward_grid<T>(rows, cols, multiprocessors);
   const dim3 grid(static_cast<unsigned>(shape.column_blocks), static_cast<unsigned>(shape.bands));
   const dim3 block(kLanes, kWarps);
   auto dyt = static_cast<const T*>(dy), gt = static_cast<const T*>(g), st = static_cast<const T*>(scaled);
   auto ht = static_cast<T*>(h);
-  if (vec == 1)
+  if (shape.vec == 1)
     scale_columns_backward_kernel<T, 1><<<grid, block, 0, stream>>>(dyt, gt, st, ht, band_sums, rows, cols, shape.rows_per_band);
   else
     scale_columns_backward_kernel<T, 16 / sizeof(T)><<<grid, block, 0, stream>>>(dyt, gt, st, ht, band_sums, rows, cols,

@@ -8,11 +8,11 @@
 
 namespace vltune::language {
 
-namespace {
-
 bool is_eos(int64_t token, const GenerationOptions& options) {
   return std::find(options.eos_token_ids.begin(), options.eos_token_ids.end(), token) != options.eos_token_ids.end();
 }
+
+namespace {
 
 torch::Tensor one_token(int64_t token, const torch::Tensor& like) {
   return torch::full({1}, token, torch::TensorOptions().dtype(torch::kInt64).device(like.device()));

@@ -38,6 +38,9 @@ struct GenerationOptions {
   std::vector<int64_t> eos_token_ids;  // empty: run to max_new_tokens
 };
 
+// Whether `token` is one of options.eos_token_ids, where generation stops.
+bool is_eos(int64_t token, const GenerationOptions& options);
+
 // Throws naming `where` when a field is out of range or the strategy is unknown.
 void check_generation_options(const GenerationOptions& options, const std::string& where);
 

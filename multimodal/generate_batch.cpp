@@ -64,9 +64,6 @@ std::vector<std::vector<int64_t>> greedy_batch(VisionLanguageModelImpl& model, c
   auto logits = model.lm_logits(hidden.narrow(1, hidden.size(1) - 1, 1)).squeeze(1);  // [running, vocab]
   std::vector<int64_t> running(rows);  // batch row -> prompt
   for (int64_t i = 0; i < rows; ++i) running[i] = i;
-  auto is_eos = [&](int64_t token) {
-    return std::find(options.eos_token_ids.begin(), options.eos_token_ids.end(), token) != options.eos_token_ids.end();
-  };
   std::vector<bool> done(rows, false);  // a finished row stays in the batch until the next compaction
   for (;;) {
     const auto tokens = logits.argmax(-1).cpu();
@@ -75,7 +72,7 @@ std::vector<std::vector<int64_t>> greedy_batch(VisionLanguageModelImpl& model, c
     for (std::size_t r = 0; r < running.size(); ++r) {
       const int64_t prompt = running[r], token = picked[static_cast<int64_t>(r)];
       if (done[prompt]) continue;
-      done[prompt] = is_eos(token);
+      done[prompt] = language::is_eos(token, options);
       if (done[prompt]) continue;
       answers[prompt].push_back(token);
       done[prompt] = static_cast<int64_t>(answers[prompt].size()) == budget[prompt];

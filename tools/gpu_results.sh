@@ -3,7 +3,8 @@
 # builds vltune against the machine's PyTorch (media off; kept between calls while the machine is
 # warm), unpacks BUNDLE (the data and the prepared media caches, made here), runs the compare files
 # through tools/compare_pool.sh until LIMIT seconds are nearly spent, and packs the run folders
-# (no checkpoints: the ΔM/ΔD analysis ran here first) and docs/results/ into OUT/results.tar.gz.
+# (no checkpoints: the ΔM/ΔD analysis ran here first) and docs/results/ into OUT/results.tar.gz, and
+# every run's records into OUT/run-records.tar.xz (docs/results/run-records.tar.xz, the next PREVIOUS).
 # Calling it again continues: finished runs are reused.
 #
 # BUNDLE: `bash tools/build_base.sh prep data/base-bundle.tar.xz` here makes it (data/base-bundle-studies.tar.xz:
@@ -12,7 +13,7 @@
 # base-vlm.tar.gz.part-* (tools/build_base.sh gpu's OUT), unpacked into models/ unless models/base-vlm is here.
 # The device call carries BUNDLE, MODEL_PARTS and the RE2 packages (.deps/libre2-9_*.deb, .deps/libre2-dev_*.deb).
 # Usage (GPU machine, repository root):
-#   [PREVIOUS=results.tar.gz or docs/results/run-records.tar.xz] [MODEL_PARTS=DIR] [MARGIN=240] [CUDA_WORKERS=4] LIMIT=600 bash tools/gpu_results.sh BUNDLE OUT FILE@DEVICE[@SETTINGS]...
+#   [PREVIOUS=run-records.tar.xz or results.tar.gz] [RETRAIN="STUDY..."] [MODEL_PARTS=DIR] [MARGIN=240] [CUDA_WORKERS=4] LIMIT=600 bash tools/gpu_results.sh BUNDLE OUT FILE@DEVICE[@SETTINGS]...
 set -uo pipefail
 bundle=$1 out=$2
 shift 2
@@ -32,16 +33,15 @@ python3 tools/cache_placeholders.py data/base/*cache
 # (docs/results/run-records.tar.xz holds the records of every run behind docs/results.md.)
 [ -d runs/results ] || [ -z "${PREVIOUS:-}" ] || tar xf "$PREVIOUS"
 # A methods study's ΔM/ΔD (tools/results_finish.sh) reads its FT, LoRA and DoRA seed runs'
-# checkpoints, which never leave this machine: such runs restored without them train again.
-for spec in "$@"; do
-  name=$(basename "${spec%%@*}" .yaml)
-  case "$name" in
-    *-methods) for run in runs/results/"$name"/runs/{ft,lora,dora}-seed*; do [ -d "$run/checkpoints" ] || rm -rf "$run"; done ;;
-  esac
-done
+# checkpoints, which never leave this machine. Restored runs keep the committed analysis; RETRAIN
+# ("study ...") trains those runs of the named studies again, for a new one.
+for name in ${RETRAIN:-}; do rm -rf runs/results/"$name"/runs/{ft,lora,dora}-seed*; done
 left=$((limit - ($(date +%s) - start)))
 # No shard starts in the last MARGIN s (default 240: a shard's runs must end before the timeout); 30 s kept for packing.
 DEADLINE=$((left - ${MARGIN:-240})) VLTUNE=$build/cli/vltune timeout $((left - 30)) bash tools/compare_pool.sh "$@"
 # docs/results/<study>/ holds what the repository commits (tools/results_finish.sh wrote it).
 tar czf "$out/results.tar.gz" --exclude=checkpoints --exclude='events.out.tfevents.*' runs/results runs/pool-logs docs/results
+# What docs/results/run-records.tar.xz holds, and the next call's PREVIOUS: each run's records and each study's tuning.json.
+{ ls runs/results/*/tuning.json; ls runs/results/*/{runs,tune}/*/{recipe.yaml,compare_run.json,summary.json}; } 2> /dev/null |
+  tar cJf "$out/run-records.tar.xz" -T -
 echo "== $(($(date +%s) - start)) s in all"

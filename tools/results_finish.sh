@@ -14,10 +14,23 @@ vltune=${VLTUNE:-build/cli/vltune}
 name=$(basename "$1" .yaml)
 shift
 out=runs/results/$name study=docs/results/$name
+# The analysis reads checkpoints, which never leave the machine that trained the runs: runs restored
+# from records (gpu_results.sh's PREVIOUS) have none, and then the committed analysis, made from those
+# same runs, stands. Some runs with and some without cannot be analysed together.
 case "$name" in
   *-methods)
-    "$vltune" analyze "$out"/runs/ft-seed* "$out"/runs/lora-seed* "$out"/runs/dora-seed* --modules q_proj,v_proj \
-      --out "$out/analysis" ;;
+    seeded=("$out"/runs/ft-seed* "$out"/runs/lora-seed* "$out"/runs/dora-seed*)
+    with=0
+    for run in "${seeded[@]}"; do [ ! -d "$run/checkpoints" ] || with=$((with + 1)); done
+    if [ "$with" -eq "${#seeded[@]}" ]; then
+      "$vltune" analyze "${seeded[@]}" --modules q_proj,v_proj --out "$out/analysis"
+    elif [ "$with" -eq 0 ]; then
+      echo "ΔM/ΔD: $name's FT, LoRA and DoRA seed runs were restored without checkpoints; $study/analysis stays as committed"
+    else
+      echo "error: $name: $with of ${#seeded[@]} FT, LoRA and DoRA seed runs have checkpoints, so ΔM/ΔD cannot cover them all;" \
+           "train the others again (gpu_results.sh: RETRAIN=$name)" >&2
+      exit 1
+    fi ;;
 esac
 "$vltune" results collect "$out" --out "$study"
 case "$name" in
