@@ -555,6 +555,53 @@ variants: [{name: lora, adapters: {preset: attention_only, method: lora, rank: 4
   EXPECT_EQ(vltune::test::count_occurrences(result.output, "reused"), 2u) << result.output;
 }
 
+// tools/results_finish.sh on a methods study: ΔM/ΔD when every FT, LoRA and DoRA seed run has its
+// checkpoints; the committed analysis kept when none has (runs restored from records, as on a fresh
+// GPU machine); a refusal naming RETRAIN when only some have, since one analysis cannot cover both
+// (before, gpu_results.sh deleted every restored run so that it trained again).
+TEST_F(TrainingRun, FinishingAMethodsStudyAnalysesKeepsOrRefusesByTheRunsCheckpoints) {
+  const auto repo = fs::path(VLTUNE_TEST_DATA).parent_path().parent_path().lexically_normal();
+  const auto root = fs::path(dir_->file("finish-root"));
+  fs::create_directories(root / "recipes/results/tasks");
+  fs::create_directory_symlink(repo / "tools", root / "tools");
+  std::ofstream(root / "recipes/results/tasks/t.yaml") << "extends: ../../../../recipe.yaml\n";
+  std::ofstream(root / "recipes/results/t-methods.yaml")
+      << "recipe: tasks/t.yaml\nmetric: loss\nseeds: [0]\nset: {train.steps: 2, output.save_every: 1, output.keep_last: 0}\n"
+         "variants:\n  - {name: ft, adapters: {preset: attention_only, method: full}}\n"
+         "  - {name: lora, adapters: {preset: attention_only, method: lora, rank: 4, alpha: 8}}\n"
+         "  - {name: dora, adapters: {preset: attention_only, method: dora, rank: 4, alpha: 8}}\n"
+         "output: ../../runs/results/t-methods\n";
+  const auto in_root = "cd " + root.string() + " && ";
+  auto result = vltune::test::run_shell(in_root + vltune::test::vltune_binary() + " compare recipes/results/t-methods.yaml");
+  ASSERT_EQ(result.status, 0) << result.output;
+  const auto finish = [&] {
+    return vltune::test::run_shell(in_root + "VLTUNE=" + vltune::test::vltune_binary() +
+                                   " bash tools/results_finish.sh recipes/results/t-methods.yaml");
+  };
+  const auto runs = root / "runs/results/t-methods";
+  const auto committed = root / "docs/results/t-methods/analysis/analysis.csv";
+  result = finish();
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_TRUE(fs::exists(committed)) << result.output;
+  EXPECT_TRUE(fs::exists(root / "docs/results/t-methods/base.json"));
+
+  fs::remove_all(runs / "runs/lora-seed0/checkpoints");
+  std::ofstream(committed) << "the committed analysis\n";
+  result = finish();
+  EXPECT_NE(result.status, 0) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("2 of 3 FT, LoRA and DoRA seed runs have checkpoints"));
+  EXPECT_THAT(result.output, HasSubstr("RETRAIN=t-methods"));
+
+  // As on a fresh machine: the records came back, the checkpoints and the run's own analysis did not.
+  fs::remove_all(runs / "runs/ft-seed0/checkpoints");
+  fs::remove_all(runs / "runs/dora-seed0/checkpoints");
+  fs::remove_all(runs / "analysis");
+  result = finish();
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("stays as committed"));
+  EXPECT_EQ(vltune::test::read_text_file(committed), "the committed analysis\n");
+}
+
 // tools/compare_pool.sh on two files with tune:, one named as the start of the other's name: every
 // tuning shard ends before the first seed shard starts, and each file gets its report and its
 // study folder (before, "pool" counted pool-more's shards as its own, so its report never came).
