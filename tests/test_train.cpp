@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -600,6 +601,51 @@ TEST_F(TrainingRun, FinishingAMethodsStudyAnalysesKeepsOrRefusesByTheRunsCheckpo
   ASSERT_EQ(result.status, 0) << result.output;
   EXPECT_THAT(result.output, HasSubstr("stays as committed"));
   EXPECT_EQ(vltune::test::read_text_file(committed), "the committed analysis\n");
+}
+
+// tools/drop_runs.sh: a variant's seed and tuning runs are dropped (with --before, only those whose
+// summary.json is older), no other variant's, however its name begins; a bad STUDY/VARIANT stops it
+// naming that; and `vltune compare` then trains what was dropped and reuses the rest.
+TEST_F(TrainingRun, DroppingRunsTakesOnlyThatVariantsOlderRunsAndCompareTrainsThemAgain) {
+  const auto repo = fs::path(VLTUNE_TEST_DATA).parent_path().parent_path().lexically_normal();
+  const auto root = fs::path(dir_->file("drop-root"));
+  fs::create_directories(root / "recipes/results");
+  fs::create_directory_symlink(repo / "tools", root / "tools");
+  std::ofstream(root / "recipes/results/d.yaml")
+      << "recipe: ../../../recipe.yaml\nmetric: loss\nseeds: [0, 1]\nset: {train.steps: 2, output.save_every: 0}\n"
+         "tune: {lr: [1e-3, 1e-2], validation: 0.25}\n"
+         "variants:\n  - {name: dora, adapters: {preset: attention_only, method: dora, rank: 4, alpha: 8}}\n"
+         "  - {name: dora_x, adapters: {preset: attention_only, method: dora, rank: 2, alpha: 4}}\n"
+         "output: ../../runs/results/d\n";
+  const auto in_root = "cd " + root.string() + " && ";
+  const auto compare = [&] { return vltune::test::run_shell(in_root + vltune::test::vltune_binary() + " compare recipes/results/d.yaml"); };
+  auto result = compare();
+  ASSERT_EQ(result.status, 0) << result.output;
+  const auto runs = root / "runs/results/d";
+  const auto old_time = fs::last_write_time(runs / "runs/dora-seed0/summary.json") - std::chrono::hours(24 * 365);
+  fs::last_write_time(runs / "runs/dora-seed0/summary.json", old_time);
+  fs::last_write_time(runs / "tune/dora-lr0.001/summary.json", old_time);
+
+  result = vltune::test::run_shell(in_root + "bash tools/drop_runs.sh --before '30 days ago' d/dora");
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("d/dora: 2 runs to train again"));
+  EXPECT_FALSE(fs::exists(runs / "runs/dora-seed0"));
+  EXPECT_FALSE(fs::exists(runs / "tune/dora-lr0.001"));
+  for (const std::string kept : {"runs/dora-seed1", "tune/dora-lr0.01", "runs/dora_x-seed0", "tune/dora_x-lr0.001"})
+    EXPECT_TRUE(fs::exists(runs / kept / "compare_run.json")) << kept;
+  result = vltune::test::run_shell(in_root + "bash tools/drop_runs.sh d/dora_x");
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("d/dora_x: 4 runs to train again"));
+
+  for (const std::string bad : {"d", "nope/dora", "d/"}) {
+    result = vltune::test::run_shell(in_root + "bash tools/drop_runs.sh " + bad);
+    EXPECT_EQ(result.status, 2) << bad << ": " << result.output;
+    EXPECT_THAT(result.output, HasSubstr("'" + bad + "' is not STUDY/VARIANT")) << result.output;
+  }
+  result = compare();
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_EQ(vltune::test::count_occurrences(result.output, "reused"), 2u) << result.output;  // dora seed 1, lr 1e-2
+  EXPECT_TRUE(fs::exists(runs / "runs/dora_x-seed1/compare_run.json"));
 }
 
 // tools/compare_pool.sh on two files with tune:, one named as the start of the other's name: every

@@ -13,7 +13,7 @@
 # base-vlm.tar.gz.part-* (tools/build_base.sh gpu's OUT), unpacked into models/ unless models/base-vlm is here.
 # The device call carries BUNDLE, MODEL_PARTS and the RE2 packages (.deps/libre2-9_*.deb, .deps/libre2-dev_*.deb).
 # Usage (GPU machine, repository root):
-#   [PREVIOUS=run-records.tar.xz or results.tar.gz] [RETRAIN="STUDY..."] [MODEL_PARTS=DIR] [MARGIN=240] [CUDA_WORKERS=4] LIMIT=600 bash tools/gpu_results.sh BUNDLE OUT FILE@DEVICE[@SETTINGS]...
+#   [PREVIOUS=run-records.tar.xz or results.tar.gz] [RETRAIN="STUDY..."] [RERUN="STUDY/VARIANT..." [RERUN_BEFORE=TIME]] [MODEL_PARTS=DIR] [MARGIN=240] [CUDA_WORKERS=4] LIMIT=600 bash tools/gpu_results.sh BUNDLE OUT FILE@DEVICE[@SETTINGS]...
 set -uo pipefail
 bundle=$1 out=$2
 shift 2
@@ -36,6 +36,10 @@ python3 tools/cache_placeholders.py data/base/*cache
 # checkpoints, which never leave this machine. Restored runs keep the committed analysis; RETRAIN
 # ("study ...") trains those runs of the named studies again, for a new one.
 for name in ${RETRAIN:-}; do rm -rf runs/results/"$name"/runs/{ft,lora,dora}-seed*; done
+# RERUN ("STUDY/VARIANT ..."; with RERUN_BEFORE="TIME", only its runs older than TIME) trains those
+# variants' seed and tuning runs again (tools/drop_runs.sh).
+# shellcheck disable=SC2086  # RERUN is a list
+if [ -n "${RERUN:-}" ]; then bash tools/drop_runs.sh ${RERUN_BEFORE:+--before "$RERUN_BEFORE"} $RERUN || exit 1; fi
 left=$((limit - ($(date +%s) - start)))
 # No shard starts in the last MARGIN s (default 240: a shard's runs must end before the timeout); 30 s kept for packing.
 DEADLINE=$((left - ${MARGIN:-240})) VLTUNE=$build/cli/vltune timeout $((left - 30)) bash tools/compare_pool.sh "$@"
