@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "core/json_view.h"  // read_json_file, for whole-document formats
 #include "datasets/sample.h"
 
@@ -39,6 +40,23 @@ auto read_record(const std::string& where, BadSamples& bad, Read&& read) -> decl
     bad.report(where, e.detail());
     return {};
   }
+}
+
+// The samples of `spec.path`, a JSON array of records (else an error naming the file and saying
+// what it should be, `expected`: "a llava dataset is a JSON array of samples"), each read by
+// `read_one(record, where)` as read_record does: what it rejects, or a key of the wrong type, is
+// reported to `bad` as "path[i]" and left out.
+template <class ReadOne>
+std::vector<Sample> read_json_array(const DatasetSpec& spec, const std::string& expected, BadSamples& bad, ReadOne&& read_one) {
+  const auto doc = read_json_file(spec.path);
+  if (!doc.is_array()) fail("[dataset] ", spec.path, ": ", expected);
+  std::vector<Sample> samples;
+  for (std::size_t i = 0; i < doc.size(); ++i) {
+    const std::string where = cat(spec.path, "[", i, "]");
+    const JsonView record(doc[i], where);
+    if (auto sample = read_record(where, bad, [&] { return read_one(record, where); })) samples.push_back(std::move(*sample));
+  }
+  return samples;
 }
 
 // Appends one conversation turn to `sample` by its role's name (user or human, assistant or gpt,

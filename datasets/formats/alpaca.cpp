@@ -28,15 +28,8 @@ std::optional<Sample> read_one(const JsonView& view, const std::string& where, B
 }  // namespace
 
 std::vector<Sample> read_alpaca(const DatasetSpec& spec, BadSamples& bad) {
-  const auto doc = read_json_file(spec.path);
-  if (!doc.is_array()) fail("[dataset] ", spec.path, ": an alpaca dataset is a JSON array of {instruction, input, output}");
-  std::vector<Sample> samples;
-  for (std::size_t i = 0; i < doc.size(); ++i) {
-    const std::string where = cat(spec.path, "[", i, "]");
-    const JsonView record(doc[i], where);
-    if (auto sample = read_record(where, bad, [&] { return read_one(record, where, bad); })) samples.push_back(std::move(*sample));
-  }
-  return samples;
+  return read_json_array(spec, "an alpaca dataset is a JSON array of {instruction, input, output}", bad,
+                         [&](const JsonView& record, const std::string& where) { return read_one(record, where, bad); });
 }
 
 }  // namespace vltune::datasets

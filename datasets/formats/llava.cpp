@@ -55,16 +55,9 @@ std::optional<Sample> read_one(const JsonView& record, const MediaRoots& roots, 
 }  // namespace
 
 std::vector<Sample> read_llava(const DatasetSpec& spec, BadSamples& bad) {
-  const auto doc = read_json_file(spec.path);
-  if (!doc.is_array()) fail("[dataset] ", spec.path, ": a llava dataset is a JSON array of samples");
   const auto roots = media_roots(spec);
-  std::vector<Sample> samples;
-  for (std::size_t i = 0; i < doc.size(); ++i) {
-    const std::string where = cat(spec.path, "[", i, "]");
-    const JsonView record(doc[i], where);
-    if (auto sample = read_record(where, bad, [&] { return read_one(record, roots, where, bad); })) samples.push_back(std::move(*sample));
-  }
-  return samples;
+  return read_json_array(spec, "a llava dataset is a JSON array of samples", bad,
+                         [&](const JsonView& record, const std::string& where) { return read_one(record, roots, where, bad); });
 }
 
 }  // namespace vltune::datasets

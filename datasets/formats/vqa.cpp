@@ -39,16 +39,9 @@ std::optional<Sample> read_one(const JsonView& view, const MediaRoots& roots, co
 }  // namespace
 
 std::vector<Sample> read_vqa(const DatasetSpec& spec, BadSamples& bad) {
-  const auto doc = read_json_file(spec.path);
-  if (!doc.is_array()) fail("[dataset] ", spec.path, ": a vqa dataset is a JSON array of {image, question, answers}");
   const auto roots = media_roots(spec);
-  std::vector<Sample> samples;
-  for (std::size_t i = 0; i < doc.size(); ++i) {
-    const std::string where = cat(spec.path, "[", i, "]");
-    const JsonView record(doc[i], where);
-    if (auto sample = read_record(where, bad, [&] { return read_one(record, roots, where, bad); })) samples.push_back(std::move(*sample));
-  }
-  return samples;
+  return read_json_array(spec, "a vqa dataset is a JSON array of {image, question, answers}", bad,
+                         [&](const JsonView& record, const std::string& where) { return read_one(record, roots, where, bad); });
 }
 
 }  // namespace vltune::datasets
