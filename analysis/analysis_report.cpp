@@ -108,9 +108,9 @@ std::vector<CheckpointSummary> checkpoint_summaries(const std::vector<AnalysisPo
         norm.push_back(point->update_norm);
         angle += point->angle_deg / static_cast<double>(group.size());
       }
-      summaries.push_back({method, module, step, static_cast<int64_t>(group.size()), fit_line(d, m).pearson_r,
-                           partial_correlation(d, m, norm), angle, mean_std(norm).mean, fit_line(norm, d).pearson_r,
-                           fit_line(norm, m).pearson_r});
+      const double r_dm = fit_line(d, m).pearson_r, r_dn = fit_line(d, norm).pearson_r, r_mn = fit_line(m, norm).pearson_r;
+      summaries.push_back({method, module, step, static_cast<int64_t>(group.size()), r_dm, partial_correlation(r_dm, r_dn, r_mn),
+                           angle, mean_std(norm).mean, r_dn, r_mn});
     }
   }
   return summaries;

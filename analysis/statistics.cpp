@@ -51,9 +51,12 @@ LinearFit fit_line(const std::vector<double>& x, const std::vector<double>& y) {
 double partial_correlation(const std::vector<double>& x, const std::vector<double>& y, const std::vector<double>& z) {
   if (x.size() != y.size() || x.size() != z.size())
     fail("[analyze] partial_correlation: ", x.size(), ", ", y.size(), " and ", z.size(), " values; expected as many of each");
-  const double xy = fit_line(x, y).pearson_r, xz = fit_line(x, z).pearson_r, yz = fit_line(y, z).pearson_r;
-  const double rest = (1 - xz * xz) * (1 - yz * yz);
-  return rest > 0 ? (xy - xz * yz) / std::sqrt(rest) : kNaN;
+  return partial_correlation(fit_line(x, y).pearson_r, fit_line(x, z).pearson_r, fit_line(y, z).pearson_r);
+}
+
+double partial_correlation(double r_xy, double r_xz, double r_yz) {
+  const double rest = (1 - r_xz * r_xz) * (1 - r_yz * r_yz);
+  return rest > 0 ? (r_xy - r_xz * r_yz) / std::sqrt(rest) : kNaN;
 }
 
 }  // namespace vltune::analysis

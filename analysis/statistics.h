@@ -31,4 +31,7 @@ LinearFit fit_line(const std::vector<double>& x, const std::vector<double>& y);
 // explains x or y entirely). Throws when the lengths differ.
 double partial_correlation(const std::vector<double>& x, const std::vector<double>& y, const std::vector<double>& z);
 
+// The same from the three Pearson r's, r(x, y), r(x, z) and r(y, z), for a caller that reports them too.
+double partial_correlation(double r_xy, double r_xz, double r_yz);
+
 }  // namespace vltune::analysis
