@@ -10,7 +10,7 @@
 set -euo pipefail
 source bench/gpu_bench_build.sh
 build=${1:-build-bench}
-gpu_bench_build "$build" vltune_bench_gpu_llava
+gpu_build "$build" vltune_bench_gpu_llava
 for shape in ${SHAPES:-tinyllama 7b}; do
   echo "== $shape: PEFT"
   SHAPE=$shape python3 bench/peft_llava_baseline.py | tee "$build/peft-llava-$shape.jsonl"

@@ -8,7 +8,7 @@ set -euo pipefail
 build=${1:-build-bench}
 bash bench/gpu_qwen.sh "$build"
 source bench/gpu_bench_build.sh
-gpu_bench_build "$build" vltune_bench_gpu_llava
+gpu_build "$build" vltune_bench_gpu_llava
 echo "== vltune Qwen2.5-VL-3B, whole logits"
 "$build/bench/vltune_bench_gpu_qwen" --logits whole
 for logits in fused whole; do

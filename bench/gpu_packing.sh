@@ -9,7 +9,7 @@ set -euo pipefail
 build=${1:-build-bench}
 shift || true
 source bench/gpu_bench_build.sh
-gpu_bench_build "$build" vltune_bench_gpu_packing
+gpu_build "$build" vltune_bench_gpu_packing
 for shape in tinyllama 7b; do
   echo "== vltune packed vs padded, $shape"
   "$build/bench/vltune_bench_gpu_packing" --shape "$shape" "$@" | tee "$build/packing-$shape.jsonl"

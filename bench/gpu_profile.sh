@@ -13,7 +13,7 @@ shift $(( $# < 2 ? $# : 2 ))
 target=vltune_bench_gpu_$family
 traces=${OUT:-$build}/trace-$family
 source bench/gpu_bench_build.sh
-gpu_bench_build "$build" "$target"
+gpu_build "$build" "$target"
 "$build/bench/$target" --only lora-all,dora-all --profile "$traces" "$@"
 python3 - "$traces-lora-all.json" "$traces-dora-all.json" <<'PY'
 import collections, json, sys

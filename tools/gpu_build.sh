@@ -1,5 +1,5 @@
 # Sourced on the GPU machine by every script that builds vltune there (tools/build_base.sh,
-# tools/gpu_results.sh, bench/gpu_bench_build.sh): `gpu_build BUILD_DIR TARGET...` configures
+# tools/gpu_results.sh, the benches through bench/gpu_bench_build.sh): `gpu_build BUILD_DIR TARGET...` configures
 # BUILD_DIR against the machine's PyTorch (LibTorch 2.x + CUDA, media off, plus GPU_CMAKE_ARGS) and
 # builds those targets. RE2, PCRE2 and ICU come from the Debian packages carried in .deps
 # (tools/gpu_deps.sh), which the GPU machine lacks. The logs are BUILD_DIR.configure.log and
