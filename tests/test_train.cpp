@@ -604,8 +604,8 @@ TEST_F(TrainingRun, FinishingAMethodsStudyAnalysesKeepsOrRefusesByTheRunsCheckpo
 }
 
 // tools/drop_runs.sh: a variant's seed and tuning runs are dropped (with --before, only those whose
-// summary.json is older), no other variant's, however its name begins; a bad STUDY/VARIANT stops it
-// naming that; and `vltune compare` then trains what was dropped and reuses the rest.
+// summary.json is older), no other variant's, however its name begins; a bad STUDY/VARIANT or
+// --before time stops it naming that; and `vltune compare` then trains what was dropped and reuses the rest.
 TEST_F(TrainingRun, DroppingRunsTakesOnlyThatVariantsOlderRunsAndCompareTrainsThemAgain) {
   const auto repo = fs::path(VLTUNE_TEST_DATA).parent_path().parent_path().lexically_normal();
   const auto root = fs::path(dir_->file("drop-root"));
@@ -642,6 +642,9 @@ TEST_F(TrainingRun, DroppingRunsTakesOnlyThatVariantsOlderRunsAndCompareTrainsTh
     EXPECT_EQ(result.status, 2) << bad << ": " << result.output;
     EXPECT_THAT(result.output, HasSubstr("'" + bad + "' is not STUDY/VARIANT")) << result.output;
   }
+  result = vltune::test::run_shell(in_root + "bash tools/drop_runs.sh --before 'the day after never' d/dora");
+  EXPECT_EQ(result.status, 2) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("--before 'the day after never' is not a time date reads"));
   result = compare();
   ASSERT_EQ(result.status, 0) << result.output;
   EXPECT_EQ(vltune::test::count_occurrences(result.output, "reused"), 2u) << result.output;  // dora seed 1, lr 1e-2
