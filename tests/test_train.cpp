@@ -256,6 +256,25 @@ variants:
   EXPECT_EQ(vltune::test::count_occurrences(result.output, "trains again"), 2u) << result.output;
   EXPECT_EQ(nlohmann::json::parse(std::ifstream(out + "/results.json"))["runs"][0]["loss_curve"].size(), 3u);
 
+  // A finished run stays until the run replacing it has finished. A backbone that cannot load touches
+  // no run folder (this once removed every finished run it met, then failed on the device); a run
+  // that fails while training leaves the finished one set aside beside its folder.
+  const auto dora_record = out + "/runs/dora-seed0/compare_run.json";
+  const auto dora_finished = fs::last_write_time(dora_record);
+  result = compare(" --set train.steps=2 --set model.path=" + dir_->file("no-such-model"));
+  EXPECT_NE(result.status, 0);
+  EXPECT_TRUE(fs::exists(out + "/runs/lora-seed0/compare_run.json")) << result.output;
+  EXPECT_EQ(fs::last_write_time(dora_record), dora_finished);
+  result = compare(" --set train.steps=2 --set 'data.train={format: llava, path: " + dir_->file("no-such-data.json") + "}'");
+  EXPECT_NE(result.status, 0);
+  EXPECT_THAT(result.output, HasSubstr(".replaced-lora-seed0 beside it"));
+  EXPECT_TRUE(fs::exists(out + "/runs/.replaced-lora-seed0/compare_run.json")) << result.output;
+  EXPECT_EQ(fs::last_write_time(dora_record), dora_finished);
+  result = compare(" --set train.steps=2");
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_FALSE(fs::exists(out + "/runs/.replaced-lora-seed0"));
+  EXPECT_FALSE(fs::exists(out + "/runs/.replaced-dora-seed0"));
+
   result = compare(" --shard 3/2");
   EXPECT_NE(result.status, 0);
   EXPECT_THAT(result.output, HasSubstr("expected K/N with 1 <= K <= N"));

@@ -137,12 +137,35 @@ void check_same_backbone(const Recipe& first, const Recipe& other, const std::st
 
 constexpr const char* kFinishedRun = "compare_run.json";
 
+// Where a finished run waits while its folder trains again: beside it, hidden, under a name no
+// variant can take (variant names never start with '.') and no `NAME-seed*` glob matches.
+fs::path set_aside_path(const std::string& run_dir) {
+  const fs::path path(run_dir);
+  return path.parent_path() / (".replaced-" + path.filename().string());
+}
+
+// Clears `run_dir` for a new run without losing a finished one: a finished run (another recipe, or
+// --fresh) moves aside, replacing an older one set aside there, since it is newer and finished too;
+// an unfinished one is removed. Returns the set-aside folder when one exists, to remove once the
+// new run has finished.
+std::optional<fs::path> clear_for_new_run(const std::string& run_dir) {
+  const auto aside = set_aside_path(run_dir);
+  if (fs::exists(fs::path(run_dir) / kFinishedRun)) {
+    fs::remove_all(aside);
+    fs::rename(run_dir, aside);
+  } else if (fs::exists(run_dir)) {
+    fs::remove_all(run_dir);
+  }
+  return fs::exists(aside) ? std::optional<fs::path>(aside) : std::nullopt;
+}
+
 // The record of a run that finished with this very recipe, or nullopt (none, or another recipe).
 std::optional<analysis::VariantRun> finished_run(const std::string& run_dir, const Recipe& recipe) {
   const auto record = fs::path(run_dir) / kFinishedRun, recipe_file = fs::path(run_dir) / "recipe.yaml";
   if (!fs::exists(record) || !fs::exists(recipe_file)) return std::nullopt;
   if (read_file_bytes(recipe_file.string()) != recipe.resolved_yaml(run_dir)) {
-    log_info(cat(run_dir, ": finished with another recipe; it trains again"));
+    log_info(cat(run_dir, ": finished with another recipe; it trains again (the finished run stays in ",
+                 set_aside_path(run_dir).filename().string(), " beside it until the new one finishes)"));
     return std::nullopt;
   }
   return analysis::variant_run_from_json(read_file_bytes(record.string()), record.string());
@@ -332,8 +355,9 @@ class Runner {
         return finished;
       }
     if (!may_train) return std::nullopt;
-    if (fs::exists(run_dir)) fs::remove_all(run_dir);  // unfinished or changed: start afresh
+    // The backbone loads first: one that cannot load (a missing model, no such device) leaves the folder as it was.
     if (!backbone_) backbone_ = std::make_unique<Backbone>(load_backbone(plan_.recipes.front().front()));
+    const auto set_aside = clear_for_new_run(run_dir);
     TrainRequest request;
     request.run_dir = run_dir;
     request.quiet = options_.quiet;
@@ -341,6 +365,7 @@ class Runner {
     ++trained_;
     auto out = variant_run(trained, variant, seed, lr, label);
     write_file_atomically((fs::path(trained.run_dir) / kFinishedRun).string(), analysis::variant_run_json(out));
+    if (set_aside) fs::remove_all(*set_aside);  // the new run has finished: the one it replaces may go
     return out;
   }
   int64_t trained() const { return trained_; }
