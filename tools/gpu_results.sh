@@ -2,9 +2,11 @@
 # docs/results.md's runs on the GPU machine (no OpenCV or FFmpeg there), one device call at a time:
 # builds vltune against the machine's PyTorch (media off; kept between calls while the machine is
 # warm), unpacks BUNDLE (the data and the prepared media caches, made here), runs the compare files
-# through tools/compare_pool.sh until LIMIT seconds are nearly spent, and packs the run folders
-# (no checkpoints: the ΔM/ΔD analysis ran here first) and docs/results/ into OUT/results.tar.gz, and
-# every run's records into OUT/run-records.tar.xz (docs/results/run-records.tar.xz, the next PREVIOUS).
+# through tools/compare_pool.sh until LIMIT seconds are nearly spent, and packs docs/results/ (what
+# tools/results_finish.sh wrote: the ΔM/ΔD analysis ran here, on checkpoints that stay) and the pool's
+# logs into OUT/results.tar.xz, and every run's records into OUT/run-records.tar.xz
+# (docs/results/run-records.tar.xz, the next PREVIOUS). The run folders stay here: with their eval
+# answers they outgrew the 16 MiB a returned file may have (2026-12-03), and their records suffice.
 # Calling it again continues: finished runs are reused.
 #
 # BUNDLE: `bash tools/build_base.sh prep data/base-bundle.tar.xz` here makes it (data/base-bundle-studies.tar.xz:
@@ -13,7 +15,7 @@
 # base-vlm.tar.gz.part-* (tools/build_base.sh gpu's OUT), unpacked into models/ unless models/base-vlm is here.
 # The device call carries BUNDLE, MODEL_PARTS and the RE2 packages (.deps/libre2-9_*.deb, .deps/libre2-dev_*.deb).
 # Usage (GPU machine, repository root):
-#   [PREVIOUS=run-records.tar.xz or results.tar.gz] [RETRAIN="STUDY..."] [RERUN="STUDY/VARIANT..." [RERUN_BEFORE=TIME]] [MODEL_PARTS=DIR] [MARGIN=240] [CUDA_WORKERS=4] LIMIT=600 bash tools/gpu_results.sh BUNDLE OUT FILE@DEVICE[@SETTINGS]...
+#   [PREVIOUS=run-records.tar.xz] [RETRAIN="STUDY..."] [RERUN="STUDY/VARIANT..." [RERUN_BEFORE=TIME]] [MODEL_PARTS=DIR] [MARGIN=240] [CUDA_WORKERS=4] LIMIT=600 bash tools/gpu_results.sh BUNDLE OUT FILE@DEVICE[@SETTINGS]...
 set -uo pipefail
 bundle=$1 out=$2
 shift 2
@@ -29,7 +31,7 @@ marker=data/base/.unpacked-$(basename "$bundle")
 [ -f "$marker" ] || { xz -dc "$bundle" | tar xf - && touch "$marker"; }
 python3 tools/cache_placeholders.py data/base/*cache
 [ -d models/base-vlm ] || [ -z "${MODEL_PARTS:-}" ] || cat "$MODEL_PARTS"/base-vlm.tar.gz.part-* | tar xzf - -C models
-# A fresh machine continues from the runs an earlier call brought back (PREVIOUS: its results.tar.gz).
+# A fresh machine continues from the runs an earlier call brought back (PREVIOUS: its run-records.tar.xz).
 # (docs/results/run-records.tar.xz holds the records of every run behind docs/results.md.)
 [ -d runs/results ] || [ -z "${PREVIOUS:-}" ] || tar xf "$PREVIOUS"
 # A methods study's ΔM/ΔD (tools/results_finish.sh) reads its FT, LoRA and DoRA seed runs'
@@ -44,7 +46,7 @@ left=$((limit - ($(date +%s) - start)))
 # No shard starts in the last MARGIN s (default 240: a shard's runs must end before the timeout); 30 s kept for packing.
 DEADLINE=$((left - ${MARGIN:-240})) VLTUNE=$build/cli/vltune timeout $((left - 30)) bash tools/compare_pool.sh "$@"
 # docs/results/<study>/ holds what the repository commits (tools/results_finish.sh wrote it).
-tar czf "$out/results.tar.gz" --exclude=checkpoints --exclude='events.out.tfevents.*' runs/results runs/pool-logs docs/results
+tar cJf "$out/results.tar.xz" runs/pool-logs docs/results
 # What docs/results/run-records.tar.xz holds, and the next call's PREVIOUS: each run's records and each study's tuning.json.
 { ls runs/results/*/tuning.json; ls runs/results/*/{runs,tune}/*/{recipe.yaml,compare_run.json,summary.json}; } 2> /dev/null |
   tar cJf "$out/run-records.tar.xz" -T -
