@@ -112,8 +112,19 @@ std::string lr_of(const Study& study, const std::string& variant) {
   return out.empty() ? "-" : out;
 }
 
+// Where a variant's chosen lr sits at an end of its candidates, the words that say so ("" inside):
+// its row is then the grid's best, and its own best lr may lie beyond.
+std::string grid_end_note(const StudyTuning::Variant& v) {
+  if (v.candidates.size() < 2) return "";
+  const auto [low, high] = std::minmax_element(v.candidates.begin(), v.candidates.end(),
+                                               [](const auto& a, const auto& b) { return a.lr < b.lr; });
+  if (v.chosen_lr == high->lr) return " (the grid's top: a higher lr may do better)";
+  if (v.chosen_lr == low->lr) return " (the grid's bottom: a lower lr may do better)";
+  return "";
+}
+
 // The tuning of a study with tuning.json, one line per variant: each candidate's validation score
-// on the primary metric, the chosen one in bold.
+// on the primary metric, the chosen one in bold, and a note when it is an end of the grid.
 std::string tuning_lines(const StudyTuning& tuning, const std::string& study) {
   std::string out = cat("\nLearning rates tuned on a validation split (`docs/results/", study, "/tuning.json`): ",
                         format(100 * tuning.validation, "%g"), "% of the training data held out (the same samples for every run), one ",
@@ -126,7 +137,7 @@ std::string tuning_lines(const StudyTuning& tuning, const std::string& study) {
       const auto text = cat(format(c.lr, "%g"), " → ", score == c.metrics.end() ? "-" : format(score->second, "%.3f"));
       out += (&c == &v.candidates.front() ? " " : ", ") + (c.lr == v.chosen_lr ? "**" + text + "**" : text);
     }
-    out += "\n";
+    out += grid_end_note(v) + "\n";
   }
   return out;
 }

@@ -177,7 +177,7 @@ TEST_F(ResultsDoc, ATunedStudyShowsEachVariantsLrAndTheCandidatesValidationScore
   std::vector<training::VariantTuning> tuning;
   for (const char* variant : {"ft", "lora", "dora", "vera"}) {
     const bool ft = std::string(variant) == "ft";
-    tuning.push_back({variant, {}, 1});
+    tuning.push_back({variant, {}, std::string(variant) == "vera" ? 2u : std::string(variant) == "lora" ? 0u : 1u});  // ends: VeRA, LoRA
     for (const auto& [text, value, score] : std::vector<std::tuple<std::string, double, double>>{
              {ft ? "1e-4" : "2e-3", ft ? 1e-4 : 2e-3, 0.5}, {ft ? "2e-4" : "4e-3", ft ? 2e-4 : 4e-3, 0.625}, {ft ? "5e-4" : "8e-3", ft ? 5e-4 : 8e-3, 0.25}})
       tuning.back().candidates.push_back({{text, value}, {{"exact_match", score}, {"loss", 1.0}}, std::string("tune/") + variant + "-lr" + text});
@@ -197,6 +197,8 @@ TEST_F(ResultsDoc, ATunedStudyShowsEachVariantsLrAndTheCandidatesValidationScore
                              "exact_match on the held-out samples, chosen by the best primary metric"));
   EXPECT_THAT(out, HasSubstr("- ft: 0.0001 → 0.500, **0.0002 → 0.625**, 0.0005 → 0.250\n"));
   EXPECT_THAT(out, HasSubstr("- dora: 0.002 → 0.500, **0.004 → 0.625**, 0.008 → 0.250\n"));
+  EXPECT_THAT(out, HasSubstr("- vera: 0.002 → 0.500, 0.004 → 0.625, **0.008 → 0.250** (the grid's top: a higher lr may do better)\n"));
+  EXPECT_THAT(out, HasSubstr("- lora: **0.002 → 0.500**, 0.004 → 0.625, 0.008 → 0.250 (the grid's bottom: a lower lr may do better)\n"));
   EXPECT_EQ(render(out), out);
   // Without tuning.json the column is the runs' lr; a record without an lr (from before) shows "-".
   EXPECT_THAT(render("<!-- results:demo -->\n<!-- /results -->\n"), HasSubstr("| step (ms) | lr |"));
