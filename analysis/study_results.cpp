@@ -96,8 +96,11 @@ std::optional<StudyTuning> load_tuning(const std::string& study_dir) {
     tuning.seed = json.at("seed").get<uint64_t>();
     for (const auto& v : json.at("variants")) {
       StudyTuning::Variant variant{v.at("variant").get<std::string>(), v.at("chosen_lr").get<double>(), {}};
-      for (const auto& c : v.at("candidates"))
-        variant.candidates.push_back({c.at("lr").get<double>(), c.at("metrics").get<std::map<std::string, double>>()});
+      for (const auto& c : v.at("candidates")) {
+        const int64_t items = c.contains("items") ? c.at("items").get<int64_t>() : 0;
+        if (items < 0) fail("[report] ", path.string(), ": variant ", variant.variant, ": a candidate's 'items' is ", items, "; expected a count >= 0");
+        variant.candidates.push_back({c.at("lr").get<double>(), c.at("metrics").get<std::map<std::string, double>>(), items});
+      }
       if (variant.candidates.empty()) fail("[report] ", path.string(), ": variant ", variant.variant, " has no candidates");
       tuning.variants.push_back(std::move(variant));
     }

@@ -51,6 +51,7 @@ struct StudyTuning {
   struct Candidate {
     double lr = 0;
     std::map<std::string, double> metrics;  // on the validation split
+    int64_t items = 0;                      // validation items scored (0: not recorded, older files)
   };
   struct Variant {
     std::string variant;

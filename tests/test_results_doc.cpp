@@ -180,7 +180,8 @@ TEST_F(ResultsDoc, ATunedStudyShowsEachVariantsLrAndTheCandidatesValidationScore
     tuning.push_back({variant, {}, std::string(variant) == "vera" ? 2u : std::string(variant) == "lora" ? 0u : 1u});  // ends: VeRA, LoRA
     for (const auto& [text, value, score] : std::vector<std::tuple<std::string, double, double>>{
              {ft ? "1e-4" : "2e-3", ft ? 1e-4 : 2e-3, 0.5}, {ft ? "2e-4" : "4e-3", ft ? 2e-4 : 4e-3, 0.625}, {ft ? "5e-4" : "8e-3", ft ? 5e-4 : 8e-3, 0.25}})
-      tuning.back().candidates.push_back({{text, value}, {{"exact_match", score}, {"loss", 1.0}}, std::string("tune/") + variant + "-lr" + text});
+      tuning.back().candidates.push_back({{text, value}, {{"exact_match", score}, {"loss", 1.0}}, std::string("tune/") + variant + "-lr" + text,
+                                          std::string(variant) == "dora" ? 8 : 16});  // DoRA's 0.625 over 0.5: one of 8 items
   }
   training::TuneSpec spec;
   spec.seed = 3;
@@ -196,7 +197,8 @@ TEST_F(ResultsDoc, ATunedStudyShowsEachVariantsLrAndTheCandidatesValidationScore
   EXPECT_THAT(out, HasSubstr("10% of the training data held out (the same samples for every run), one run per candidate with seed 3; "
                              "exact_match on the held-out samples, chosen by the best primary metric"));
   EXPECT_THAT(out, HasSubstr("- ft: 0.0001 → 0.500, **0.0002 → 0.625**, 0.0005 → 0.250\n"));
-  EXPECT_THAT(out, HasSubstr("- dora: 0.002 → 0.500, **0.004 → 0.625**, 0.008 → 0.250\n"));
+  EXPECT_THAT(out, HasSubstr("- dora: 0.002 → 0.500, **0.004 → 0.625**, 0.008 → 0.250 (ahead of the next best by at most one of its 8 "
+                             "validation samples)\n"));
   EXPECT_THAT(out, HasSubstr("- vera: 0.002 → 0.500, 0.004 → 0.625, **0.008 → 0.250** (the grid's top: a higher lr may do better)\n"));
   EXPECT_THAT(out, HasSubstr("- lora: **0.002 → 0.500**, 0.004 → 0.625, 0.008 → 0.250 (the grid's bottom: a lower lr may do better)\n"));
   EXPECT_EQ(render(out), out);
@@ -205,6 +207,10 @@ TEST_F(ResultsDoc, ATunedStudyShowsEachVariantsLrAndTheCandidatesValidationScore
   EXPECT_THAT(render("<!-- results:demo -->\n<!-- /results -->\n"), HasSubstr("| (baseline) | - | 0.750 ± 0.050 | 41.0 | - |"));
   std::ofstream(dir_.file("results/tuned/tuning.json")) << R"({"primary_metric": "exact_match", "variants": 3})";
   test::expect_error([&] { render("<!-- results:tuned -->\n<!-- /results -->\n"); }, {"tuned/tuning.json", "not a tuning record"});
+  std::ofstream(dir_.file("results/tuned/tuning.json"))
+      << R"({"primary_metric": "exact_match", "rule": "r", "validation": 0.1, "seed": 0, "variants": [{"variant": "lora", "chosen_lr": 0.001,)"
+      << R"( "candidates": [{"lr": 0.001, "run": "tune/lora-lr0.001", "metrics": {"exact_match": 0.5}, "items": -4}]}]})";
+  test::expect_error([&] { render("<!-- results:tuned -->\n<!-- /results -->\n"); }, {"tuned/tuning.json", "variant lora", "'items' is -4"});
 }
 
 }  // namespace

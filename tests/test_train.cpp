@@ -501,7 +501,7 @@ TEST_F(TrainingRun, CompareTunesEachVariantsLrOnTheValidationSplit) {
 metric: loss
 seeds: [0, 1]
 set: {train.steps: 4, output.save_every: 0}
-tune: {lr: [1e-9, 1e-2], validation: 0.25, seed: 3, set: {eval.max_samples: 6}}
+tune: {lr: [1e-9, 1e-2], validation: 0.25, seed: 3, set: {eval.max_samples: 6, eval.metrics: [exact_match, loss]}}
 variants:
   - {name: lora, adapters: {preset: attention_only, method: lora, rank: 4, alpha: 8}}
   - {name: dora, adapters: {preset: attention_only, method: dora, rank: 4, alpha: 8}, tune: {lr: [1e-2, 1e-10]}}
@@ -523,6 +523,7 @@ variants:
       EXPECT_TRUE(fs::exists(out + "/" + c.at("run").get<std::string>() + "/compare_run.json")) << c.dump();
       // Tuning runs hold out a quarter of the training data and evaluate on 6 of those.
       EXPECT_THAT(vltune::test::read_text_file(out + "/" + c.at("run").get<std::string>() + "/recipe.yaml"), HasSubstr("validation: 0.25"));
+      EXPECT_EQ(c.value("items", int64_t{0}), 6) << c.dump();  // the validation items scored (a generated metric's answers)
     }
     EXPECT_EQ(variant.at("chosen_lr").get<double>(), best_lr) << variant.dump();
     EXPECT_EQ(best_lr, 1e-2) << variant.dump();

@@ -394,7 +394,7 @@ std::optional<std::vector<VariantTuning>> tune_variants(const ComparePlan& plan,
       const bool mine = !sharded(options) || (options.tune_only && ++index % options.shard_count == options.shard_index);
       auto run = runner.run((fs::path(plan.out_dir) / "tune" / name).string(), plan.tune_recipes[v][c], plan.variants[v], plan.tune->seed,
                             mine, cat(plan.variants[v].name, " lr ", lr.text, " (tuning)"));
-      if (run) tuning.back().candidates.push_back({lr, run->metrics, "tune/" + name});
+      if (run) tuning.back().candidates.push_back({lr, run->metrics, "tune/" + name, static_cast<int64_t>(run->item_ids.size())});
       else if (unfinished.empty()) unfinished = (fs::path(plan.out_dir) / "tune" / name).string();
     }
   }

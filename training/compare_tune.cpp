@@ -88,7 +88,10 @@ std::string tuning_json(const std::vector<VariantTuning>& variants, const TuneSp
                         {"variants", nlohmann::json::array()}};
   for (const auto& v : variants) {
     nlohmann::json candidates = nlohmann::json::array();
-    for (const auto& c : v.candidates) candidates.push_back({{"lr", c.lr.value}, {"run", c.run}, {"metrics", c.metrics}});
+    for (const auto& c : v.candidates) {
+      candidates.push_back({{"lr", c.lr.value}, {"run", c.run}, {"metrics", c.metrics}});
+      if (c.items > 0) candidates.back()["items"] = c.items;
+    }
     out["variants"].push_back({{"variant", v.variant}, {"chosen_lr", v.candidates.at(v.chosen).lr.value}, {"candidates", candidates}});
   }
   return out.dump(1) + "\n";

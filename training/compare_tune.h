@@ -51,6 +51,7 @@ struct TunedCandidate {
   LrCandidate lr;
   std::map<std::string, double> metrics;  // on the validation split (train_loss too)
   std::string run;                         // its folder, relative to OUT
+  int64_t items = 0;                       // validation items it was scored on (0: none recorded)
 };
 
 // The index of the chosen candidate: the best `metric` (lower_is_better decides which way); among
@@ -68,7 +69,7 @@ struct VariantTuning {
 };
 
 // OUT/tuning.json: {"primary_metric", "validation", "seed", "rule", "variants": [{"variant",
-// "chosen_lr", "candidates": [{"lr", "run", "metrics": {...}}]}]}.
+// "chosen_lr", "candidates": [{"lr", "run", "metrics": {...}, "items" (when recorded)}]}]}.
 std::string tuning_json(const std::vector<VariantTuning>& variants, const TuneSpec& spec, const std::string& metric);
 
 }  // namespace vltune::training
