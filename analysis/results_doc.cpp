@@ -125,9 +125,11 @@ std::string grid_end_note(const StudyTuning::Variant& v) {
 
 // Where the chosen candidate beat the next best by at most one validation item, the words that say
 // so ("" otherwise, or when the items were not recorded): a choice that one sample could reverse.
-// Only for metrics whose items each score between 0 and 1, where one item moves the mean by <= 1/N.
+// Only for metrics whose items each score between 0 and 1, where one item moves the mean by <= 1/N:
+// of training/metrics's item-scored metrics all but cider_d (0-10). Listed here, since analysis/
+// sits below training/ and cannot ask it.
 std::string one_item_note(const StudyTuning::Variant& v, const std::string& metric) {
-  if (metric != "exact_match" && metric != "vqa_accuracy") return "";
+  if (metric != "exact_match" && metric != "vqa_accuracy" && metric != "rouge_l") return "";
   const StudyTuning::Candidate* chosen = nullptr;
   std::optional<double> next_best;
   for (const auto& c : v.candidates) {
