@@ -255,6 +255,10 @@ variants:
   ASSERT_EQ(result.status, 0) << result.output;
   EXPECT_EQ(vltune::test::count_occurrences(result.output, "trains again"), 2u) << result.output;
   EXPECT_EQ(nlohmann::json::parse(std::ifstream(out + "/results.json"))["runs"][0]["loss_curve"].size(), 3u);
+  result = compare(" --set train.steps=2 --shard 1/2");  // a shard says it trains again only the runs it trains
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_EQ(vltune::test::count_occurrences(result.output, "trains again"), 1u) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("dora-seed0: finished with another recipe; another shard trains it"));
 
   // A finished run stays until the run replacing it has finished. A backbone that cannot load touches
   // no run folder (this once removed every finished run it met, then failed on the device); a run

@@ -159,13 +159,17 @@ std::optional<fs::path> clear_for_new_run(const std::string& run_dir) {
   return fs::exists(aside) ? std::optional<fs::path>(aside) : std::nullopt;
 }
 
-// The record of a run that finished with this very recipe, or nullopt (none, or another recipe).
-std::optional<analysis::VariantRun> finished_run(const std::string& run_dir, const Recipe& recipe) {
+// The record of a run that finished with this very recipe, or nullopt (none, or another recipe;
+// `may_train`: whether this process trains it again, which the log line says).
+std::optional<analysis::VariantRun> finished_run(const std::string& run_dir, const Recipe& recipe, bool may_train) {
   const auto record = fs::path(run_dir) / kFinishedRun, recipe_file = fs::path(run_dir) / "recipe.yaml";
   if (!fs::exists(record) || !fs::exists(recipe_file)) return std::nullopt;
   if (read_file_bytes(recipe_file.string()) != recipe.resolved_yaml(run_dir)) {
-    log_info(cat(run_dir, ": finished with another recipe; it trains again (the finished run stays in ",
-                 set_aside_path(run_dir).filename().string(), " beside it until the new one finishes)"));
+    if (may_train)
+      log_info(cat(run_dir, ": finished with another recipe; it trains again (the finished run stays in ",
+                   set_aside_path(run_dir).filename().string(), " beside it until the new one finishes)"));
+    else
+      log_info(cat(run_dir, ": finished with another recipe; another shard trains it"));
     return std::nullopt;
   }
   return analysis::variant_run_from_json(read_file_bytes(record.string()), record.string());
@@ -349,7 +353,7 @@ class Runner {
                                           bool may_train, const std::string& label) {
     const double lr = recipe.number("train.lr");
     if (!(options_.fresh && may_train))
-      if (auto finished = finished_run(run_dir, recipe)) {
+      if (auto finished = finished_run(run_dir, recipe, may_train)) {
         log_info(cat(label, ": finished before, reused (", run_dir, ")"));
         if (finished->lr == 0) finished->lr = lr;  // a record from before runs kept their lr
         return finished;
