@@ -133,6 +133,7 @@ std::string one_item_note(const StudyTuning::Variant& v, const std::string& metr
   const StudyTuning::Candidate* chosen = nullptr;
   std::optional<double> next_best;
   for (const auto& c : v.candidates) {
+    if (c.diverged_step > 0) continue;  // never a choice
     const auto score = c.metrics.find(metric);
     if (score == c.metrics.end()) return "";
     if (c.lr == v.chosen_lr) chosen = &c;
@@ -144,8 +145,8 @@ std::string one_item_note(const StudyTuning::Variant& v, const std::string& metr
 }
 
 // The tuning of a study with tuning.json, one line per variant: each candidate's validation score
-// on the primary metric, the chosen one in bold, and notes when it is an end of the grid or won by
-// at most one validation sample.
+// on the primary metric (or where its run diverged), the chosen one in bold, and notes when it is
+// an end of the grid or won by at most one validation sample.
 std::string tuning_lines(const StudyTuning& tuning, const std::string& study) {
   std::string out = cat("\nLearning rates tuned on a validation split (`docs/results/", study, "/tuning.json`): ",
                         format(100 * tuning.validation, "%g"), "% of the training data held out (the same samples for every run), one ",
@@ -155,7 +156,9 @@ std::string tuning_lines(const StudyTuning& tuning, const std::string& study) {
     out += "- " + v.variant + ":";
     for (const auto& c : v.candidates) {
       const auto score = c.metrics.find(tuning.primary_metric);
-      const auto text = cat(format(c.lr, "%g"), " → ", score == c.metrics.end() ? "-" : format(score->second, "%.3f"));
+      const auto result = c.diverged_step > 0 ? cat("diverged at step ", c.diverged_step, " (", c.diverged_cause, ")")
+                          : score == c.metrics.end() ? "-" : format(score->second, "%.3f");
+      const auto text = cat(format(c.lr, "%g"), " → ", result);
       out += (&c == &v.candidates.front() ? " " : ", ") + (c.lr == v.chosen_lr ? "**" + text + "**" : text);
     }
     out += grid_end_note(v) + one_item_note(v, tuning.primary_metric) + "\n";

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -35,6 +36,24 @@ void check_items(const VariantRun& run, std::size_t items, const std::string& wh
     if (scores.size() != items)
       fail("[report] ", where, ": run ", run.variant, " seed ", run.seed, " has ", scores.size(), " ", metric, " item scores for ",
            items, " items; expected one per item");
+}
+
+// One candidate of tuning.json: finished (its metrics, items when recorded) or diverged (the step
+// and the cause, no metrics). Throws on a negative count or step.
+StudyTuning::Candidate tuning_candidate(const nlohmann::json& c, const std::string& path, const std::string& variant) {
+  StudyTuning::Candidate out;
+  out.lr = c.at("lr").get<double>();
+  if (c.contains("diverged")) {
+    out.diverged_step = c.at("diverged").at("step").get<int64_t>();
+    out.diverged_cause = c.at("diverged").at("cause").get<std::string>();
+    if (out.diverged_step < 1)
+      fail("[report] ", path, ": variant ", variant, ": a candidate diverged at step ", out.diverged_step, "; expected a step >= 1");
+    return out;
+  }
+  out.metrics = c.at("metrics").get<std::map<std::string, double>>();
+  out.items = c.contains("items") ? c.at("items").get<int64_t>() : 0;
+  if (out.items < 0) fail("[report] ", path, ": variant ", variant, ": a candidate's 'items' is ", out.items, "; expected a count >= 0");
+  return out;
 }
 
 }  // namespace
@@ -97,11 +116,13 @@ std::optional<StudyTuning> load_tuning(const std::string& study_dir) {
     for (const auto& v : json.at("variants")) {
       StudyTuning::Variant variant{v.at("variant").get<std::string>(), v.at("chosen_lr").get<double>(), {}};
       for (const auto& c : v.at("candidates")) {
-        const int64_t items = c.contains("items") ? c.at("items").get<int64_t>() : 0;
-        if (items < 0) fail("[report] ", path.string(), ": variant ", variant.variant, ": a candidate's 'items' is ", items, "; expected a count >= 0");
-        variant.candidates.push_back({c.at("lr").get<double>(), c.at("metrics").get<std::map<std::string, double>>(), items});
+        variant.candidates.push_back(tuning_candidate(c, path.string(), variant.variant));
       }
       if (variant.candidates.empty()) fail("[report] ", path.string(), ": variant ", variant.variant, " has no candidates");
+      if (std::none_of(variant.candidates.begin(), variant.candidates.end(),
+                       [&](const auto& c) { return c.lr == variant.chosen_lr && c.diverged_step == 0; }))
+        fail("[report] ", path.string(), ": variant ", variant.variant, ": chosen_lr ", variant.chosen_lr,
+             " is not one of its candidates that finished");
       tuning.variants.push_back(std::move(variant));
     }
   } catch (const nlohmann::json::exception& e) {

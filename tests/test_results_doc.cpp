@@ -181,7 +181,7 @@ TEST_F(ResultsDoc, ATunedStudyShowsEachVariantsLrAndTheCandidatesValidationScore
     for (const auto& [text, value, score] : std::vector<std::tuple<std::string, double, double>>{
              {ft ? "1e-4" : "2e-3", ft ? 1e-4 : 2e-3, 0.5}, {ft ? "2e-4" : "4e-3", ft ? 2e-4 : 4e-3, 0.625}, {ft ? "5e-4" : "8e-3", ft ? 5e-4 : 8e-3, 0.25}})
       tuning.back().candidates.push_back({{text, value}, {{"exact_match", score}, {"loss", 1.0}}, std::string("tune/") + variant + "-lr" + text,
-                                          std::string(variant) == "dora" ? 8 : 16});  // DoRA's 0.625 over 0.5: one of 8 items
+                                          std::string(variant) == "dora" ? 8 : 16, 0, ""});  // DoRA's 0.625 over 0.5: one of 8 items
   }
   training::TuneSpec spec;
   spec.seed = 3;
@@ -211,6 +211,54 @@ TEST_F(ResultsDoc, ATunedStudyShowsEachVariantsLrAndTheCandidatesValidationScore
       << R"({"primary_metric": "exact_match", "rule": "r", "validation": 0.1, "seed": 0, "variants": [{"variant": "lora", "chosen_lr": 0.001,)"
       << R"( "candidates": [{"lr": 0.001, "run": "tune/lora-lr0.001", "metrics": {"exact_match": 0.5}, "items": -4}]}]})";
   test::expect_error([&] { render("<!-- results:tuned -->\n<!-- /results -->\n"); }, {"tuned/tuning.json", "variant lora", "'items' is -4"});
+}
+
+// A tuning candidate whose run diverged has no score: its line says where the run stopped, choose_lr
+// passes it over (so the best finished lr below it is no grid end), and a tuning.json that chose it
+// is refused.
+TEST_F(ResultsDoc, ADivergedCandidateShowsWhereItsRunStoppedAndIsNeverChosen) {
+  auto runs = study_runs();
+  analysis::write_compare_report(dir_.file("diverged"), runs, "demo: diverged", "exact_match");
+  std::vector<training::VariantTuning> tuning;
+  for (const char* variant : {"ft", "lora", "dora", "vera"}) {
+    tuning.push_back({variant, {}, 0});
+    auto& candidates = tuning.back().candidates;
+    auto add = [&](const std::string& text, double lr, double score) {  // score < 0: diverged at step 157
+      training::TunedCandidate c;
+      c.lr = {text, lr};
+      c.run = cat("tune/", variant, "-lr", lr);
+      if (score < 0) c.diverged_step = 157, c.diverged_cause = "the gradient norm is inf";
+      else c.metrics = {{"exact_match", score}}, c.items = 16;
+      candidates.push_back(c);
+    };
+    add("2e-3", 2e-3, 0.5);
+    add("8e-3", 8e-3, -1);
+    add("4e-3", 4e-3, 0.625);
+    tuning.back().chosen = training::choose_lr(candidates, "exact_match", variant);
+    EXPECT_EQ(tuning.back().chosen, 2u);
+  }
+  write_file_atomically(dir_.file("diverged/tuning.json"), training::tuning_json(tuning, training::TuneSpec{}, "exact_match"));
+  EXPECT_EQ(nlohmann::json::parse(read_text_file(dir_.file("diverged/tuning.json")))["variants"][0]["candidates"][1].dump(),
+            R"({"diverged":{"cause":"the gradient norm is inf","step":157},"lr":0.008,"run":"tune/ft-lr0.008"})");
+  analysis::collect_study(dir_.file("diverged"), dir_.file("results/diverged"));
+  const auto out = render("<!-- results:diverged -->\n<!-- /results -->\n");
+  EXPECT_THAT(out, HasSubstr("- lora: 0.002 → 0.500, 0.008 → diverged at step 157 (the gradient norm is inf), **0.004 → 0.625**\n"));
+  EXPECT_EQ(render(out), out);
+
+  auto all_diverged = tuning[1].candidates;
+  all_diverged.erase(all_diverged.begin());
+  all_diverged.pop_back();
+  test::expect_error([&] { training::choose_lr(all_diverged, "exact_match", "lora"); },
+                     {"[compare] variant 'lora'", "every tuning run diverged", "tune/lora-lr0.008, at step 157", "lower learning rates"});
+  tuning[1].chosen = 1;  // a record that chose the diverged candidate
+  write_file_atomically(dir_.file("results/diverged/tuning.json"), training::tuning_json(tuning, training::TuneSpec{}, "exact_match"));
+  test::expect_error([&] { render("<!-- results:diverged -->\n<!-- /results -->\n"); },
+                     {"diverged/tuning.json", "variant lora", "chosen_lr 0.008 is not one of its candidates that finished"});
+  std::ofstream(dir_.file("results/diverged/tuning.json"))
+      << R"({"primary_metric": "exact_match", "rule": "r", "validation": 0.1, "seed": 0, "variants": [{"variant": "lora", "chosen_lr": 0.001,)"
+      << R"( "candidates": [{"lr": 0.001, "run": "tune/lora-lr0.001", "diverged": {"step": 0, "cause": "x"}}]}]})";
+  test::expect_error([&] { render("<!-- results:diverged -->\n<!-- /results -->\n"); },
+                     {"diverged/tuning.json", "variant lora", "diverged at step 0; expected a step >= 1"});
 }
 
 }  // namespace

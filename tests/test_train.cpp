@@ -549,6 +549,61 @@ variants:
   EXPECT_THAT(result.output, HasSubstr("tuned: dora lr 1e-2"));
 }
 
+// A tuning candidate whose run diverges (2026-12-03: rsLoRA at rank 64 and lr 8e-3 stopped on an
+// infinite gradient norm, which failed its whole study) is a result: diverged.json records it, tuning
+// never chooses it, and a rerun reuses it. A seed run that diverges still fails the comparison.
+TEST_F(TrainingRun, ATuningCandidateThatDivergesIsRecordedAndNeverChosen) {
+  std::ofstream(dir_->file("diverge.yaml")) << R"(recipe: recipe.yaml
+metric: loss
+set: {train.steps: 3, output.save_every: 0}
+tune: {lr: [1e-2, 1e30], validation: 0.25}
+variants: [{name: lora, adapters: {preset: attention_only, method: lora, rank: 4, alpha: 8}}]
+)";
+  const auto out = dir_->file("diverge-out");
+  auto result = run_vltune("compare " + dir_->file("diverge.yaml") + " --out " + out);
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("lora lr 1e30 (tuning): diverged at step"));
+  const auto tuning = nlohmann::json::parse(std::ifstream(out + "/tuning.json"));
+  const auto& diverged = tuning["variants"][0]["candidates"][1];
+  EXPECT_EQ(diverged.at("run"), "tune/lora-lr1e+30");
+  EXPECT_FALSE(diverged.contains("metrics")) << diverged.dump();
+  EXPECT_GE(diverged.at("diverged").at("step").get<int64_t>(), 1) << diverged.dump();
+  EXPECT_THAT(diverged["diverged"].at("cause").get<std::string>(), ::testing::ContainsRegex("^the (loss|gradient norm|trained values) ")) << diverged.dump();
+  EXPECT_TRUE(fs::exists(out + "/tune/lora-lr1e+30/diverged.json"));
+  EXPECT_FALSE(fs::exists(out + "/tune/lora-lr1e+30/compare_run.json"));
+  EXPECT_EQ(tuning["variants"][0].at("chosen_lr").get<double>(), 1e-2);
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(out + "/results.json"))["runs"][0]["lr"].get<double>(), 1e-2);
+
+  result = run_vltune("compare " + dir_->file("diverge.yaml") + " --out " + out);  // nothing trains again
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("lora lr 1e30 (tuning): diverged before at step"));
+  EXPECT_EQ(vltune::test::count_occurrences(result.output, "reused"), 3u) << result.output;
+
+  std::ofstream(out + "/tune/lora-lr1e+30/diverged.json") << "{\"cause\": 3}";  // a damaged record
+  result = run_vltune("compare " + dir_->file("diverge.yaml") + " --out " + out);
+  EXPECT_NE(result.status, 0);
+  EXPECT_THAT(result.output, HasSubstr("lora-lr1e+30/diverged.json: not a diverged run's record"));
+
+  std::ofstream(dir_->file("diverge-all.yaml")) << R"(recipe: recipe.yaml
+metric: loss
+set: {train.steps: 3, output.save_every: 0}
+tune: {lr: [1e30], validation: 0.25}
+variants: [{name: lora, adapters: {preset: attention_only, method: lora, rank: 4, alpha: 8}}]
+)";
+  result = run_vltune("compare " + dir_->file("diverge-all.yaml") + " --out " + dir_->file("diverge-all"));
+  EXPECT_NE(result.status, 0);
+  EXPECT_THAT(result.output, HasSubstr("every tuning run diverged"));
+  std::ofstream(dir_->file("diverge-seed.yaml")) << R"(recipe: recipe.yaml
+metric: loss
+set: {train.steps: 3, output.save_every: 0, train.lr: 1e30}
+variants: [{name: lora, adapters: {preset: attention_only, method: lora, rank: 4, alpha: 8}}]
+)";
+  result = run_vltune("compare " + dir_->file("diverge-seed.yaml") + " --out " + dir_->file("diverge-seed"));
+  EXPECT_NE(result.status, 0);
+  EXPECT_THAT(result.output, HasSubstr("training stopped"));
+  EXPECT_FALSE(fs::exists(dir_->file("diverge-seed") + "/runs/lora-seed0/diverged.json"));
+}
+
 // Sharded, the tuning goes first (--tune-only, each shard its share); a shard of the seed runs
 // refuses to start before it has ended.
 TEST_F(TrainingRun, ShardedTuningRunsBeforeTheSeedShards) {

@@ -48,6 +48,6 @@ DEADLINE=$((left - ${MARGIN:-240})) VLTUNE=$build/cli/vltune timeout $((left - 3
 # docs/results/<study>/ holds what the repository commits (tools/results_finish.sh wrote it).
 tar cJf "$out/results.tar.xz" runs/pool-logs docs/results
 # What docs/results/run-records.tar.xz holds, and the next call's PREVIOUS: each run's records and each study's tuning.json.
-{ ls runs/results/*/tuning.json; ls runs/results/*/{runs,tune}/*/{recipe.yaml,compare_run.json,summary.json}; } 2> /dev/null |
+{ ls runs/results/*/tuning.json; ls runs/results/*/{runs,tune}/*/{recipe.yaml,compare_run.json,diverged.json,summary.json}; } 2> /dev/null |
   tar cJf "$out/run-records.tar.xz" -T -
 echo "== $(($(date +%s) - start)) s in all"

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "core/atomic_file.h"
@@ -159,20 +160,57 @@ std::optional<fs::path> clear_for_new_run(const std::string& run_dir) {
   return fs::exists(aside) ? std::optional<fs::path>(aside) : std::nullopt;
 }
 
-// The record of a run that finished with this very recipe, or nullopt (none, or another recipe;
-// `may_train`: whether this process trains it again, which the log line says).
-std::optional<analysis::VariantRun> finished_run(const std::string& run_dir, const Recipe& recipe, bool may_train) {
-  const auto record = fs::path(run_dir) / kFinishedRun, recipe_file = fs::path(run_dir) / "recipe.yaml";
-  if (!fs::exists(record) || !fs::exists(recipe_file)) return std::nullopt;
+// A tuning run that stopped on values that are not finite (TrainingDiverged): RUN/diverged.json
+// records it, so that the candidate is not trained again and tuning ranks it below every candidate
+// that finished.
+constexpr const char* kDivergedRun = "diverged.json";
+
+struct RunOutcome {
+  std::optional<analysis::VariantRun> run;  // a finished run's record
+  int64_t diverged_step = 0;                // else the step where it diverged, and why
+  std::string diverged_cause;
+};
+
+std::string divergence_json(int64_t step, const std::string& cause) {
+  return nlohmann::json{{"diverged_at_step", step}, {"cause", cause}}.dump(1) + "\n";
+}
+
+RunOutcome divergence_from_json(const std::string& path) {
+  RunOutcome out;
+  try {
+    const auto json = nlohmann::json::parse(read_file_bytes(path));
+    out.diverged_step = json.at("diverged_at_step").get<int64_t>();
+    out.diverged_cause = json.at("cause").get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    fail("[compare] ", path, ": not a diverged run's record (", e.what(), "); remove it to train the run again");
+  }
+  if (out.diverged_step < 1) fail("[compare] ", path, ": diverged_at_step is ", out.diverged_step, "; expected a step >= 1");
+  return out;
+}
+
+// What a run of this very recipe left: its record when it finished, or (`may_diverge`, tuning
+// runs) that it diverged; nullopt when there is none, or it ran another recipe (`may_train`:
+// whether this process trains it again, which the log line says).
+std::optional<RunOutcome> recorded_outcome(const std::string& run_dir, const Recipe& recipe, bool may_train, bool may_diverge) {
+  const fs::path dir(run_dir);
+  const auto finished = dir / kFinishedRun, diverged = dir / kDivergedRun, recipe_file = dir / "recipe.yaml";
+  const bool has_finished = fs::exists(finished), has_diverged = may_diverge && fs::exists(diverged);
+  if (!(has_finished || has_diverged) || !fs::exists(recipe_file)) return std::nullopt;
   if (read_file_bytes(recipe_file.string()) != recipe.resolved_yaml(run_dir)) {
-    if (may_train)
+    const char* ended = has_finished ? "finished" : "diverged";
+    if (!may_train) log_info(cat(run_dir, ": ", ended, " with another recipe; another shard trains it"));
+    else if (has_finished)
       log_info(cat(run_dir, ": finished with another recipe; it trains again (the finished run stays in ",
                    set_aside_path(run_dir).filename().string(), " beside it until the new one finishes)"));
-    else
-      log_info(cat(run_dir, ": finished with another recipe; another shard trains it"));
+    else log_info(cat(run_dir, ": diverged with another recipe; it trains again"));
     return std::nullopt;
   }
-  return analysis::variant_run_from_json(read_file_bytes(record.string()), record.string());
+  if (has_finished) {
+    RunOutcome outcome;
+    outcome.run = analysis::variant_run_from_json(read_file_bytes(finished.string()), finished.string());
+    return outcome;
+  }
+  return divergence_from_json(diverged.string());
 }
 
 // The metrics a run of `recipe` reports: train_loss, and eval.metrics (default: loss) when it has
@@ -347,16 +385,21 @@ analysis::VariantRun variant_run(const RunResult& run, const Variant& variant, u
 class Runner {
  public:
   Runner(const ComparePlan& plan, const CompareOptions& options) : plan_(plan), options_(options) {}
-  // The run in `run_dir`: its record when it finished before with this recipe (unless --fresh and
-  // this process may train it), else trained now when `may_train`, else nullopt.
-  std::optional<analysis::VariantRun> run(const std::string& run_dir, const Recipe& recipe, const Variant& variant, uint64_t seed,
-                                          bool may_train, const std::string& label) {
+  // The run in `run_dir`: what it left when it ran before with this recipe (unless --fresh and this
+  // process may train it), else trained now when `may_train`, else nullopt. Only a tuning run
+  // (`may_diverge`) may end diverged; any other rethrows TrainingDiverged.
+  std::optional<RunOutcome> run(const std::string& run_dir, const Recipe& recipe, const Variant& variant, uint64_t seed, bool may_train,
+                                const std::string& label, bool may_diverge = false) {
     const double lr = recipe.number("train.lr");
     if (!(options_.fresh && may_train))
-      if (auto finished = finished_run(run_dir, recipe, may_train)) {
+      if (auto recorded = recorded_outcome(run_dir, recipe, may_train, may_diverge)) {
+        if (!recorded->run) {
+          log_info(cat(label, ": diverged before at step ", recorded->diverged_step, ", reused (", run_dir, ")"));
+          return recorded;
+        }
         log_info(cat(label, ": finished before, reused (", run_dir, ")"));
-        if (finished->lr == 0) finished->lr = lr;  // a record from before runs kept their lr
-        return finished;
+        if (recorded->run->lr == 0) recorded->run->lr = lr;  // a record from before runs kept their lr
+        return recorded;
       }
     if (!may_train) return std::nullopt;
     // The backbone loads first: one that cannot load (a missing model, no such device) leaves the folder as it was.
@@ -365,12 +408,21 @@ class Runner {
     TrainRequest request;
     request.run_dir = run_dir;
     request.quiet = options_.quiet;
-    const auto trained = train(*backbone_, recipe, request);
+    RunOutcome outcome;
+    try {
+      const auto trained = train(*backbone_, recipe, request);
+      outcome.run = variant_run(trained, variant, seed, lr, label);
+      write_file_atomically((fs::path(run_dir) / kFinishedRun).string(), analysis::variant_run_json(*outcome.run));
+    } catch (const TrainingDiverged& diverged) {
+      if (!may_diverge) throw;
+      log_info(cat(label, ": diverged at step ", diverged.step, " (", diverged.cause, "); a candidate tuning never chooses"));
+      outcome.diverged_step = diverged.step;
+      outcome.diverged_cause = diverged.cause;
+      write_file_atomically((fs::path(run_dir) / kDivergedRun).string(), divergence_json(diverged.step, diverged.cause));
+    }
     ++trained_;
-    auto out = variant_run(trained, variant, seed, lr, label);
-    write_file_atomically((fs::path(trained.run_dir) / kFinishedRun).string(), analysis::variant_run_json(out));
-    if (set_aside) fs::remove_all(*set_aside);  // the new run has finished: the one it replaces may go
-    return out;
+    if (set_aside) fs::remove_all(*set_aside);  // the new run has ended: the one it replaces may go
+    return outcome;
   }
   int64_t trained() const { return trained_; }
 
@@ -396,9 +448,12 @@ std::optional<std::vector<VariantTuning>> tune_variants(const ComparePlan& plan,
       const auto& lr = plan.candidates(v)[c];
       const auto name = tuning_run_name(plan.variants[v].name, lr);
       const bool mine = !sharded(options) || (options.tune_only && ++index % options.shard_count == options.shard_index);
-      auto run = runner.run((fs::path(plan.out_dir) / "tune" / name).string(), plan.tune_recipes[v][c], plan.variants[v], plan.tune->seed,
-                            mine, cat(plan.variants[v].name, " lr ", lr.text, " (tuning)"));
-      if (run) tuning.back().candidates.push_back({lr, run->metrics, "tune/" + name, static_cast<int64_t>(run->item_ids.size())});
+      const auto outcome = runner.run((fs::path(plan.out_dir) / "tune" / name).string(), plan.tune_recipes[v][c], plan.variants[v],
+                                      plan.tune->seed, mine, cat(plan.variants[v].name, " lr ", lr.text, " (tuning)"), /*may_diverge=*/true);
+      if (outcome && outcome->run)
+        tuning.back().candidates.push_back({lr, outcome->run->metrics, "tune/" + name, static_cast<int64_t>(outcome->run->item_ids.size()), 0, ""});
+      else if (outcome)
+        tuning.back().candidates.push_back({lr, {}, "tune/" + name, 0, outcome->diverged_step, outcome->diverged_cause});
       else if (unfinished.empty()) unfinished = (fs::path(plan.out_dir) / "tune" / name).string();
     }
   }
@@ -454,8 +509,8 @@ CompareResult run_compare(const std::string& compare_yaml, const CompareOptions&
       const bool mine = !sharded(options) || ++index % options.shard_count == options.shard_index;
       const auto& variant = plan.variants[v];
       const auto run_dir = (fs::path(result.out_dir) / "runs" / cat(variant.name, "-seed", plan.seeds[s])).string();
-      if (auto run = runner.run(run_dir, plan.recipes[v][s], variant, plan.seeds[s], mine, cat(variant.name, " seed ", plan.seeds[s])))
-        result.runs.push_back(std::move(*run));
+      if (auto outcome = runner.run(run_dir, plan.recipes[v][s], variant, plan.seeds[s], mine, cat(variant.name, " seed ", plan.seeds[s])))
+        result.runs.push_back(std::move(*outcome->run));
     }
   if (sharded(options)) {
     log_info(cat("compare: shard ", options.shard_index + 1, " of ", options.shard_count, " trained ", runner.trained(), " runs; ",

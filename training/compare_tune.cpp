@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -66,9 +67,16 @@ std::string tuning_run_name(const std::string& variant, const LrCandidate& lr) {
 bool lower_is_better(const std::string& metric) { return metric == "loss" || metric == "perplexity" || metric == "train_loss"; }
 
 std::size_t choose_lr(const std::vector<TunedCandidate>& candidates, const std::string& metric, const std::string& variant) {
-  for (const auto& c : candidates)
-    if (!c.metrics.count(metric))
-      fail("[compare] variant '", variant, "': its tuning run ", c.run, " reports no ", metric, " on the validation split");
+  std::optional<std::size_t> best;
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    if (candidates[i].diverged_step > 0) continue;
+    if (!candidates[i].metrics.count(metric))
+      fail("[compare] variant '", variant, "': its tuning run ", candidates[i].run, " reports no ", metric, " on the validation split");
+    if (!best) best = i;
+  }
+  if (!best)
+    fail("[compare] variant '", variant, "': every tuning run diverged (the first, ", candidates.at(0).run, ", at step ",
+         candidates.at(0).diverged_step, ": ", candidates.at(0).diverged_cause, "); give it lower learning rates to try");
   const bool lower = lower_is_better(metric);
   auto better = [&](const TunedCandidate& a, const TunedCandidate& b) {  // a strictly before b
     const double x = a.metrics.at(metric), y = b.metrics.at(metric);
@@ -77,10 +85,9 @@ std::size_t choose_lr(const std::vector<TunedCandidate>& candidates, const std::
       return a.metrics.at("loss") < b.metrics.at("loss");
     return a.lr.value < b.lr.value;
   };
-  std::size_t best = 0;
-  for (std::size_t i = 1; i < candidates.size(); ++i)
-    if (better(candidates[i], candidates[best])) best = i;
-  return best;
+  for (std::size_t i = *best + 1; i < candidates.size(); ++i)
+    if (candidates[i].diverged_step == 0 && better(candidates[i], candidates[*best])) best = i;
+  return *best;
 }
 
 std::string tuning_json(const std::vector<VariantTuning>& variants, const TuneSpec& spec, const std::string& metric) {
@@ -89,6 +96,10 @@ std::string tuning_json(const std::vector<VariantTuning>& variants, const TuneSp
   for (const auto& v : variants) {
     nlohmann::json candidates = nlohmann::json::array();
     for (const auto& c : v.candidates) {
+      if (c.diverged_step > 0) {
+        candidates.push_back({{"lr", c.lr.value}, {"run", c.run}, {"diverged", {{"step", c.diverged_step}, {"cause", c.diverged_cause}}}});
+        continue;
+      }
       candidates.push_back({{"lr", c.lr.value}, {"run", c.run}, {"metrics", c.metrics}});
       if (c.items > 0) candidates.back()["items"] = c.items;
     }

@@ -52,11 +52,14 @@ struct TunedCandidate {
   std::map<std::string, double> metrics;  // on the validation split (train_loss too)
   std::string run;                         // its folder, relative to OUT
   int64_t items = 0;                       // validation items it was scored on (0: none recorded)
+  int64_t diverged_step = 0;               // > 0: its run diverged at this step (no metrics), and why:
+  std::string diverged_cause;              // "the gradient norm is inf"
 };
 
 // The index of the chosen candidate: the best `metric` (lower_is_better decides which way); among
 // equal ones the lower validation loss when every one of them reports a loss, then the smaller lr.
-// Throws ([compare]) naming `variant` when a candidate lacks `metric`.
+// A candidate whose run diverged is never chosen. Throws ([compare]) naming `variant` when a
+// finished candidate lacks `metric`, or when every candidate diverged.
 std::size_t choose_lr(const std::vector<TunedCandidate>& candidates, const std::string& metric, const std::string& variant);
 
 // How choose_lr decides, in words (tuning.json's "rule", docs).
@@ -69,7 +72,8 @@ struct VariantTuning {
 };
 
 // OUT/tuning.json: {"primary_metric", "validation", "seed", "rule", "variants": [{"variant",
-// "chosen_lr", "candidates": [{"lr", "run", "metrics": {...}, "items" (when recorded)}]}]}.
+// "chosen_lr", "candidates": [{"lr", "run", "metrics": {...}, "items" (when recorded)}]}]}; a
+// diverged candidate has {"lr", "run", "diverged": {"step", "cause"}} and no metrics.
 std::string tuning_json(const std::vector<VariantTuning>& variants, const TuneSpec& spec, const std::string& metric);
 
 }  // namespace vltune::training

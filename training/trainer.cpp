@@ -52,8 +52,9 @@ void write_answers(const std::string& run_dir, int64_t step, const std::vector<G
 // none is written from values that are not finite.
 [[noreturn]] void stop_diverged(const std::string& run_dir, int64_t step, const std::string& what) {
   const auto kept = latest_checkpoint(run_dir);
-  fail("[train] step ", step, " of ", run_dir, ": ", what, "; training stopped (try a lower train.lr or train.precision: fp32). ",
-       kept ? "The last good checkpoint, " + *kept + ", is kept." : std::string("No checkpoint was written before it."));
+  throw TrainingDiverged(cat("[train] step ", step, " of ", run_dir, ": ", what, "; training stopped (try a lower train.lr or train.precision: fp32). ",
+                             kept ? "The last good checkpoint, " + *kept + ", is kept." : std::string("No checkpoint was written before it.")),
+                         step, what);
 }
 
 // A resumed position must lie inside the dataset (a damaged state.json, or another dataset).

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/error.h"
 #include "training/recipe.h"
 #include "training/run_setup.h"
 
@@ -45,6 +46,16 @@ struct TrainRequest {
   // rank trains on its share of every step's samples, the gradients are summed over the ranks once
   // per step, and rank 0 alone writes the run folder.
   distributed::ProcessGroup* group = nullptr;
+};
+
+// What train throws when a run stops on values that are not finite (the loss, the gradient norm, or
+// the trained values after an update): an Error whose message says so, with the step and the cause
+// apart, so that vltune compare's lr tuning can record the candidate as diverged rather than fail.
+class TrainingDiverged : public Error {
+ public:
+  TrainingDiverged(const std::string& message, int64_t step, std::string cause) : Error(message), step(step), cause(std::move(cause)) {}
+  int64_t step;       // the step that stopped it
+  std::string cause;  // "the gradient norm is inf"
 };
 
 RunResult train(Backbone& backbone, const Recipe& recipe, const TrainRequest& request = {});
