@@ -77,7 +77,7 @@ sanitize: deps
 # seeds; crashers land in build-fuzz/crashes/ (copy each into fuzz/regressions/<target>/).
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS ?= safetensors model_config peft_adapter media_cache image recipe state tokenizer_json \
+FUZZ_TARGETS ?= safetensors model_config peft_adapter media_cache image recipe state tokenizer_json study_files \
   dataset_llava dataset_jsonl dataset_coco dataset_alpaca dataset_vqa
 FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 fuzz-build:

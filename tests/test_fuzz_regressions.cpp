@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "fuzz/results_targets.h"
 #include "fuzz/run_input_targets.h"
 #include "fuzz/targets.h"
 #include "test_support.h"
@@ -50,6 +51,21 @@ TEST(FuzzRegressions, Recipe) {
 }
 TEST(FuzzRegressions, State) { replay("state", fuzz::state_input); }
 TEST(FuzzRegressions, TokenizerJson) { replay("tokenizer_json", fuzz::tokenizer_json_input); }
+TEST(FuzzRegressions, StudyFiles) { replay("study_files", fuzz::study_files_input); }
+// The seeds are studies the renderer accepts (cut from docs/results/: 8 or 12 items, one
+// candidate made diverged), so that the fuzzer starts from inputs that reach the tuning lines.
+TEST(FuzzRegressions, StudyFilesSeedsRenderTheirTuningLines) {
+  for (const auto& file : committed_inputs("study_files")) {
+    if (file.find("/corpus/") == std::string::npos) continue;
+    const std::string bytes = test::read_text_file(file);
+    const auto doc = fuzz::render_study_files(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    EXPECT_THAT(doc, HasSubstr("| variant | method |")) << file;
+    EXPECT_THAT(doc, HasSubstr("Learning rates tuned on a validation split")) << file;
+  }
+  const std::string diverged = test::read_text_file(std::string(VLTUNE_FUZZ_DIR) + "/corpus/study_files/image-vqa-ranks-fixed-alpha");
+  EXPECT_THAT(fuzz::render_study_files(reinterpret_cast<const uint8_t*>(diverged.data()), diverged.size()),
+              HasSubstr("0.032 → diverged at step 157 (the gradient norm is inf)"));
+}
 TEST(FuzzRegressions, DatasetFormats) {
   for (const std::string format : {"llava", "jsonl", "coco", "alpaca", "vqa"})
     replay("dataset_" + format, [&](const uint8_t* data, std::size_t size) { fuzz::dataset_input(format, data, size); });
