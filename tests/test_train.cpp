@@ -728,6 +728,19 @@ TEST_F(TrainingRun, DroppingRunsTakesOnlyThatVariantsOlderRunsAndCompareTrainsTh
   ASSERT_EQ(result.status, 0) << result.output;
   EXPECT_EQ(vltune::test::count_occurrences(result.output, "reused"), 2u) << result.output;  // dora seed 1, lr 1e-2
   EXPECT_TRUE(fs::exists(runs / "runs/dora_x-seed1/compare_run.json"));
+
+  // --seeds-only keeps the tuning runs (gpu_results.sh's RETRAIN); a diverged tuning run's time is
+  // its diverged.json's, so --before keeps a new one (it has no summary.json).
+  result = vltune::test::run_shell(in_root + "bash tools/drop_runs.sh --seeds-only d/dora_x");
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("d/dora_x: 2 runs to train again"));
+  EXPECT_FALSE(fs::exists(runs / "runs/dora_x-seed0"));
+  EXPECT_TRUE(fs::exists(runs / "tune/dora_x-lr0.001/compare_run.json"));
+  fs::rename(runs / "tune/dora_x-lr0.01/summary.json", runs / "tune/dora_x-lr0.01/diverged.json");
+  result = vltune::test::run_shell(in_root + "bash tools/drop_runs.sh --before '30 days ago' d/dora_x");
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("d/dora_x: 0 runs to train again"));
+  EXPECT_TRUE(fs::exists(runs / "tune/dora_x-lr0.01"));
 }
 
 // tools/compare_pool.sh on two files with tune:, one named as the start of the other's name: every

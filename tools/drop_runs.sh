@@ -7,23 +7,37 @@
 # (docs/results/run-records.tar.xz, which preserves each file's time), while the newer ones stay.
 # A study's report then regenerates from the retrained runs. VARIANT is a variant's full name (a
 # rank study's lora-attention_only-r8), so "dora" never takes "dora_half" or "dvora" with it.
-# Usage (repository root): bash tools/drop_runs.sh [--before TIME] STUDY/VARIANT...
+# A run's time is its summary.json's, or its diverged.json's (a tuning run that diverged has no
+# summary). --seeds-only keeps the tuning runs (tools/gpu_results.sh's RETRAIN: a methods study's
+# ΔM/ΔD needs its seed runs' checkpoints, which never leave the GPU machine).
+# Usage (repository root): bash tools/drop_runs.sh [--before TIME] [--seeds-only] STUDY/VARIANT...
 set -euo pipefail
-before=
-if [ "${1:-}" = --before ]; then
-  before=$(date -d "$2" +%s) || { echo "drop_runs: --before '$2' is not a time date reads" >&2; exit 2; }
-  shift 2
-fi
-[ $# -gt 0 ] || { echo "usage: bash tools/drop_runs.sh [--before TIME] STUDY/VARIANT..." >&2; exit 2; }
+usage="usage: bash tools/drop_runs.sh [--before TIME] [--seeds-only] STUDY/VARIANT..."
+before= seeds_only=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --before)
+      [ $# -ge 2 ] || { echo "$usage" >&2; exit 2; }
+      before=$(date -d "$2" +%s) || { echo "drop_runs: --before '$2' is not a time date reads" >&2; exit 2; }
+      shift 2 ;;
+    --seeds-only) seeds_only=1; shift ;;
+    *) break ;;
+  esac
+done
+[ $# -gt 0 ] || { echo "$usage" >&2; exit 2; }
 for spec in "$@"; do
   study=${spec%%/*} variant=${spec#*/}
   if [ "$study" = "$spec" ] || [ -z "$variant" ] || [ ! -d "runs/results/$study" ]; then
     echo "drop_runs: '$spec' is not STUDY/VARIANT of a study in runs/results" >&2; exit 2
   fi
   dropped=0
-  for run in runs/results/"$study"/runs/"$variant"-seed* runs/results/"$study"/tune/"$variant"-lr*; do
+  tune_runs=(runs/results/"$study"/tune/"$variant"-lr*)
+  [ -z "$seeds_only" ] || tune_runs=()
+  for run in runs/results/"$study"/runs/"$variant"-seed* "${tune_runs[@]}"; do
     [ -d "$run" ] || continue
-    if [ -n "$before" ] && [ -f "$run/summary.json" ] && [ "$(stat -c %Y "$run/summary.json")" -ge "$before" ]; then continue; fi
+    record=$run/summary.json
+    [ -f "$record" ] || record=$run/diverged.json
+    if [ -n "$before" ] && [ -f "$record" ] && [ "$(stat -c %Y "$record")" -ge "$before" ]; then continue; fi
     rm -rf "$run"
     dropped=$((dropped + 1))
   done

@@ -37,7 +37,7 @@ python3 tools/cache_placeholders.py data/base/*cache
 # A methods study's ΔM/ΔD (tools/results_finish.sh) reads its FT, LoRA and DoRA seed runs'
 # checkpoints, which never leave this machine. Restored runs keep the committed analysis; RETRAIN
 # ("study ...") trains those runs of the named studies again, for a new one.
-for name in ${RETRAIN:-}; do rm -rf runs/results/"$name"/runs/{ft,lora,dora}-seed*; done
+for name in ${RETRAIN:-}; do bash tools/drop_runs.sh --seeds-only "$name"/ft "$name"/lora "$name"/dora || exit 1; done
 # RERUN ("STUDY/VARIANT ..."; with RERUN_BEFORE="TIME", only its runs older than TIME) trains those
 # variants' seed and tuning runs again (tools/drop_runs.sh).
 # shellcheck disable=SC2086  # RERUN is a list
