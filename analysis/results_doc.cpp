@@ -12,6 +12,7 @@
 #include "analysis/markdown_table.h"
 #include "analysis/study_results.h"
 #include "core/error.h"
+#include "core/metric_kinds.h"
 
 namespace fs = std::filesystem;
 
@@ -125,11 +126,10 @@ std::string grid_end_note(const StudyTuning::Variant& v) {
 
 // Where the chosen candidate beat the next best by at most one validation item, the words that say
 // so ("" otherwise, or when the items were not recorded): a choice that one sample could reverse.
-// Only for metrics whose items each score between 0 and 1, where one item moves the mean by <= 1/N:
-// of training/metrics's item-scored metrics all but cider_d (0-10). Listed here, since analysis/
-// sits below training/ and cannot ask it.
+// Only for metrics whose items each score between 0 and 1 (core/metric_kinds.h), where one item
+// moves the mean by <= 1/N: all item-scored metrics but cider_d (0-10).
 std::string one_item_note(const StudyTuning::Variant& v, const std::string& metric) {
-  if (metric != "exact_match" && metric != "vqa_accuracy" && metric != "rouge_l") return "";
+  if (item_score_max(metric) != 1.0) return "";
   const StudyTuning::Candidate* chosen = nullptr;
   std::optional<double> next_best;
   for (const auto& c : v.candidates) {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/metric_kinds.h"
 #include "core/yaml_util.h"
 
 namespace vltune::training {
@@ -63,8 +64,6 @@ std::optional<TuneSpec> read_tune(const YAML::Node& node, const std::string& fil
 }
 
 std::string tuning_run_name(const std::string& variant, const LrCandidate& lr) { return variant + "-lr" + g_format(lr.value); }
-
-bool lower_is_better(const std::string& metric) { return metric == "loss" || metric == "perplexity" || metric == "train_loss"; }
 
 std::size_t choose_lr(const std::vector<TunedCandidate>& candidates, const std::string& metric, const std::string& variant) {
   std::optional<std::size_t> best;

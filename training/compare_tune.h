@@ -44,9 +44,6 @@ std::vector<LrCandidate> read_variant_tune(const YAML::Node& node, const std::st
 // The folder name of a candidate's tuning run: VARIANT-lr<value as %g>, e.g. lora-lr0.004.
 std::string tuning_run_name(const std::string& variant, const LrCandidate& lr);
 
-// True for metrics where less is better (loss, perplexity, train_loss), false for scores.
-bool lower_is_better(const std::string& metric);
-
 struct TunedCandidate {
   LrCandidate lr;
   std::map<std::string, double> metrics;  // on the validation split (train_loss too)
@@ -56,7 +53,7 @@ struct TunedCandidate {
   std::string diverged_cause;              // "the gradient norm is inf"
 };
 
-// The index of the chosen candidate: the best `metric` (lower_is_better decides which way); among
+// The index of the chosen candidate: the best `metric` (core/metric_kinds.h says which way); among
 // equal ones the lower validation loss when every one of them reports a loss, then the smaller lr.
 // A candidate whose run diverged is never chosen. Throws ([compare]) naming `variant` when a
 // finished candidate lacks `metric`, or when every candidate diverged.
