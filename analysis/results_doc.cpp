@@ -113,6 +113,18 @@ std::string lr_of(const Study& study, const std::string& variant) {
   return out.empty() ? "-" : out;
 }
 
+// A paired difference as the tables print it: "+0.004 [-0.010, +0.018]".
+std::string interval_text(double mean, double low, double high) {
+  return format(mean, "%+.3f") + " [" + format(low, "%+.3f") + ", " + format(high, "%+.3f") + "]";
+}
+
+// The chosen candidate's lead over the next best on the validation items, with its interval;
+// "undecided" when the interval includes 0 (on other samples the two could swap).
+std::string margin_note(const StudyTuning::Margin& m) {
+  return cat(" (ahead of ", format(m.over_lr, "%g"), " by ", interval_text(m.mean, m.low, m.high), " on its ", m.items,
+             " validation samples: ", verdict_of(m.low, m.high) == "better" ? "decided" : "undecided", ")");
+}
+
 // Where a variant's chosen lr sits at an end of its candidates, the words that say so ("" inside):
 // its row is then the grid's best, and its own best lr may lie beyond.
 std::string grid_end_note(const StudyTuning::Variant& v) {
@@ -146,7 +158,8 @@ std::string one_item_note(const StudyTuning::Variant& v, const std::string& metr
 
 // The tuning of a study with tuning.json, one line per variant: each candidate's validation score
 // on the primary metric (or where its run diverged), the chosen one in bold, and notes when it is
-// an end of the grid or won by at most one validation sample.
+// an end of the grid, and its lead over the next best with an interval (older files without one:
+// whether it won by at most one validation sample).
 std::string tuning_lines(const StudyTuning& tuning, const std::string& study) {
   std::string out = cat("\nLearning rates tuned on a validation split (`docs/results/", study, "/tuning.json`): ",
                         format(100 * tuning.validation, "%g"), "% of the training data held out (the same samples for every run), one ",
@@ -161,7 +174,7 @@ std::string tuning_lines(const StudyTuning& tuning, const std::string& study) {
       const auto text = cat(format(c.lr, "%g"), " → ", result);
       out += (&c == &v.candidates.front() ? " " : ", ") + (c.lr == v.chosen_lr ? "**" + text + "**" : text);
     }
-    out += grid_end_note(v) + one_item_note(v, tuning.primary_metric) + "\n";
+    out += grid_end_note(v) + (v.margin ? margin_note(*v.margin) : one_item_note(v, tuning.primary_metric)) + "\n";
   }
   return out;
 }
@@ -194,9 +207,7 @@ std::vector<std::string> variant_row(const Study& study, const VariantSummary& v
     if (v.method == "lora") row.insert(row.end(), {"(baseline)", "-"});
     else if (!paired) row.insert(row.end(), {"-", "-"});
     else
-      row.insert(row.end(), {format(paired->mean, "%+.3f") + " [" + format(paired->low, "%+.3f") + ", " + format(paired->high, "%+.3f") +
-                                 "] vs " + lora->variant,
-                             paired->verdict});
+      row.insert(row.end(), {interval_text(paired->mean, paired->low, paired->high) + " vs " + lora->variant, paired->verdict});
   }
   row.push_back(format(v.step_time_ms.mean, "%.1f"));
   row.push_back(lr_of(study, v.variant));

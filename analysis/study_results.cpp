@@ -56,6 +56,16 @@ StudyTuning::Candidate tuning_candidate(const nlohmann::json& c, const std::stri
   return out;
 }
 
+// A variant's "margin": finite, an interval in order, over at least one item.
+StudyTuning::Margin tuning_margin(const nlohmann::json& m, const std::string& path, const std::string& variant) {
+  StudyTuning::Margin out{m.at("over_lr").get<double>(), m.at("mean").get<double>(), m.at("low").get<double>(),
+                          m.at("high").get<double>(), m.at("items").get<int64_t>()};
+  if (out.items < 1 || !(out.low <= out.high) || !std::isfinite(out.mean) || !std::isfinite(out.low) || !std::isfinite(out.high))
+    fail("[report] ", path, ": variant ", variant, ": margin ", out.mean, " [", out.low, ", ", out.high, "] over ", out.items,
+         " items; expected finite numbers, low <= high and at least one item");
+  return out;
+}
+
 }  // namespace
 
 Study load_study(const std::string& study_dir) {
@@ -114,7 +124,8 @@ std::optional<StudyTuning> load_tuning(const std::string& study_dir) {
     tuning.validation = json.at("validation").get<double>();
     tuning.seed = json.at("seed").get<uint64_t>();
     for (const auto& v : json.at("variants")) {
-      StudyTuning::Variant variant{v.at("variant").get<std::string>(), v.at("chosen_lr").get<double>(), {}};
+      StudyTuning::Variant variant{v.at("variant").get<std::string>(), v.at("chosen_lr").get<double>(), {}, std::nullopt};
+      if (v.contains("margin")) variant.margin = tuning_margin(v.at("margin"), path.string(), variant.variant);
       for (const auto& c : v.at("candidates")) {
         variant.candidates.push_back(tuning_candidate(c, path.string(), variant.variant));
       }

@@ -55,10 +55,17 @@ struct StudyTuning {
     int64_t diverged_step = 0;              // > 0: its run diverged there (no metrics), and why
     std::string diverged_cause;
   };
+  // The chosen candidate's paired difference against the next best on the validation items
+  // (> 0 favours the choice), with its bootstrap interval (training/compare_tune.h's ChoiceMargin).
+  struct Margin {
+    double over_lr = 0, mean = 0, low = 0, high = 0;
+    int64_t items = 0;
+  };
   struct Variant {
     std::string variant;
     double chosen_lr = 0;
     std::vector<Candidate> candidates;
+    std::optional<Margin> margin;  // absent in older files, or without per-item scores
   };
   std::string primary_metric, rule;
   double validation = 0;

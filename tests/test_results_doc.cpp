@@ -177,11 +177,11 @@ TEST_F(ResultsDoc, ATunedStudyShowsEachVariantsLrAndTheCandidatesValidationScore
   std::vector<training::VariantTuning> tuning;
   for (const char* variant : {"ft", "lora", "dora", "vera"}) {
     const bool ft = std::string(variant) == "ft";
-    tuning.push_back({variant, {}, std::string(variant) == "vera" ? 2u : std::string(variant) == "lora" ? 0u : 1u});  // ends: VeRA, LoRA
+    tuning.push_back({variant, {}, std::string(variant) == "vera" ? 2u : std::string(variant) == "lora" ? 0u : 1u, std::nullopt});  // ends: VeRA, LoRA
     for (const auto& [text, value, score] : std::vector<std::tuple<std::string, double, double>>{
              {ft ? "1e-4" : "2e-3", ft ? 1e-4 : 2e-3, 0.5}, {ft ? "2e-4" : "4e-3", ft ? 2e-4 : 4e-3, 0.625}, {ft ? "5e-4" : "8e-3", ft ? 5e-4 : 8e-3, 0.25}})
       tuning.back().candidates.push_back({{text, value}, {{"exact_match", score}, {"loss", 1.0}}, std::string("tune/") + variant + "-lr" + text,
-                                          std::string(variant) == "dora" ? 8 : 16, 0, ""});  // DoRA's 0.625 over 0.5: one of 8 items
+                                          std::string(variant) == "dora" ? 8 : 16, 0, "", {}, {}});  // DoRA's 0.625 over 0.5: one of 8 items
   }
   training::TuneSpec spec;
   spec.seed = 3;
@@ -221,7 +221,7 @@ TEST_F(ResultsDoc, ADivergedCandidateShowsWhereItsRunStoppedAndIsNeverChosen) {
   analysis::write_compare_report(dir_.file("diverged"), runs, "demo: diverged", "exact_match");
   std::vector<training::VariantTuning> tuning;
   for (const char* variant : {"ft", "lora", "dora", "vera"}) {
-    tuning.push_back({variant, {}, 0});
+    tuning.push_back({variant, {}, 0, std::nullopt});
     auto& candidates = tuning.back().candidates;
     auto add = [&](const std::string& text, double lr, double score) {  // score < 0: diverged at step 157
       training::TunedCandidate c;
@@ -259,6 +259,63 @@ TEST_F(ResultsDoc, ADivergedCandidateShowsWhereItsRunStoppedAndIsNeverChosen) {
       << R"( "candidates": [{"lr": 0.001, "run": "tune/lora-lr0.001", "diverged": {"step": 0, "cause": "x"}}]}]})";
   test::expect_error([&] { render("<!-- results:diverged -->\n<!-- /results -->\n"); },
                      {"diverged/tuning.json", "variant lora", "diverged at step 0; expected a step >= 1"});
+}
+
+// The chosen lr's lead over the next best finished candidate, paired on the validation items with a
+// bootstrap interval (training::choice_margin): "decided" only when the interval excludes 0. A lead
+// of 1 item in 200 is undecided; one of 60 items in 200, decided. Lower-is-better metrics flip the
+// sign, so that > 0 always favours the choice.
+TEST_F(ResultsDoc, ATuningLineGivesTheChoicesLeadOverTheNextBestWithItsInterval) {
+  analysis::write_compare_report(dir_.file("margin"), study_runs(), "demo: margin", "exact_match");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 200; ++i) ids.push_back("v" + std::to_string(i));
+  auto candidate = [&](const std::string& text, double lr, int wins) {  // scores 0.5 + wins/200; wins < 0: diverged
+    training::TunedCandidate c;
+    c.lr = {text, lr};
+    c.run = "tune/x-lr" + text;
+    if (wins < 0) return c.diverged_step = 9, c.diverged_cause = "the loss is nan", c;
+    c.item_ids = ids;
+    c.item_scores.assign(200, 0.0);
+    for (int i = 0; i < 100 + wins; ++i) c.item_scores[i] = 1.0;
+    c.metrics = {{"exact_match", (100.0 + wins) / 200}};
+    c.items = 200;
+    return c;
+  };
+  std::vector<training::VariantTuning> tuning;
+  for (const char* variant : {"ft", "lora", "dora", "vera"}) {
+    const int lead = std::string(variant) == "lora" ? 60 : 1;
+    tuning.push_back({variant, {candidate("2e-3", 2e-3, 0), candidate("4e-3", 4e-3, lead), candidate("8e-3", 8e-3, -1)}, 0, std::nullopt});
+    tuning.back().chosen = training::choose_lr(tuning.back().candidates, "exact_match", variant);
+    tuning.back().margin = training::choice_margin(tuning.back().candidates, tuning.back().chosen, "exact_match");
+    ASSERT_TRUE(tuning.back().margin) << variant;
+    EXPECT_EQ(tuning.back().margin->over_lr, 2e-3);
+    EXPECT_DOUBLE_EQ(tuning.back().margin->difference.mean, lead / 200.0);
+    EXPECT_EQ(tuning.back().margin->difference.items, 200);
+  }
+  write_file_atomically(dir_.file("margin/tuning.json"), training::tuning_json(tuning, training::TuneSpec{}, "exact_match"));
+  analysis::collect_study(dir_.file("margin"), dir_.file("results/margin"));
+  const auto out = render("<!-- results:margin -->\n<!-- /results -->\n");
+  EXPECT_THAT(out, HasSubstr("**0.004 → 0.800**, 0.008 → diverged at step 9 (the loss is nan) (ahead of 0.002 by +0.300 ["));
+  EXPECT_THAT(out, HasSubstr("- dora: 0.002 → 0.500, **0.004 → 0.505**, 0.008 → diverged at step 9 (the loss is nan) (ahead of 0.002 by +0.005 ["));
+  EXPECT_EQ(test::count_occurrences(out, "on its 200 validation samples: decided)"), 1) << out;
+  EXPECT_EQ(test::count_occurrences(out, "on its 200 validation samples: undecided)"), 3) << out;
+
+  // Loss: lower is better, so the lower-scoring candidate leads by a positive margin.
+  auto by_loss = tuning[1].candidates;
+  for (auto& c : by_loss) c.metrics = {{"loss", c.metrics.count("exact_match") ? 1 - c.metrics.at("exact_match") : 0}};
+  for (auto& c : by_loss) for (auto& x : c.item_scores) x = 1 - x;
+  const auto chosen = training::choose_lr(by_loss, "loss", "lora");
+  EXPECT_EQ(chosen, 1u);
+  EXPECT_DOUBLE_EQ(training::choice_margin(by_loss, chosen, "loss")->difference.mean, 0.3);
+  by_loss[0].item_ids[7] = "another item";  // not the same items: no pairing
+  EXPECT_FALSE(training::choice_margin(by_loss, chosen, "loss"));
+  EXPECT_FALSE(training::choice_margin({by_loss[1]}, 0, "loss"));  // no other candidate
+
+  auto json = nlohmann::json::parse(read_text_file(dir_.file("results/margin/tuning.json")));
+  json["variants"][2]["margin"]["low"] = 0.5;  // above its high
+  write_file_atomically(dir_.file("results/margin/tuning.json"), json.dump());
+  test::expect_error([&] { render("<!-- results:margin -->\n<!-- /results -->\n"); },
+                     {"margin/tuning.json", "variant dora", "expected finite numbers, low <= high"});
 }
 
 }  // namespace

@@ -443,23 +443,28 @@ std::optional<std::vector<VariantTuning>> tune_variants(const ComparePlan& plan,
   std::vector<VariantTuning> tuning;
   int64_t index = -1;
   for (std::size_t v = 0; v < plan.variants.size(); ++v) {
-    tuning.push_back({plan.variants[v].name, {}, 0});
+    tuning.push_back({plan.variants[v].name, {}, 0, std::nullopt});
     for (std::size_t c = 0; c < plan.candidates(v).size(); ++c) {
       const auto& lr = plan.candidates(v)[c];
       const auto name = tuning_run_name(plan.variants[v].name, lr);
       const bool mine = !sharded(options) || (options.tune_only && ++index % options.shard_count == options.shard_index);
       const auto outcome = runner.run((fs::path(plan.out_dir) / "tune" / name).string(), plan.tune_recipes[v][c], plan.variants[v],
                                       plan.tune->seed, mine, cat(plan.variants[v].name, " lr ", lr.text, " (tuning)"), /*may_diverge=*/true);
-      if (outcome && outcome->run)
-        tuning.back().candidates.push_back({lr, outcome->run->metrics, "tune/" + name, static_cast<int64_t>(outcome->run->item_ids.size()), 0, ""});
+      if (outcome && outcome->run) {
+        const auto& run = *outcome->run;
+        const auto scores = run.item_scores.find(plan.metric);
+        tuning.back().candidates.push_back({lr, run.metrics, "tune/" + name, static_cast<int64_t>(run.item_ids.size()), 0, "",
+                                            run.item_ids, scores == run.item_scores.end() ? std::vector<double>{} : scores->second});
+      }
       else if (outcome)
-        tuning.back().candidates.push_back({lr, {}, "tune/" + name, 0, outcome->diverged_step, outcome->diverged_cause});
+        tuning.back().candidates.push_back({lr, {}, "tune/" + name, 0, outcome->diverged_step, outcome->diverged_cause, {}, {}});
       else if (unfinished.empty()) unfinished = (fs::path(plan.out_dir) / "tune" / name).string();
     }
   }
   if (!unfinished.empty()) return std::nullopt;
   for (auto& t : tuning) {
     t.chosen = choose_lr(t.candidates, plan.metric, t.variant);
+    t.margin = choice_margin(t.candidates, t.chosen, plan.metric);
     log_info(cat("tuned: ", t.variant, " lr ", t.candidates[t.chosen].lr.text, " (", plan.metric, " ",
                  t.candidates[t.chosen].metrics.at(plan.metric), " on the validation split)"));
   }

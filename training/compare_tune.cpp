@@ -5,6 +5,7 @@
 #include <optional>
 #include <nlohmann/json.hpp>
 
+#include "analysis/paired_bootstrap.h"
 #include "core/error.h"
 #include "core/metric_kinds.h"
 #include "core/yaml_util.h"
@@ -65,17 +66,11 @@ std::optional<TuneSpec> read_tune(const YAML::Node& node, const std::string& fil
 
 std::string tuning_run_name(const std::string& variant, const LrCandidate& lr) { return variant + "-lr" + g_format(lr.value); }
 
-std::size_t choose_lr(const std::vector<TunedCandidate>& candidates, const std::string& metric, const std::string& variant) {
-  std::optional<std::size_t> best;
-  for (std::size_t i = 0; i < candidates.size(); ++i) {
-    if (candidates[i].diverged_step > 0) continue;
-    if (!candidates[i].metrics.count(metric))
-      fail("[compare] variant '", variant, "': its tuning run ", candidates[i].run, " reports no ", metric, " on the validation split");
-    if (!best) best = i;
-  }
-  if (!best)
-    fail("[compare] variant '", variant, "': every tuning run diverged (the first, ", candidates.at(0).run, ", at step ",
-         candidates.at(0).diverged_step, ": ", candidates.at(0).diverged_cause, "); give it lower learning rates to try");
+namespace {
+
+// The best finished candidate by choose_lr's order, leaving out `skip` (nullopt: none is left).
+std::optional<std::size_t> best_candidate(const std::vector<TunedCandidate>& candidates, const std::string& metric,
+                                          std::optional<std::size_t> skip = std::nullopt) {
   const bool lower = lower_is_better(metric);
   auto better = [&](const TunedCandidate& a, const TunedCandidate& b) {  // a strictly before b
     const double x = a.metrics.at(metric), y = b.metrics.at(metric);
@@ -84,9 +79,36 @@ std::size_t choose_lr(const std::vector<TunedCandidate>& candidates, const std::
       return a.metrics.at("loss") < b.metrics.at("loss");
     return a.lr.value < b.lr.value;
   };
-  for (std::size_t i = *best + 1; i < candidates.size(); ++i)
-    if (candidates[i].diverged_step == 0 && better(candidates[i], candidates[*best])) best = i;
+  std::optional<std::size_t> best;
+  for (std::size_t i = 0; i < candidates.size(); ++i)
+    if (candidates[i].diverged_step == 0 && i != skip && (!best || better(candidates[i], candidates[*best]))) best = i;
+  return best;
+}
+
+}  // namespace
+
+std::size_t choose_lr(const std::vector<TunedCandidate>& candidates, const std::string& metric, const std::string& variant) {
+  for (const auto& c : candidates)
+    if (c.diverged_step == 0 && !c.metrics.count(metric))
+      fail("[compare] variant '", variant, "': its tuning run ", c.run, " reports no ", metric, " on the validation split");
+  const auto best = best_candidate(candidates, metric);
+  if (!best)
+    fail("[compare] variant '", variant, "': every tuning run diverged (the first, ", candidates.at(0).run, ", at step ",
+         candidates.at(0).diverged_step, ": ", candidates.at(0).diverged_cause, "); give it lower learning rates to try");
   return *best;
+}
+
+std::optional<ChoiceMargin> choice_margin(const std::vector<TunedCandidate>& candidates, std::size_t chosen, const std::string& metric) {
+  const auto next = best_candidate(candidates, metric, chosen);
+  if (!next) return std::nullopt;
+  const auto &a = candidates.at(chosen), &b = candidates[*next];
+  if (a.item_scores.empty() || a.item_ids != b.item_ids || a.item_scores.size() != a.item_ids.size() ||
+      b.item_scores.size() != b.item_ids.size())
+    return std::nullopt;
+  const double sign = lower_is_better(metric) ? -1.0 : 1.0;
+  std::vector<double> differences(a.item_scores.size());
+  for (std::size_t i = 0; i < differences.size(); ++i) differences[i] = sign * (a.item_scores[i] - b.item_scores[i]);
+  return ChoiceMargin{b.lr.value, analysis::paired_bootstrap({differences})};
 }
 
 std::string tuning_json(const std::vector<VariantTuning>& variants, const TuneSpec& spec, const std::string& metric) {
@@ -103,6 +125,10 @@ std::string tuning_json(const std::vector<VariantTuning>& variants, const TuneSp
       if (c.items > 0) candidates.back()["items"] = c.items;
     }
     out["variants"].push_back({{"variant", v.variant}, {"chosen_lr", v.candidates.at(v.chosen).lr.value}, {"candidates", candidates}});
+    if (v.margin)
+      out["variants"].back()["margin"] = {{"over_lr", v.margin->over_lr}, {"mean", v.margin->difference.mean},
+                                          {"low", v.margin->difference.low}, {"high", v.margin->difference.high},
+                                          {"items", v.margin->difference.items}};
   }
   return out.dump(1) + "\n";
 }

@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "analysis/paired_bootstrap.h"
+
 namespace vltune::training {
 
 struct LrCandidate {
@@ -51,6 +53,10 @@ struct TunedCandidate {
   int64_t items = 0;                       // validation items it was scored on (0: none recorded)
   int64_t diverged_step = 0;               // > 0: its run diverged at this step (no metrics), and why:
   std::string diverged_cause;              // "the gradient norm is inf"
+  // The primary metric per validation item, with the items' ids (empty when the metric has no
+  // per-item scores); choice_margin pairs them. Not written to tuning.json.
+  std::vector<std::string> item_ids;
+  std::vector<double> item_scores;
 };
 
 // The index of the chosen candidate: the best `metric` (core/metric_kinds.h says which way); among
@@ -62,15 +68,28 @@ std::size_t choose_lr(const std::vector<TunedCandidate>& candidates, const std::
 // How choose_lr decides, in words (tuning.json's "rule", docs).
 extern const char* const kTuningRule;
 
+// How far the chosen candidate is ahead of the next best on the validation items: the paired
+// difference (chosen − next best, sign flipped for lower-is-better metrics, so > 0 favours the
+// choice) with its 95% bootstrap interval over the items (analysis/paired_bootstrap.h, one seed).
+struct ChoiceMargin {
+  double over_lr = 0;  // the next best candidate's lr
+  analysis::PairedDifference difference;
+};
+
+// nullopt when no other candidate finished, or the two lack per-item scores on the same items.
+std::optional<ChoiceMargin> choice_margin(const std::vector<TunedCandidate>& candidates, std::size_t chosen, const std::string& metric);
+
 struct VariantTuning {
   std::string variant;
   std::vector<TunedCandidate> candidates;
   std::size_t chosen = 0;
+  std::optional<ChoiceMargin> margin;
 };
 
 // OUT/tuning.json: {"primary_metric", "validation", "seed", "rule", "variants": [{"variant",
-// "chosen_lr", "candidates": [{"lr", "run", "metrics": {...}, "items" (when recorded)}]}]}; a
-// diverged candidate has {"lr", "run", "diverged": {"step", "cause"}} and no metrics.
+// "chosen_lr", "candidates": [{"lr", "run", "metrics": {...}, "items" (when recorded)}], "margin"
+// (when known): {"over_lr", "mean", "low", "high", "items"}}]}; a diverged candidate has {"lr",
+// "run", "diverged": {"step", "cause"}} and no metrics.
 std::string tuning_json(const std::vector<VariantTuning>& variants, const TuneSpec& spec, const std::string& metric);
 
 }  // namespace vltune::training
