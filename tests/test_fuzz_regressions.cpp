@@ -52,7 +52,7 @@ TEST(FuzzRegressions, Recipe) {
 TEST(FuzzRegressions, State) { replay("state", fuzz::state_input); }
 TEST(FuzzRegressions, TokenizerJson) { replay("tokenizer_json", fuzz::tokenizer_json_input); }
 TEST(FuzzRegressions, StudyFiles) { replay("study_files", fuzz::study_files_input); }
-// The seeds are studies the renderer accepts (cut from docs/results/: 8 or 12 items, one
+// The seeds are studies the renderer accepts (cut from docs/results/: 8 or 12 items, margins kept, one
 // candidate made diverged), so that the fuzzer starts from inputs that reach the tuning lines.
 TEST(FuzzRegressions, StudyFilesSeedsRenderTheirTuningLines) {
   for (const auto& file : committed_inputs("study_files")) {
@@ -61,6 +61,7 @@ TEST(FuzzRegressions, StudyFilesSeedsRenderTheirTuningLines) {
     const auto doc = fuzz::render_study_files(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
     EXPECT_THAT(doc, HasSubstr("| variant | method |")) << file;
     EXPECT_THAT(doc, HasSubstr("Learning rates tuned on a validation split")) << file;
+    EXPECT_THAT(doc, HasSubstr(" validation samples: undecided)")) << file;  // each variant's margin
   }
   const std::string diverged = test::read_text_file(std::string(VLTUNE_FUZZ_DIR) + "/corpus/study_files/image-vqa-ranks-fixed-alpha");
   EXPECT_THAT(fuzz::render_study_files(reinterpret_cast<const uint8_t*>(diverged.data()), diverged.size()),
