@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "core/atomic_file.h"
@@ -14,6 +13,7 @@
 #include "adapters/placement_rules.h"
 #include "core/yaml_util.h"
 #include "training/answer_scores.h"
+#include "training/compare_records.h"
 #include "training/compare_tune.h"
 #include "training/append_file.h"
 #include "training/recipe.h"
@@ -134,83 +134,6 @@ void check_same_backbone(const Recipe& first, const Recipe& other, const std::st
       fail("[compare] variant '", variant, "' changes ", key, " (", other.where(key),
            "); variants share one loaded backbone, so only adapters, data and training keys may differ");
   }
-}
-
-constexpr const char* kFinishedRun = "compare_run.json";
-
-// Where a finished run waits while its folder trains again: beside it, hidden, under a name no
-// variant can take (variant names never start with '.') and no `NAME-seed*` glob matches.
-fs::path set_aside_path(const std::string& run_dir) {
-  const fs::path path(run_dir);
-  return path.parent_path() / (".replaced-" + path.filename().string());
-}
-
-// Clears `run_dir` for a new run without losing a finished one: a finished run (another recipe, or
-// --fresh) moves aside, replacing an older one set aside there, since it is newer and finished too;
-// an unfinished one is removed. Returns the set-aside folder when one exists, to remove once the
-// new run has finished.
-std::optional<fs::path> clear_for_new_run(const std::string& run_dir) {
-  const auto aside = set_aside_path(run_dir);
-  if (fs::exists(fs::path(run_dir) / kFinishedRun)) {
-    fs::remove_all(aside);
-    fs::rename(run_dir, aside);
-  } else if (fs::exists(run_dir)) {
-    fs::remove_all(run_dir);
-  }
-  return fs::exists(aside) ? std::optional<fs::path>(aside) : std::nullopt;
-}
-
-// A tuning run that stopped on values that are not finite (TrainingDiverged): RUN/diverged.json
-// records it, so that the candidate is not trained again and tuning ranks it below every candidate
-// that finished.
-constexpr const char* kDivergedRun = "diverged.json";
-
-struct RunOutcome {
-  std::optional<analysis::VariantRun> run;  // a finished run's record
-  int64_t diverged_step = 0;                // else the step where it diverged, and why
-  std::string diverged_cause;
-};
-
-std::string divergence_json(int64_t step, const std::string& cause) {
-  return nlohmann::json{{"diverged_at_step", step}, {"cause", cause}}.dump(1) + "\n";
-}
-
-RunOutcome divergence_from_json(const std::string& path) {
-  RunOutcome out;
-  try {
-    const auto json = nlohmann::json::parse(read_file_bytes(path));
-    out.diverged_step = json.at("diverged_at_step").get<int64_t>();
-    out.diverged_cause = json.at("cause").get<std::string>();
-  } catch (const nlohmann::json::exception& e) {
-    fail("[compare] ", path, ": not a diverged run's record (", e.what(), "); remove it to train the run again");
-  }
-  if (out.diverged_step < 1) fail("[compare] ", path, ": diverged_at_step is ", out.diverged_step, "; expected a step >= 1");
-  return out;
-}
-
-// What a run of this very recipe left: its record when it finished, or (`may_diverge`, tuning
-// runs) that it diverged; nullopt when there is none, or it ran another recipe (`may_train`:
-// whether this process trains it again, which the log line says).
-std::optional<RunOutcome> recorded_outcome(const std::string& run_dir, const Recipe& recipe, bool may_train, bool may_diverge) {
-  const fs::path dir(run_dir);
-  const auto finished = dir / kFinishedRun, diverged = dir / kDivergedRun, recipe_file = dir / "recipe.yaml";
-  const bool has_finished = fs::exists(finished), has_diverged = may_diverge && fs::exists(diverged);
-  if (!(has_finished || has_diverged) || !fs::exists(recipe_file)) return std::nullopt;
-  if (read_file_bytes(recipe_file.string()) != recipe.resolved_yaml(run_dir)) {
-    const char* ended = has_finished ? "finished" : "diverged";
-    if (!may_train) log_info(cat(run_dir, ": ", ended, " with another recipe; another shard trains it"));
-    else if (has_finished)
-      log_info(cat(run_dir, ": finished with another recipe; it trains again (the finished run stays in ",
-                   set_aside_path(run_dir).filename().string(), " beside it until the new one finishes)"));
-    else log_info(cat(run_dir, ": diverged with another recipe; it trains again"));
-    return std::nullopt;
-  }
-  if (has_finished) {
-    RunOutcome outcome;
-    outcome.run = analysis::variant_run_from_json(read_file_bytes(finished.string()), finished.string());
-    return outcome;
-  }
-  return divergence_from_json(diverged.string());
 }
 
 // The metrics a run of `recipe` reports: train_loss, and eval.metrics (default: loss) when it has
@@ -412,13 +335,13 @@ class Runner {
     try {
       const auto trained = train(*backbone_, recipe, request);
       outcome.run = variant_run(trained, variant, seed, lr, label);
-      write_file_atomically((fs::path(run_dir) / kFinishedRun).string(), analysis::variant_run_json(*outcome.run));
+      write_finished_record(run_dir, *outcome.run);
     } catch (const TrainingDiverged& diverged) {
       if (!may_diverge) throw;
       log_info(cat(label, ": diverged at step ", diverged.step, " (", diverged.cause, "); a candidate tuning never chooses"));
       outcome.diverged_step = diverged.step;
       outcome.diverged_cause = diverged.cause;
-      write_file_atomically((fs::path(run_dir) / kDivergedRun).string(), divergence_json(diverged.step, diverged.cause));
+      write_diverged_record(run_dir, diverged.step, diverged.cause);
     }
     ++trained_;
     if (set_aside) fs::remove_all(*set_aside);  // the new run has ended: the one it replaces may go
