@@ -318,5 +318,35 @@ TEST_F(ResultsDoc, ATuningLineGivesTheChoicesLeadOverTheNextBestWithItsInterval)
                      {"margin/tuning.json", "variant dora", "expected finite numbers, low <= high"});
 }
 
+// tools/collect_gpu_results.sh: a gpu_results.sh call's results.tar.xz brings the studies that hold
+// a results.json into docs/results (files it lacks stay), its run-records.tar.xz replaces the
+// committed one, and the doc is rendered from them.
+TEST_F(ResultsDoc, CollectingAGpuCallBringsItsStudiesAndRecordsAndRendersTheDoc) {
+  const auto repo = fs::path(VLTUNE_TEST_DATA).parent_path().parent_path().lexically_normal();
+  const auto root = fs::path(dir_.file("repo")), call = fs::path(dir_.file("call"));
+  fs::create_directories(root / "docs/results/demo/analysis");
+  std::ofstream(root / "docs/results/demo/analysis/analysis.csv") << "kept\n";
+  std::ofstream(root / "docs/results.md") << "<!-- results:demo -->\n<!-- /results -->\n";
+  fs::create_directories(call / "docs/results/base-vlm");  // what the machine packs: demo's new files, an empty folder
+  analysis::collect_study(dir_.file("compare"), (call / "docs/results/demo").string());
+  std::ofstream(call / "records") << "records";
+  auto run = [&](const std::string& in) {
+    return test::run_shell("cd " + root.string() + " && VLTUNE=" + test::vltune_binary() + " bash " +
+                           (repo / "tools/collect_gpu_results.sh").string() + " " + in);
+  };
+  auto result = run(call.string());
+  EXPECT_EQ(result.status, 2) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("no " + call.string() + "/results.tar.xz"));
+  ASSERT_EQ(test::run_shell("cd " + call.string() + " && tar cJf results.tar.xz docs && tar cJf run-records.tar.xz records").status, 0);
+  result = run(call.string());
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("collect_gpu_results: 1 studies, and docs/results/run-records.tar.xz"));
+  EXPECT_EQ(read_text_file((root / "docs/results/demo/results.json").string()), read_text_file(dir_.file("results/demo/results.json")));
+  EXPECT_EQ(read_text_file((root / "docs/results/demo/analysis/analysis.csv").string()), "kept\n");
+  EXPECT_FALSE(fs::exists(root / "docs/results/base-vlm"));
+  EXPECT_EQ(read_text_file((root / "docs/results/run-records.tar.xz").string()), read_text_file((call / "run-records.tar.xz").string()));
+  EXPECT_THAT(read_text_file((root / "docs/results.md").string()), HasSubstr("| lora | lora | 8 |"));
+}
+
 }  // namespace
 }  // namespace vltune
