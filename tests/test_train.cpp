@@ -579,6 +579,17 @@ variants: [{name: lora, adapters: {preset: attention_only, method: lora, rank: 4
   EXPECT_THAT(result.output, HasSubstr("lora lr 1e30 (tuning): diverged before at step"));
   EXPECT_EQ(vltune::test::count_occurrences(result.output, "reused"), 3u) << result.output;
 
+  // A finished run (of another recipe) that a diverging run replaces stays set aside.
+  const auto folder = out + "/tune/lora-lr1e+30";
+  fs::remove(folder + "/diverged.json");
+  std::ofstream(folder + "/recipe.yaml") << "another: recipe\n";
+  std::ofstream(folder + "/compare_run.json") << "{}";
+  result = run_vltune("compare " + dir_->file("diverge.yaml") + " --out " + out);
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("lora-lr1e+30: finished with another recipe; it trains again"));
+  EXPECT_TRUE(fs::exists(folder + "/diverged.json"));
+  EXPECT_TRUE(fs::exists(out + "/tune/.replaced-lora-lr1e+30/compare_run.json")) << result.output;
+
   std::ofstream(out + "/tune/lora-lr1e+30/diverged.json") << "{\"cause\": 3}";  // a damaged record
   result = run_vltune("compare " + dir_->file("diverge.yaml") + " --out " + out);
   EXPECT_NE(result.status, 0);

@@ -344,7 +344,8 @@ class Runner {
       write_diverged_record(run_dir, diverged.step, diverged.cause);
     }
     ++trained_;
-    if (set_aside) fs::remove_all(*set_aside);  // the new run has ended: the one it replaces may go
+    // The new run has finished: the one it replaces may go. A diverged run replaces no finished one.
+    if (set_aside && outcome.run) fs::remove_all(*set_aside);
     return outcome;
   }
   int64_t trained() const { return trained_; }
