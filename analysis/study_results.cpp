@@ -1,8 +1,8 @@
 #include "analysis/study_results.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -126,9 +126,7 @@ std::optional<StudyTuning> load_tuning(const std::string& study_dir) {
     for (const auto& v : json.at("variants")) {
       StudyTuning::Variant variant{v.at("variant").get<std::string>(), v.at("chosen_lr").get<double>(), {}, std::nullopt};
       if (v.contains("margin")) variant.margin = tuning_margin(v.at("margin"), path.string(), variant.variant);
-      for (const auto& c : v.at("candidates")) {
-        variant.candidates.push_back(tuning_candidate(c, path.string(), variant.variant));
-      }
+      for (const auto& c : v.at("candidates")) variant.candidates.push_back(tuning_candidate(c, path.string(), variant.variant));
       if (variant.candidates.empty()) fail("[report] ", path.string(), ": variant ", variant.variant, " has no candidates");
       if (std::none_of(variant.candidates.begin(), variant.candidates.end(),
                        [&](const auto& c) { return c.lr == variant.chosen_lr && c.diverged_step == 0; }))

@@ -18,14 +18,15 @@ namespace vltune::fuzz {
 // `vltune results render` does.
 inline std::string render_study_files(const uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  const auto marker = input.find("\n#results.json\n");
+  constexpr std::string_view kResultsLine = "\n#results.json\n";
+  const auto marker = input.find(kResultsLine);
   const auto dir = scratch() / "results" / "study";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const auto tuning = input.substr(0, marker);
   write_bytes(dir / "tuning.json", reinterpret_cast<const uint8_t*>(tuning.data()), tuning.size());
   if (marker != std::string_view::npos) {
-    const auto results = input.substr(marker + 15);
+    const auto results = input.substr(marker + kResultsLine.size());
     write_bytes(dir / "results.json", reinterpret_cast<const uint8_t*>(results.data()), results.size());
   }
   analysis::BootstrapOptions bootstrap;

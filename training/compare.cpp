@@ -359,6 +359,25 @@ class Runner {
 
 bool sharded(const CompareOptions& options) { return options.shard_count > 1; }
 
+// A tuning run's outcome as the tuning reads it: a finished run's validation metrics and its
+// primary metric's item scores (for choice_margin), or where the run diverged.
+TunedCandidate tuned_candidate(const LrCandidate& lr, const std::string& run, const RunOutcome& outcome, const std::string& metric) {
+  TunedCandidate candidate;
+  candidate.lr = lr;
+  candidate.run = run;
+  if (!outcome.run) {
+    candidate.diverged_step = outcome.diverged_step;
+    candidate.diverged_cause = outcome.diverged_cause;
+    return candidate;
+  }
+  candidate.metrics = outcome.run->metrics;
+  candidate.items = static_cast<int64_t>(outcome.run->item_ids.size());
+  candidate.item_ids = outcome.run->item_ids;
+  const auto scores = outcome.run->item_scores.find(metric);
+  if (scores != outcome.run->item_scores.end()) candidate.item_scores = scores->second;
+  return candidate;
+}
+
 // The tuning runs (OUT/tune/VARIANT-lrX), trained where this process may (all of them unsharded,
 // its shard's with --tune-only, none in a sharded seed phase) or reused; each variant's tuning, or
 // nullopt while one is unfinished (`unfinished` names the first such run).
@@ -374,14 +393,7 @@ std::optional<std::vector<VariantTuning>> tune_variants(const ComparePlan& plan,
       const bool mine = !sharded(options) || (options.tune_only && ++index % options.shard_count == options.shard_index);
       const auto outcome = runner.run((fs::path(plan.out_dir) / "tune" / name).string(), plan.tune_recipes[v][c], plan.variants[v],
                                       plan.tune->seed, mine, cat(plan.variants[v].name, " lr ", lr.text, " (tuning)"), /*may_diverge=*/true);
-      if (outcome && outcome->run) {
-        const auto& run = *outcome->run;
-        const auto scores = run.item_scores.find(plan.metric);
-        tuning.back().candidates.push_back({lr, run.metrics, "tune/" + name, static_cast<int64_t>(run.item_ids.size()), 0, "",
-                                            run.item_ids, scores == run.item_scores.end() ? std::vector<double>{} : scores->second});
-      }
-      else if (outcome)
-        tuning.back().candidates.push_back({lr, {}, "tune/" + name, 0, outcome->diverged_step, outcome->diverged_cause, {}, {}});
+      if (outcome) tuning.back().candidates.push_back(tuned_candidate(lr, "tune/" + name, *outcome, plan.metric));
       else if (unfinished.empty()) unfinished = (fs::path(plan.out_dir) / "tune" / name).string();
     }
   }

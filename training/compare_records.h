@@ -7,7 +7,8 @@
 //   RUN/diverged.json     a tuning run that stopped on values that are not finite
 //                         (TrainingDiverged): the step and the cause; its candidate is never chosen
 //   .replaced-NAME        beside RUN: a finished run whose folder trains again (another recipe, or
-//                         --fresh) waits here until the new run ends, so it is never lost first
+//                         --fresh) waits here until the new run finishes (a failed or diverged
+//                         one leaves it), so it is never lost first
 #pragma once
 #include <cstdint>
 #include <filesystem>
@@ -37,7 +38,7 @@ std::optional<RunOutcome> recorded_outcome(const std::string& run_dir, const Rec
 
 // Clears `run_dir` for a new run without losing a finished one: a finished run moves aside (to
 // .replaced-NAME, replacing an older one there, since it is newer and finished too); anything else
-// is removed. Returns the set-aside folder when one exists, to remove once the new run has ended.
+// is removed. Returns the set-aside folder when one exists, to remove once the new run has finished.
 std::optional<std::filesystem::path> clear_for_new_run(const std::string& run_dir);
 
 void write_finished_record(const std::string& run_dir, const analysis::VariantRun& run);
