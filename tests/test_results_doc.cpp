@@ -338,6 +338,11 @@ TEST_F(ResultsDoc, CollectingAGpuCallBringsItsStudiesAndRecordsAndRendersTheDoc)
   EXPECT_EQ(result.status, 2) << result.output;
   EXPECT_THAT(result.output, HasSubstr("no " + call.string() + "/results.tar.xz"));
   ASSERT_EQ(test::run_shell("cd " + call.string() + " && tar cJf results.tar.xz docs && tar cJf run-records.tar.xz records").status, 0);
+  fs::rename(root / "docs/results", root / "docs/results-away");  // still moved out for a device call
+  result = run(call.string());
+  EXPECT_EQ(result.status, 2) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("no docs/results here (move it back first"));
+  fs::rename(root / "docs/results-away", root / "docs/results");
   result = run(call.string());
   ASSERT_EQ(result.status, 0) << result.output;
   EXPECT_THAT(result.output, HasSubstr("collect_gpu_results: 1 studies, and docs/results/run-records.tar.xz"));

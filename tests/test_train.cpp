@@ -735,6 +735,9 @@ TEST_F(TrainingRun, DroppingRunsTakesOnlyThatVariantsOlderRunsAndCompareTrainsTh
   result = vltune::test::run_shell(in_root + "bash tools/drop_runs.sh --before 'the day after never' d/dora");
   EXPECT_EQ(result.status, 2) << result.output;
   EXPECT_THAT(result.output, HasSubstr("--before 'the day after never' is not a time date reads"));
+  result = vltune::test::run_shell(in_root + "bash tools/drop_runs.sh --before");  // no TIME after it
+  EXPECT_EQ(result.status, 2) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("usage: bash tools/drop_runs.sh [--before TIME] [--seeds-only] STUDY/VARIANT..."));
   result = compare();
   ASSERT_EQ(result.status, 0) << result.output;
   EXPECT_EQ(vltune::test::count_occurrences(result.output, "reused"), 2u) << result.output;  // dora seed 1, lr 1e-2
