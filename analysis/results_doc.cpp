@@ -12,7 +12,6 @@
 #include "analysis/markdown_table.h"
 #include "analysis/study_results.h"
 #include "core/error.h"
-#include "core/metric_kinds.h"
 
 namespace fs = std::filesystem;
 
@@ -136,30 +135,10 @@ std::string grid_end_note(const StudyTuning::Variant& v) {
   return "";
 }
 
-// Where the chosen candidate beat the next best by at most one validation item, the words that say
-// so ("" otherwise, or when the items were not recorded): a choice that one sample could reverse.
-// Only for metrics whose items each score between 0 and 1 (core/metric_kinds.h), where one item
-// moves the mean by <= 1/N: all item-scored metrics but cider_d (0-10).
-std::string one_item_note(const StudyTuning::Variant& v, const std::string& metric) {
-  if (item_score_max(metric) != 1.0) return "";
-  const StudyTuning::Candidate* chosen = nullptr;
-  std::optional<double> next_best;
-  for (const auto& c : v.candidates) {
-    if (c.diverged_step > 0) continue;  // never a choice
-    const auto score = c.metrics.find(metric);
-    if (score == c.metrics.end()) return "";
-    if (c.lr == v.chosen_lr) chosen = &c;
-    else if (!next_best || score->second > *next_best) next_best = score->second;
-  }
-  if (!chosen || !next_best || chosen->items <= 0) return "";
-  const double margin = (chosen->metrics.at(metric) - *next_best) * static_cast<double>(chosen->items);
-  return margin >= -1e-9 && margin <= 1 + 1e-9 ? cat(" (ahead of the next best by at most one of its ", chosen->items, " validation samples)") : "";
-}
-
 // The tuning of a study with tuning.json, one line per variant: each candidate's validation score
 // on the primary metric (or where its run diverged), the chosen one in bold, and notes when it is
-// an end of the grid, and its lead over the next best with an interval (older files without one:
-// whether it won by at most one validation sample).
+// an end of the grid, and its lead over the next best with an interval (none where tuning.json has
+// no margin: a variant with one finished candidate, or runs without per-item scores).
 std::string tuning_lines(const StudyTuning& tuning, const std::string& study) {
   std::string out = cat("\nLearning rates tuned on a validation split (`docs/results/", study, "/tuning.json`): ",
                         format(100 * tuning.validation, "%g"), "% of the training data held out (the same samples for every run), one ",
@@ -174,7 +153,7 @@ std::string tuning_lines(const StudyTuning& tuning, const std::string& study) {
       const auto text = cat(format(c.lr, "%g"), " → ", result);
       out += (&c == &v.candidates.front() ? " " : ", ") + (c.lr == v.chosen_lr ? "**" + text + "**" : text);
     }
-    out += grid_end_note(v) + (v.margin ? margin_note(*v.margin) : one_item_note(v, tuning.primary_metric)) + "\n";
+    out += grid_end_note(v) + (v.margin ? margin_note(*v.margin) : "") + "\n";
   }
   return out;
 }
