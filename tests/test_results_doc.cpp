@@ -352,5 +352,59 @@ TEST_F(ResultsDoc, CollectingAGpuCallBringsItsStudiesAndRecordsAndRendersTheDoc)
   EXPECT_THAT(read_text_file((root / "docs/results.md").string()), HasSubstr("| lora | lora | 8 |"));
 }
 
+// tools/gpu_stash.sh moves what a results call does not need out of the tree and back: every
+// folder of its table, with the run records copied where the call carries them from; a stash not
+// yet brought back, a missing folder or a folder that would be overwritten is refused before
+// anything moves.
+TEST_F(ResultsDoc, StashingForAGpuCallMovesTheUnneededFoldersOutAndBackIntact) {
+  const auto repo = fs::path(VLTUNE_TEST_DATA).parent_path().parent_path().lexically_normal();
+  const auto root = fs::path(dir_.file("tree")), stash = fs::path(dir_.file("stash"));
+  const std::vector<std::string> folders = {"docs/results", "tests/data", "fuzz/corpus", "models/tiny-vlm"};
+  for (const auto& folder : folders) {
+    fs::create_directories(root / folder);
+    std::ofstream(root / folder / "file") << folder;
+  }
+  std::ofstream(root / "docs/results/run-records.tar.xz") << "records";
+  fs::create_directories(root / "models/base-vlm");
+  auto run = [&](const std::string& args) {
+    return test::run_shell("cd " + root.string() + " && bash " + (repo / "tools/gpu_stash.sh").string() + " " + args);
+  };
+  auto result = run("out " + (root / "inside").string());
+  EXPECT_EQ(result.status, 2) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("is inside the working tree"));
+  result = run("back " + stash.string());
+  EXPECT_EQ(result.status, 2) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("nothing stashed there"));
+
+  result = run("out " + stash.string());
+  ASSERT_EQ(result.status, 0) << result.output;
+  for (const auto& folder : folders) {
+    EXPECT_FALSE(fs::exists(root / folder)) << folder;
+    EXPECT_EQ(read_text_file((stash / folder / "file").string()), folder);
+  }
+  EXPECT_EQ(read_text_file((root / "data/run-records.tar.xz").string()), "records");
+  EXPECT_TRUE(fs::exists(root / "models/base-vlm"));
+  result = run("out " + stash.string());
+  EXPECT_EQ(result.status, 2) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("is not empty (a stash not brought back yet?"));
+
+  fs::create_directories(root / "fuzz/corpus");  // recreated while stashed: back must not overwrite it
+  result = run("back " + stash.string());
+  EXPECT_EQ(result.status, 2) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("fuzz/corpus exists here"));
+  EXPECT_FALSE(fs::exists(root / "docs/results"));  // refused before anything moved
+  fs::remove(root / "fuzz/corpus");
+  result = run("back " + stash.string());
+  ASSERT_EQ(result.status, 0) << result.output;
+  for (const auto& folder : folders) EXPECT_EQ(read_text_file((root / folder / "file").string()), folder);
+  EXPECT_TRUE(fs::is_empty(stash));
+
+  fs::remove_all(root / "tests/data");
+  result = run("out " + stash.string());
+  EXPECT_EQ(result.status, 2) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("no tests/data here"));
+  EXPECT_TRUE(fs::exists(root / "docs/results/file"));  // nothing moved
+}
+
 }  // namespace
 }  // namespace vltune
