@@ -60,6 +60,13 @@ MediaPixels decode_and_resize(const std::string& path, bool is_video, const Medi
 }
 
 namespace {
+// The form a media path is kept and looked up in: absolute and lexically normal, a relative path
+// taken from the working directory as the recipes' relative paths are. `vltune prepare` records
+// the paths as the recipe gave them (data/base/... from a recipe in the repository), while a run's
+// resolved recipe.yaml gives the same files absolute (vltune eval RUN, resume): both must find
+// the same entry.
+std::string media_key(const std::string& path) { return fs::absolute(path).lexically_normal().string(); }
+
 // A cached tensor must be what decode_and_resize makes under `settings`: uint8 [frames, 3, H, W],
 // H x W the frames layout's size, or multiples of patch x merge in the patch layout.
 void check_cached_pixels(const safetensors::TensorInfo& info, const MediaSettings& settings, const std::string& where) {
@@ -115,13 +122,13 @@ MediaCache MediaCache::open(const std::string& dir, const MediaSettings& expecte
     const auto* info = cache.shards_[it->second]->find(name);
     if (!info) media.fail_at(path, "tensor " + name + " is not in " + shard);
     check_cached_pixels(*info, expected, cat(index_path, ": key 'media.", path, "' (", shard, ": ", name, ")"));
-    cache.entries_[path] = {it->second, name, fps};
+    cache.entries_[media_key(path)] = {it->second, name, fps};
   }
   return cache;
 }
 
 std::optional<MediaPixels> MediaCache::find(const std::string& path) const {
-  auto it = entries_.find(path);
+  auto it = entries_.find(media_key(path));
   if (it == entries_.end()) return std::nullopt;
   return MediaPixels{shards_[it->second.shard]->tensor(it->second.name), it->second.frames_per_second};
 }

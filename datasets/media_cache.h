@@ -52,7 +52,9 @@ MediaPixels decode_and_resize(const std::string& path, bool is_video, const Medi
 class MediaCache {
  public:
   static MediaCache open(const std::string& dir, const MediaSettings& expected);
-  // The cached pixels for `path` (zero-copy), or nullopt when the cache does not hold it.
+  // The cached pixels for `path` (zero-copy), or nullopt when the cache does not hold it. Paths
+  // compare absolute and lexically normal (a relative one from the working directory), so
+  // data/x.png and /repo/data/./x.png find the same entry.
   std::optional<MediaPixels> find(const std::string& path) const;
   std::size_t size() const { return entries_.size(); }
 

@@ -20,6 +20,7 @@ namespace {
 using language::Role;
 using test::expect_error;
 using test::TempDir;
+namespace fs = std::filesystem;
 
 void touch(const std::string& path) { std::ofstream(path) << "not decoded by the readers"; }
 
@@ -262,6 +263,32 @@ TEST(SyntheticVideo, CaptionsDescribeWhatTheClipsShow) {
   }
   EXPECT_GT(checked, 0);
   expect_error([&] { build_synthetic_video({dir.file("c"), 0}); }, {"clips > 0"});
+}
+
+// Regression (2026-12-03, found on the GPU machine): `vltune eval RUN` takes the media paths
+// absolute from the run's recipe.yaml, while the cache held them as the task recipe gave them
+// (relative), so every lookup missed and a host without decoders was left with no sample. Any
+// form of a path that names the same file finds its entry.
+TEST(Prepare, TheCacheFindsAMediaPathGivenRelativeOrAbsolute) {
+  SKIP_WITHOUT_MEDIA();
+  TempDir dir;
+  media::encode_image(dir.file("shirt.png"), media::Image{40, 8, std::vector<uint8_t>(40 * 8 * 3, 9)});
+  const auto absolute = fs::absolute(dir.file("shirt.png")).lexically_normal();
+  const auto relative = fs::relative(absolute);  // from the working directory, as a recipe's paths
+  ASSERT_TRUE(relative.is_relative());
+  MediaSettings settings;
+  settings.image.policy = vision::ResizePolicy::kResize;
+  settings.image.height = settings.image.width = 32;
+  BadSamples bad(OnBadSample::kSkip);
+  build_media_cache({{relative.string(), false}}, settings, dir.file("cache"), bad);
+  fs::remove(absolute);  // what the cache holds needs no source file
+  const auto cache = MediaCache::open(dir.file("cache"), settings);
+  for (const auto& form : {relative, absolute, absolute.parent_path() / "." / "shirt.png"}) {
+    const auto found = cache.find(form.string());
+    ASSERT_TRUE(found) << form;
+    EXPECT_EQ(found->pixels.sizes(), (std::vector<int64_t>{1, 3, 32, 32})) << form;
+  }
+  EXPECT_FALSE(cache.find(dir.file("trousers.png")));
 }
 
 // Samples into tokens and pixels, live and through the prepared cache, which must agree exactly.
