@@ -353,6 +353,29 @@ TEST_F(TrainingRun, PreparedCacheFollowsTheRecipeAndTrainsTheSameAdapter) {
   for (const auto& [name, tensor] : expected) EXPECT_TRUE(torch::equal(tensor, got.at(name))) << name;
 }
 
+// Regression (2026-12-03, found on the GPU machine): a run trained from a recipe given relative
+// to the working directory, with a cache that `vltune prepare` made from it, is evaluated through
+// its recipe.yaml, whose paths are absolute. The cache keeps the relative paths; every lookup
+// missed, so each image was decoded again, and where the images cannot be decoded (here: emptied,
+// as tools/cache_placeholders.py leaves them on the GPU machine, which has no OpenCV) no sample was
+// left. The eval now reads every image from the cache.
+TEST_F(TrainingRun, EvaluatingARunReadsTheCacheItsRelativeRecipeMade) {
+  const std::string in_dir = "cd " + dir_->path().string() + " && " + vltune::test::vltune_binary() + " ";
+  fs::copy(dir_->file("fm"), dir_->file("fm-emptied"), fs::copy_options::recursive);
+  std::ofstream(dir_->file("relative.yaml")) << "extends: recipe.yaml\n"
+                                             << "data: {train: {format: llava, path: fm-emptied/vqa_train.json}, "
+                                             << "eval: {format: llava, path: fm-emptied/vqa_test.json}}\ntrain: {steps: 2}\n";
+  auto result = vltune::test::run_shell(in_dir + "prepare relative.yaml --out relative-cache");
+  ASSERT_EQ(result.status, 0) << result.output;
+  result = vltune::test::run_shell(in_dir + "train relative.yaml --run-dir relative-run --set data.cache=relative-cache");
+  ASSERT_EQ(result.status, 0) << result.output;
+  for (const auto& image : fs::recursive_directory_iterator(dir_->file("fm-emptied/images")))
+    if (image.is_regular_file()) fs::resize_file(image.path(), 0);
+  result = vltune::test::run_shell(in_dir + "eval " + dir_->file("relative-run") + " --set eval.max_samples=8");
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("\"bad_samples\": 0"));
+}
+
 TEST_F(TrainingRun, ClipsSampledByFpsTrainWhenFramesAreAveraged) {
   auto result = run_vltune("data synthetic-video --clips 5 --frames 12 --out " + dir_->file("clips"));
   ASSERT_EQ(result.status, 0) << result.output;
