@@ -1,8 +1,10 @@
 #include "datasets/prepare.h"
 
+#include <atomic>
 #include <limits>
 
 #include "core/error.h"
+#include "core/log.h"
 
 namespace vltune::datasets {
 
@@ -11,8 +13,20 @@ SamplePreparer::SamplePreparer(language::Tokenizer tokenizer, PrepareOptions opt
   language::check_chat_template(options_.chat_template, "[prepare]");
 }
 
+namespace {
+// A cache that lacks a file the run reads was prepared for other data, or in another working
+// directory (its relative paths are read from the working directory): said once per process, as
+// the run goes on decoding (slower, or failing where there are no decoders).
+void report_cache_miss(const std::string& path) {
+  static std::atomic<bool> reported{false};
+  if (!reported.exchange(true))
+    log_warning(cat("the media cache has no entry for ", path, ", so it is decoded (a cache prepared for other data, ",
+                    "or in another working directory; further misses are not reported)"));
+}
+}  // namespace
+
 MediaPixels SamplePreparer::pixels(const std::string& path, bool is_video) const {
-  if (cache_)
+  if (cache_) {
     if (auto cached = cache_->find(path)) {
       // The cache checked each tensor's shape; an image must also be one frame, a clip no more
       // frames than this run's sampling takes.
@@ -25,6 +39,8 @@ MediaPixels SamplePreparer::pixels(const std::string& path, bool is_video) const
         fail("[prepare] ", path, ": the media cache holds no frame rate for this clip; prepare it again");
       return *cached;
     }
+    report_cache_miss(path);
+  }
   return decode_and_resize(path, is_video, options_.media);
 }
 

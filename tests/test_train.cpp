@@ -374,6 +374,13 @@ TEST_F(TrainingRun, EvaluatingARunReadsTheCacheItsRelativeRecipeMade) {
   result = vltune::test::run_shell(in_dir + "eval " + dir_->file("relative-run") + " --set eval.max_samples=8");
   ASSERT_EQ(result.status, 0) << result.output;
   EXPECT_THAT(result.output, HasSubstr("\"bad_samples\": 0"));
+  EXPECT_THAT(result.output, Not(HasSubstr("no entry")));
+  // From another working directory the cache's relative paths name other files: a miss is said.
+  result = vltune::test::run_shell("cd / && " + vltune::test::vltune_binary() + " eval " + dir_->file("relative-run") +
+                                   " --set eval.max_samples=8");
+  EXPECT_NE(result.status, 0);
+  EXPECT_THAT(result.output, HasSubstr("the media cache has no entry for " + dir_->file("fm-emptied/images/")));
+  EXPECT_THAT(result.output, HasSubstr("further misses are not reported"));
 }
 
 TEST_F(TrainingRun, ClipsSampledByFpsTrainWhenFramesAreAveraged) {
