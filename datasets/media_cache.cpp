@@ -65,7 +65,13 @@ namespace {
 // the paths as the recipe gave them (data/base/... from a recipe in the repository), while a run's
 // resolved recipe.yaml gives the same files absolute (vltune eval RUN, resume): both must find
 // the same entry.
-std::string media_key(const std::string& path) { return fs::absolute(path).lexically_normal().string(); }
+// (An empty or otherwise unresolvable path, as a hostile index may hold, stays as it is: it matches
+// no sample's file.)
+std::string media_key(const std::string& path) {
+  std::error_code error;
+  const auto absolute = path.empty() ? fs::path() : fs::absolute(path, error);
+  return error || path.empty() ? path : absolute.lexically_normal().string();
+}
 
 // A cached tensor must be what decode_and_resize makes under `settings`: uint8 [frames, 3, H, W],
 // H x W the frames layout's size, or multiples of patch x merge in the patch layout.

@@ -197,6 +197,22 @@ TEST(HostileMediaCache, IndexEntriesAreTypeChecked) {
   expect_error([&] { datasets::MediaCache::open(f.cache, f.settings); }, {"index.json", "'media'", "expected an object"});
 }
 
+// A key that names no file (empty, or with a NUL byte) opens, kept as it is, and takes nothing
+// from the real entries: the lookups compare absolute paths, and making "" absolute throws.
+TEST(HostileMediaCache, KeysThatNameNoFileOpenWithoutHarm) {
+  SKIP_WITHOUT_MEDIA();
+  CacheFixture f;
+  f.set_index([&](auto& index) {
+    const auto entry = index["media"][f.dir.file("a.png")];
+    index["media"][""] = entry;
+    index["media"][std::string("a\0b.png", 7)] = entry;
+  });
+  const auto cache = datasets::MediaCache::open(f.cache, f.settings);
+  EXPECT_EQ(cache.size(), 3u);
+  EXPECT_TRUE(cache.find(f.dir.file("a.png")));
+  EXPECT_FALSE(cache.find("a"));
+}
+
 TEST(HostileMediaCache, ShardsStayInsideTheCache) {
   SKIP_WITHOUT_MEDIA();
   CacheFixture f;
