@@ -51,7 +51,6 @@ struct StudyTuning {
   struct Candidate {
     double lr = 0;
     std::map<std::string, double> metrics;  // on the validation split
-    int64_t items = 0;                      // validation items scored (0: not recorded, older files)
     int64_t diverged_step = 0;              // > 0: its run diverged there (no metrics), and why
     std::string diverged_cause;
   };

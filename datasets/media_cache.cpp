@@ -68,9 +68,10 @@ namespace {
 // (An empty or otherwise unresolvable path, as a hostile index may hold, stays as it is: it matches
 // no sample's file.)
 std::string media_key(const std::string& path) {
+  if (path.empty()) return path;
   std::error_code error;
-  const auto absolute = path.empty() ? fs::path() : fs::absolute(path, error);
-  return error || path.empty() ? path : absolute.lexically_normal().string();
+  const auto absolute = fs::absolute(path, error);
+  return error ? path : absolute.lexically_normal().string();
 }
 
 // A cached tensor must be what decode_and_resize makes under `settings`: uint8 [frames, 3, H, W],
